@@ -1,0 +1,106 @@
+/* husk check: one verdict line per host feature husk relies on. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
+
+#include "cli/cli.h"
+#include "linux/cgroup.h"
+#include "util/fs.h"
+
+static int failures;
+
+static void verdict(bool ok, const char *item, const char *detail)
+{
+	printf("%-4s %-22s %s\n", ok ? "ok" : "FAIL", item, detail);
+	if (!ok)
+		failures++;
+}
+
+/* Can this process create a namespace of this type? (in a throw-away child) */
+static bool can_unshare(int flag)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(unshare(flag) == 0 ? 0 : 1);
+	int st;
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static bool file_has(const char *path, const char *word)
+{
+	char buf[8192];
+	return read_file(path, buf, sizeof buf) >= 0 && strstr(buf, word);
+}
+
+static void check_cgroups(void)
+{
+	enum cgroup_mode m = cgroup_detect();
+	char ctrls[256] = "", line[400];
+	cgroup_controllers(m, ctrls, sizeof ctrls);
+	ctrls[strcspn(ctrls, "\n")] = '\0';
+	snprintf(line, sizeof line, "%s (controllers: %s)", cgroup_mode_name(m), ctrls);
+	verdict(m != CGROUP_NONE, "cgroup mode", line);
+	static const char *const need[] = { "memory", "cpu", "pids" };
+	for (size_t i = 0; i < 3; i++) {
+		bool ok = strstr(ctrls, need[i]) != NULL;
+		snprintf(line, sizeof line, "%s", ok ? "available" : "missing: its limit cannot be set");
+		char item[32];
+		snprintf(item, sizeof item, "cgroup %s", need[i]);
+		verdict(ok, item, line);
+	}
+}
+
+int cmd_check(struct husk_global *g, int argc, char **argv)
+{
+	(void)g;
+	if (argc > 1 && !strcmp(argv[1], "--help")) {
+		puts("Usage: husk check\n\nReports, one line per item, what this host supports:\n"
+		     "kernel, cgroup mode and controllers, namespaces, user namespaces, overlayfs,\n"
+		     "seccomp, nftables, veth and bridge. Exits 1 if a required item is missing.");
+		return 0;
+	}
+	struct utsname u;
+	uname(&u);
+	char line[400];
+	snprintf(line, sizeof line, "%s %s", u.sysname, u.release);
+	verdict(true, "kernel", line);
+	check_cgroups();
+
+	static const struct { int flag; const char *name; } ns[] = {
+		{ CLONE_NEWPID, "pid" }, { CLONE_NEWNS, "mount" }, { CLONE_NEWUTS, "uts" },
+		{ CLONE_NEWIPC, "ipc" }, { CLONE_NEWNET, "network" }, { CLONE_NEWCGROUP, "cgroup" },
+	};
+	for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+		char item[32];
+		snprintf(item, sizeof item, "namespace %s", ns[i].name);
+		bool ok = can_unshare(ns[i].flag);
+		verdict(ok, item, ok ? "supported" : "cannot be created (are you root?)");
+	}
+	bool userns = can_unshare(CLONE_NEWUSER);
+	char maxu[32] = "?";
+	read_file("/proc/sys/user/max_user_namespaces", maxu, sizeof maxu);
+	maxu[strcspn(maxu, "\n")] = '\0';
+	snprintf(line, sizeof line, "%s (max_user_namespaces %s; optional)", userns ? "supported" : "unavailable", maxu);
+	printf("%-4s %-22s %s\n", userns ? "ok" : "warn", "user namespaces", line);
+
+	bool overlay = file_has("/proc/filesystems", "overlay");
+	printf("%-4s %-22s %s\n", overlay ? "ok" : "warn", "overlayfs", overlay ? "supported" : "not loaded (modprobe overlay; optional)");
+	bool sec = prctl(PR_GET_SECCOMP) >= 0 && file_has("/proc/self/status", "Seccomp:");
+	verdict(sec, "seccomp", sec ? "supported (filter mode)" : "not available");
+	struct stat st;
+	bool nft = stat("/proc/sys/net/netfilter", &st) == 0 || file_has("/proc/modules", "nf_tables");
+	printf("%-4s %-22s %s\n", nft ? "ok" : "warn", "nftables", nft ? "netfilter present" : "not loaded (needed for -p)");
+	bool veth = stat("/sys/module/veth", &st) == 0 || file_has("/proc/modules", "veth ");
+	printf("%-4s %-22s %s\n", veth ? "ok" : "warn", "veth", veth ? "loaded" : "not loaded yet (loaded on demand)");
+	bool bridge = stat("/sys/module/bridge", &st) == 0;
+	printf("%-4s %-22s %s\n", bridge ? "ok" : "warn", "bridge", bridge ? "loaded" : "not loaded yet (loaded on demand)");
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,176 @@
+/* create -> start -> wait -> destroy. The host side is built in this order and
+ * undone in the reverse order on every path: state dir, cgroup, network, I/O. */
+#include "engine/container.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/state.h"
+#include "engine/sync.h"
+#include "linux/ns.h"
+#include "util/explain.h"
+
+extern const int husk_forwarded_signals[];
+extern const int husk_n_forwarded_signals;
+
+static void container_init(struct container *c, struct husk_spec *s)
+{
+	memset(c, 0, sizeof *c);
+	c->spec = s;
+	c->lock_fd = -1;
+	c->sync_fd = -1;
+	c->cg.v2_fd = -1;
+	io_init(&c->io);
+}
+
+/* Undo, in reverse order of creation. Safe at any stage of a failed create. */
+static void container_destroy(struct container *c)
+{
+	if (c->pid > 0) {
+		/* PID 1's death takes the whole PID namespace with it */
+		kill(c->pid, SIGKILL);
+		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		c->pid = 0;
+	}
+	if (c->sync_fd >= 0)
+		close(c->sync_fd);
+	c->sync_fd = -1;
+	io_close(&c->io);
+	net_teardown(&c->net);
+	cgroup_destroy(&c->cg);
+	state_remove(c->state_dir, c->lock_fd);
+	c->state_dir[0] = '\0';
+	c->lock_fd = -1;
+}
+
+/* Host side, before the child exists. */
+static int container_create(struct container *c, struct husk_err *err)
+{
+	struct husk_spec *s = c->spec;
+	if (state_create(s, c->state_dir, sizeof c->state_dir, &c->lock_fd, err) ||
+	    cgroup_create(&c->cg, s->name, &s->res, err) ||
+	    net_prepare(&c->net, s, c->state_dir, err) ||
+	    io_prepare(&c->io, s, err))
+		return -1;
+	return 0;
+}
+
+/* Reads the child's messages until its end closes on execve, or it reports an error. */
+static int container_handshake(struct container *c, struct husk_err *err)
+{
+	for (;;) {
+		struct sync_msg m;
+		int fd = -1;
+		int r = sync_recv(c->sync_fd, &m, &fd);
+		if (r == 0)
+			return 0; /* execve succeeded: the close-on-exec end is gone */
+		if (r < 0)
+			return husk_error(err, errno, "reading from the container's setup");
+		if (m.type == SYNC_PTY_MASTER && fd >= 0) {
+			io_set_master(&c->io, fd);
+			continue;
+		}
+		if (m.type == SYNC_ERROR) {
+			husk_error_code(err, m.exit_code ? m.exit_code : HUSK_EXIT_FAILURE, 0, "%s", m.msg);
+			err->errnum = m.errnum;
+			return -1;
+		}
+	}
+}
+
+static int container_start(struct container *c, struct husk_err *err)
+{
+	struct husk_spec *s = c->spec;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return husk_error(err, errno, "socketpair");
+
+	unsigned long flags = ns_clone_flags(s);
+	EXPLAIN_START(t);
+	pid_t pid = ns_clone(flags, c->cg.v2_fd);
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return husk_error(err, errno, "clone (new namespaces)");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(c, sv[1]);
+	}
+	close(sv[1]);
+	c->pid = pid;
+	c->sync_fd = sv[0];
+	if (explain_enabled) {
+		char ns[128];
+		ns_describe(flags, ns, sizeof ns);
+		EXPLAIN(t, "unshare %s --fork   # PID 1 of the container is host PID %d", ns, pid);
+	}
+	io_parent_after_clone(&c->io);
+
+	/* clone3(CLONE_INTO_CGROUP) put the child in its cgroup already on v2 */
+	if (!(c->cg.mode == CGROUP_V2 && c->cg.v2_fd >= 0) && cgroup_enter(&c->cg, pid, err))
+		return -1;
+	if (net_attach(&c->net, s, pid, err))
+		return -1;
+	if (sync_send(c->sync_fd, SYNC_GO, -1) < 0)
+		return husk_error(err, errno, "starting the container");
+	if (container_handshake(c, err))
+		return -1;
+	return state_write(s, c->state_dir, pid, "running", err);
+}
+
+static void report_oom(struct container *c)
+{
+	char lim[32] = "none";
+	if (c->cg.memory_limit)
+		format_size(c->cg.memory_limit, lim, sizeof lim);
+	husk_warn("container %s was killed: out of memory (limit %s)", c->spec->name, lim);
+}
+
+static void block_signals(struct container *c)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGWINCH);
+	for (int i = 0; i < husk_n_forwarded_signals; i++)
+		sigaddset(&set, husk_forwarded_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, &c->saved_mask);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int container_run(struct husk_spec *s, struct husk_err *err)
+{
+	struct container c;
+	container_init(&c, s);
+	block_signals(&c);
+
+	if (container_create(&c, err) || container_start(&c, err)) {
+		container_destroy(&c);
+		return -1;
+	}
+	close(c.sync_fd);
+	c.sync_fd = -1;
+
+	int code = container_wait(&c);
+	c.pid = 0; /* reaped */
+	/* the kernel's OOM killer sends SIGKILL: say why the container died (137 also
+	 * comes from --init passing on its child's SIGKILL) */
+	if (cgroup_oom_killed(&c.cg)) {
+		c.oom = 1;
+		if (code == 128 + SIGKILL)
+			report_oom(&c);
+		else
+			husk_warn("container %s: a process inside was killed: out of memory", s->name);
+	}
+	EXPLAIN_START(t);
+	container_destroy(&c);
+	EXPLAIN(t, "clean-up: network, cgroup and state of %s removed", s->name);
+	return code;
+}

@@ -1,0 +1,24 @@
+/* The parent/child handshake over a SOCK_SEQPACKET socketpair. The child's end is
+ * close-on-exec, so EOF after the last message means "execve succeeded". */
+#pragma once
+#include <stdint.h>
+
+#include "util/error.h"
+
+enum sync_type {
+	SYNC_GO = 1,     /* parent -> child: you are in your cgroup and network; go on */
+	SYNC_ERROR,      /* child -> parent: setup failed; msg says why */
+	SYNC_PTY_MASTER, /* child -> parent: the pty master, as SCM_RIGHTS */
+};
+
+struct sync_msg {
+	int32_t type;
+	int32_t exit_code;
+	int32_t errnum;
+	char msg[500];
+};
+
+int sync_send(int sock, enum sync_type type, int pass_fd);
+int sync_send_error(int sock, const struct husk_err *err);
+/* 1 with a message (and *fd if one was passed), 0 on EOF, -1 on error. */
+int sync_recv(int sock, struct sync_msg *m, int *fd);

@@ -1,0 +1,66 @@
+/* cgroups: one directory per container, husk/<name> at the root of each hierarchy,
+ * on v2 (unified), v1, or hybrid hosts (v1 controllers plus a cgroup2 mount that
+ * may hold a few controllers; husk uses the v1 ones there). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spec.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+enum cgroup_mode { CGROUP_NONE = 0, CGROUP_V1, CGROUP_V2, CGROUP_HYBRID };
+
+#define CGROUP_V1_MAX 12
+
+struct cgroup_v1_dir {
+	char controllers[64]; /* "memory", "cpu,cpuacct" */
+	char mount[128];      /* /sys/fs/cgroup/memory */
+	char path[256];       /* /sys/fs/cgroup/memory/husk/<name> */
+	bool created;
+};
+
+struct cgroup {
+	enum cgroup_mode mode;
+	char name[65];
+	char v2_path[256]; /* /sys/fs/cgroup/husk/<name> (v2 only) */
+	bool v2_created;
+	int v2_fd;         /* directory fd, for clone3(CLONE_INTO_CGROUP); -1 if none */
+	struct cgroup_v1_dir v1[CGROUP_V1_MAX];
+	int n_v1;
+	int64_t memory_limit; /* for the OOM message */
+};
+
+const char *cgroup_mode_name(enum cgroup_mode m);
+enum cgroup_mode cgroup_detect(void);
+
+/* mkdir husk/<name> in each hierarchy and write the limits. */
+int cgroup_create(struct cgroup *cg, const char *name, const struct husk_resources *res,
+		  struct husk_err *err);
+/* Puts pid in every hierarchy (not needed after clone3 into the v2 cgroup). */
+int cgroup_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
+/* True if the kernel OOM-killed a process of this cgroup. */
+bool cgroup_oom_killed(const struct cgroup *cg);
+/* Kills what is left, removes the directories (and husk/ when empty). */
+void cgroup_destroy(struct cgroup *cg);
+/* Removes the cgroup of a container whose husk died (stale state). */
+void cgroup_remove_by_name(const char *name);
+/* Reads the controllers available (space separated) for husk check. */
+int cgroup_controllers(enum cgroup_mode m, char *buf, size_t len);
+
+/* per-version parts (cgroup_v1.c, cgroup_v2.c) */
+int cgroup_v1_discover(struct cgroup *cg);
+int cgroup_v1_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err);
+int cgroup_v1_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
+bool cgroup_v1_oom_killed(const struct cgroup *cg);
+void cgroup_v1_destroy(struct cgroup *cg);
+int cgroup_v2_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err);
+int cgroup_v2_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
+bool cgroup_v2_oom_killed(const struct cgroup *cg);
+void cgroup_v2_destroy(struct cgroup *cg);
+
+/* shared helpers */
+int cgroup_write(const char *dir, const char *file, const char *val, struct husk_err *err);
+/* Kills every process listed in dir/cgroup.procs until it is empty; rmdir dir. */
+int cgroup_drain_and_remove(const char *dir);

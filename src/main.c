@@ -1,0 +1,61 @@
+/* husk: argv -> command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/error.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(struct husk_global *, int, char **);
+	const char *help;
+} commands[] = {
+	{ "run", cmd_run, "Run a command in a new container" },
+	{ "check", cmd_check, "Report what this host supports" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: husk [--root DIR] COMMAND [OPTIONS]\n\n"
+		     "A small, fast Linux container runtime.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\nGlobal options:\n"
+		     "  --root DIR   state directory (default /run/husk)\n"
+		     "  --version    print the version\n"
+		     "  --help       print this help\n\n"
+		     "Run 'husk COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct husk_global g = { 0 };
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v")) {
+			printf("husk version %s\n", HUSK_VERSION);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--root") && i + 1 < argc) {
+			g.state_root = argv[++i];
+		} else if (!strncmp(argv[i], "--root=", 7)) {
+			g.state_root = argv[i] + 7;
+		} else {
+			husk_warn("unknown option '%s' (see husk --help)", argv[i]);
+			return HUSK_EXIT_FAILURE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return HUSK_EXIT_FAILURE;
+	}
+	for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+		if (!strcmp(argv[i], commands[c].name))
+			return commands[c].fn(&g, argc - i, argv + i);
+	husk_warn("unknown command '%s' (see husk --help)", argv[i]);
+	return HUSK_EXIT_FAILURE;
+}

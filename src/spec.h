@@ -1,0 +1,90 @@
+/* struct husk_spec: everything a container is, modelled on the OCI runtime-spec
+ * config (process, root, mounts, hostname, linux.namespaces, linux.resources).
+ * Front-ends fill it and call spec_validate(); the engine never parses argv. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+#include "util/parse.h"
+
+#define HUSK_DEFAULT_STATE_ROOT "/run/husk"
+#define HUSK_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+enum net_mode { NET_BRIDGE = 0, NET_NONE, NET_HOST };
+
+struct port_map {
+	char host_ip[64]; /* "" = all addresses */
+	uint16_t host_port;
+	uint16_t ctr_port;
+	int proto; /* IPPROTO_TCP or IPPROTO_UDP */
+};
+
+struct husk_resources {
+	int64_t memory;      /* bytes, 0 = unlimited */
+	int64_t memory_swap; /* bytes of memory+swap, 0 = default, -1 = unlimited */
+	int64_t millicpus;   /* 1000 = one CPU, 0 = unlimited */
+	int64_t pids;        /* 0 = unlimited */
+};
+
+struct husk_security {
+	bool privileged;
+	bool no_new_privs;
+	bool seccomp_unconfined;
+	char *seccomp_profile; /* path of a docker/OCI JSON profile, or NULL */
+	char **cap_add;
+	size_t n_cap_add;
+	char **cap_drop;
+	size_t n_cap_drop;
+};
+
+struct husk_spec {
+	/* identity */
+	char name[65];
+	char hostname[65];
+	char state_root[256]; /* /run/husk */
+
+	/* root filesystem */
+	char *rootfs; /* absolute, resolved */
+	bool no_pivot;
+	bool readonly_root;
+	struct volume *volumes;
+	size_t n_volumes;
+	struct tmpfs_mount *tmpfs;
+	size_t n_tmpfs;
+
+	/* process */
+	char **argv;
+	char **env; /* KEY=VAL, NULL-terminated */
+	size_t n_env;
+	char *workdir; /* NULL = the user's home or / */
+	char *user;    /* as given; resolved in the child */
+	bool interactive;
+	bool tty;
+	bool init;
+	int stop_timeout; /* seconds */
+	char *log_file;
+
+	/* lifecycle */
+	bool detach;
+	bool remove; /* --rm */
+
+	/* resources, network, security */
+	struct husk_resources res;
+	enum net_mode net;
+	struct port_map *ports;
+	size_t n_ports;
+	struct husk_security sec;
+};
+
+void spec_init(struct husk_spec *s);
+void spec_free(struct husk_spec *s);
+
+/* Checks the whole request; touches nothing on the host. */
+int spec_validate(struct husk_spec *s, struct husk_err *err);
+
+/* Appends "KEY=VAL" (replacing an earlier KEY). */
+int spec_setenv(struct husk_spec *s, const char *kv, struct husk_err *err);
+/* Returns the value of KEY in s->env or NULL. */
+const char *spec_getenv(const struct husk_spec *s, const char *key);

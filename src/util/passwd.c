@@ -1,0 +1,141 @@
+#include "util/passwd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/parse.h"
+
+/* Opens a file of the container for reading, resolving symlinks inside its root. */
+static FILE *open_in_root(int root_fd, const char *path)
+{
+	int fd = openat_in_root(root_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+/* Splits a colon-separated line into at most n fields, in place. */
+static int split_fields(char *line, char **f, int n)
+{
+	int i = 0;
+	line[strcspn(line, "\n")] = '\0';
+	f[i++] = line;
+	for (char *p = line; *p && i < n; p++)
+		if (*p == ':') {
+			*p = '\0';
+			f[i++] = p + 1;
+		}
+	return i;
+}
+
+static int find_passwd(int root_fd, const char *name, int64_t uid, struct husk_user *u)
+{
+	cleanup_fclose FILE *f = open_in_root(root_fd, "/etc/passwd");
+	if (!f)
+		return 0;
+	char line[1024];
+	while (fgets(line, sizeof line, f)) {
+		char *fl[7];
+		if (split_fields(line, fl, 7) < 7)
+			continue;
+		int64_t id;
+		if (parse_int(fl[2], 0, UINT32_MAX - 1, &id))
+			continue;
+		if ((name && !strcmp(fl[0], name)) || (!name && id == uid)) {
+			int64_t gid;
+			if (parse_int(fl[3], 0, UINT32_MAX - 1, &gid))
+				continue;
+			u->uid = (uid_t)id;
+			u->gid = (gid_t)gid;
+			snprintf(u->home, sizeof u->home, "%s", fl[5]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Finds a group by name (gid_out set) and collects supplementary groups of user. */
+static int scan_groups(int root_fd, const char *group, const char *user, gid_t *gid_out,
+		       struct husk_user *u)
+{
+	cleanup_fclose FILE *f = open_in_root(root_fd, "/etc/group");
+	int found = 0;
+	if (!f)
+		return 0;
+	char line[4096];
+	while (fgets(line, sizeof line, f)) {
+		char *fl[4];
+		if (split_fields(line, fl, 4) < 4)
+			continue;
+		int64_t id;
+		if (parse_int(fl[2], 0, UINT32_MAX - 1, &id))
+			continue;
+		if (group && !strcmp(fl[0], group)) {
+			*gid_out = (gid_t)id;
+			found = 1;
+		}
+		if (!user)
+			continue;
+		char *save = NULL;
+		for (char *m = strtok_r(fl[3], ",", &save); m; m = strtok_r(NULL, ",", &save))
+			if (!strcmp(m, user) && u->ngroups < (int)ARRAY_SIZE(u->groups))
+				u->groups[u->ngroups++] = (gid_t)id;
+	}
+	return found;
+}
+
+int passwd_resolve(int root_fd, const char *spec, struct husk_user *u, struct husk_err *err)
+{
+	memset(u, 0, sizeof *u);
+	strcpy(u->home, "/");
+	char buf[256];
+	if (strlen(spec) >= sizeof buf || !*spec)
+		return husk_error(err, 0, "invalid --user '%s'", spec);
+	strcpy(buf, spec);
+	char *group = strchr(buf, ':');
+	if (group)
+		*group++ = '\0';
+	if (group && !*group)
+		return husk_error(err, 0, "invalid --user '%s': empty group", spec);
+
+	int64_t id;
+	const char *uname = NULL;
+	if (!parse_int(buf, 0, UINT32_MAX - 1, &id)) {
+		/* numeric: the passwd entry is optional, as in docker */
+		if (!find_passwd(root_fd, NULL, id, u)) {
+			u->uid = (uid_t)id;
+			u->gid = (gid_t)id == 0 ? 0 : (gid_t)id;
+		}
+	} else {
+		if (!find_passwd(root_fd, buf, 0, u))
+			return husk_error(err, 0, "invalid --user '%s': no user '%s' in the container's /etc/passwd",
+					  spec, buf);
+		uname = buf;
+	}
+	if (!group) {
+		scan_groups(root_fd, NULL, uname, NULL, u);
+		return 0;
+	}
+	if (!parse_int(group, 0, UINT32_MAX - 1, &id)) {
+		u->gid = (gid_t)id;
+		scan_groups(root_fd, NULL, uname, NULL, u);
+		return 0;
+	}
+	gid_t g;
+	if (!scan_groups(root_fd, group, uname, &g, u))
+		return husk_error(err, 0, "invalid --user '%s': no group '%s' in the container's /etc/group",
+				  spec, group);
+	u->gid = g;
+	return 0;
+}
