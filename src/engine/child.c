@@ -19,6 +19,7 @@
 #include "engine/container.h"
 #include "engine/sync.h"
 #include "linux/caps.h"
+#include "linux/masked.h"
 #include "linux/rootfs.h"
 #include "linux/seccomp.h"
 #include "util/explain.h"
@@ -126,7 +127,8 @@ void child_main(struct container *c, int sock)
 
 	/* 3. root filesystem: private propagation, mounts, then pivot_root */
 	int root_fd = -1;
-	if (rootfs_prepare(s, &c->net, c->cg.mode, &root_fd, &err) || rootfs_switch(s, &err))
+	if (rootfs_prepare(s, &c->net, c->cg.mode, &root_fd, &err) || rootfs_switch(s, &err) ||
+	    masked_paths_apply(s, &err))
 		child_fail(sock, &err);
 	close(root_fd);
 

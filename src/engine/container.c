@@ -12,6 +12,7 @@
 
 #include "engine/state.h"
 #include "engine/sync.h"
+#include "linux/devices.h"
 #include "linux/ns.h"
 #include "util/explain.h"
 
@@ -55,6 +56,7 @@ static int container_create(struct container *c, struct husk_err *err)
 	struct husk_spec *s = c->spec;
 	if (state_create(s, c->state_dir, sizeof c->state_dir, &c->lock_fd, err) ||
 	    cgroup_create(&c->cg, s->name, &s->res, err) ||
+	    devices_setup(&c->cg, s, err) ||
 	    net_prepare(&c->net, s, c->state_dir, err) ||
 	    io_prepare(&c->io, s, err))
 		return -1;
