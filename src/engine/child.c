@@ -178,8 +178,13 @@ void child_main(struct container *c, int sock)
 	}
 
 	/* 9. seccomp last (it must allow what is left), signals back to default, exec */
-	signal(SIGPIPE, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
+	/* the command starts as under docker: every signal at its default, none blocked */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (seccomp_load(s, &err))
 		child_fail(sock, &err);
 	t = explain_enabled ? explain_now() : 0;

@@ -141,8 +141,12 @@ static void block_signals(struct container *c)
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGWINCH);
-	for (int i = 0; i < husk_n_forwarded_signals; i++)
+	for (int i = 0; i < husk_n_forwarded_signals; i++) {
+		/* a shell starts background jobs with SIGINT ignored: an ignored signal
+		 * never reaches the signalfd, so take the default back before blocking */
+		signal(husk_forwarded_signals[i], SIG_DFL);
 		sigaddset(&set, husk_forwarded_signals[i]);
+	}
 	sigprocmask(SIG_BLOCK, &set, &c->saved_mask);
 	signal(SIGPIPE, SIG_IGN);
 }
