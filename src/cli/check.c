@@ -46,7 +46,16 @@ static void check_cgroups(void)
 	char ctrls[256] = "", line[400];
 	cgroup_controllers(m, ctrls, sizeof ctrls);
 	ctrls[strcspn(ctrls, "\n")] = '\0';
-	snprintf(line, sizeof line, "%s (controllers: %s)", cgroup_mode_name(m), ctrls);
+	if (m == CGROUP_HYBRID) {
+		/* crun refuses such hosts; husk uses the v1 controllers and ignores cgroup2's */
+		char unified[128] = "";
+		read_file(CGROUP_ROOT "/unified/cgroup.controllers", unified, sizeof unified);
+		unified[strcspn(unified, "\n")] = '\0';
+		snprintf(line, sizeof line, "hybrid (v1 controllers used: %s; cgroup2 at %s/unified holds: %s)",
+			 ctrls, CGROUP_ROOT, unified[0] ? unified : "none");
+	} else {
+		snprintf(line, sizeof line, "%s (controllers: %s)", cgroup_mode_name(m), ctrls);
+	}
 	verdict(m != CGROUP_NONE, "cgroup mode", line);
 	static const char *const need[] = { "memory", "cpu", "pids" };
 	for (size_t i = 0; i < 3; i++) {

@@ -113,6 +113,8 @@ static int set_limits(struct cgroup *cg, const struct husk_resources *res, struc
 			snprintf(val, sizeof val, "%lld", sw);
 			if (cgroup_write(d->path, "memory.memsw.limit_in_bytes", val, err))
 				return -1;
+		} else if (res->memory_swap > 0) {
+			husk_warn("--memory-swap ignored: this kernel has no swap accounting (swapaccount=1)");
 		}
 	}
 	if (res->millicpus) {
