@@ -151,7 +151,68 @@ build_busybox() {
 	log "$n applets linked"
 }
 
-build_debootstrap() { die "--method debootstrap: not implemented yet"; }
+# --- debootstrap ----------------------------------------------------------------
+# The host's own archive mirror, from apt's sources (one-line .list files or deb822
+# .sources files): the first deb URI whose suite is the release itself, not -security.
+host_mirror() {
+	local f
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[[ -r $f ]] || continue
+		awk -v suite="$1" '$1 == "deb" {
+			i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+			if ($(i + 1) == suite) { print $i; exit }
+		}' "$f"
+	done
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[[ -r $f ]] || continue
+		# deb822: stanzas separated by blank lines; take URIs of a stanza whose
+		# Suites list the release.
+		awk -v suite="$1" 'BEGIN { RS = ""; FS = "\n" } {
+			uri = ""; ok = 0; deb = 0
+			for (i = 1; i <= NF; i++) {
+				if ($i ~ /^Types:/ && $i ~ /[ \t]deb([ \t]|$)/) deb = 1
+				if ($i ~ /^URIs:/) { split($i, a, /[ \t]+/); uri = a[2] }
+				if ($i ~ /^Suites:/) { n = split($i, a, /[ \t]+/); for (j = 2; j <= n; j++) if (a[j] == suite) ok = 1 }
+			}
+			if (deb && ok && uri != "") { print uri; exit }
+		}' "$f"
+	done
+}
+
+build_debootstrap() {
+	need_root "--method debootstrap"
+	ensure_packages debootstrap
+	local id codename mirror components=main
+	# shellcheck source=/dev/null
+	id=$(. /etc/os-release && echo "${ID:-debian}")
+	# shellcheck source=/dev/null
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	case $id in
+	debian) codename=${codename:-bookworm} ;;
+	ubuntu) components=main,universe ;; # python3-fastapi lives in universe
+	*) codename=bookworm; id=debian ;;
+	esac
+	[[ -n $codename ]] || die "cannot tell the release codename from /etc/os-release"
+	[[ -e /usr/share/debootstrap/scripts/$codename ]] ||
+		die "this debootstrap does not know the suite '$codename'"
+	mirror=$(host_mirror "$codename" | head -n1)
+	if [[ -z $mirror ]]; then
+		[[ $id == ubuntu ]] && mirror=http://archive.ubuntu.com/ubuntu || mirror=http://deb.debian.org/debian
+	fi
+	mirror=${HUSK_MIRROR:-$mirror}
+	log "[1/3] debootstrap --variant=minbase $codename from $mirror (about a minute)"
+	# debootstrap prints one line per step; keep them, prefixed, so progress shows.
+	debootstrap --variant=minbase --components="$components" \
+		--include=python3-fastapi,python3-uvicorn \
+		"$codename" "$ROOTFS" "$mirror" 2>&1 | sed -u 's/^/    /' >&2
+	log "[2/3] trimming apt caches and package lists"
+	rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/*
+	log "[3/3] skeleton: bind targets, users, /tmp, /app"
+	make_skeleton
+	chroot "$ROOTFS" /usr/bin/python3 -B -c 'import fastapi, uvicorn' ||
+		die "the new rootfs cannot import fastapi and uvicorn"
+}
+
 build_copy() { die "--method copy: not implemented yet"; }
 
 # --- main -----------------------------------------------------------------------
