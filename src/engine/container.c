@@ -3,6 +3,7 @@
 #include "engine/container.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 extern const int husk_forwarded_signals[];
 extern const int husk_n_forwarded_signals;
 
-static void container_init(struct container *c, struct husk_spec *s)
+void container_init(struct container *c, struct husk_spec *s)
 {
 	memset(c, 0, sizeof *c);
 	c->spec = s;
@@ -45,20 +46,43 @@ static void container_destroy(struct container *c)
 	io_close(&c->io);
 	net_teardown(&c->net);
 	cgroup_destroy(&c->cg);
+	if (c->keep_state)
+		return;
 	state_remove(c->state_dir, c->lock_fd);
 	c->state_dir[0] = '\0';
 	c->lock_fd = -1;
+}
+
+/* A detached container's stdout and stderr: pipes that its monitor reads. */
+static int capture_output(struct container *c, struct husk_err *err)
+{
+	struct io *io = &c->io;
+	if (!c->capture || c->spec->tty || io->out_r >= 0)
+		return 0;
+	int out[2], e[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return husk_error(err, errno, "pipe");
+	if (pipe2(e, O_CLOEXEC) < 0) {
+		close(out[0]);
+		close(out[1]);
+		return husk_error(err, errno, "pipe");
+	}
+	io->out_r = out[0];
+	io->out_w = out[1];
+	io->err_r = e[0];
+	io->err_w = e[1];
+	return 0;
 }
 
 /* Host side, before the child exists. */
 static int container_create(struct container *c, struct husk_err *err)
 {
 	struct husk_spec *s = c->spec;
-	if (state_create(s, c->state_dir, sizeof c->state_dir, &c->lock_fd, err) ||
+	if ((!c->keep_state && state_create(s, c->state_dir, sizeof c->state_dir, &c->lock_fd, err)) ||
 	    cgroup_create(&c->cg, s->name, &s->res, err) ||
 	    devices_setup(&c->cg, s, err) ||
 	    net_prepare(&c->net, s, c->state_dir, err) ||
-	    io_prepare(&c->io, s, err))
+	    io_prepare(&c->io, s, err) || capture_output(c, err))
 		return -1;
 	return 0;
 }
@@ -135,7 +159,7 @@ static void report_oom(struct container *c)
 	husk_warn("container %s was killed: out of memory (limit %s)", c->spec->name, lim);
 }
 
-static void block_signals(struct container *c)
+void container_block_signals(sigset_t *saved)
 {
 	sigset_t set;
 	sigemptyset(&set);
@@ -147,7 +171,7 @@ static void block_signals(struct container *c)
 		signal(husk_forwarded_signals[i], SIG_DFL);
 		sigaddset(&set, husk_forwarded_signals[i]);
 	}
-	sigprocmask(SIG_BLOCK, &set, &c->saved_mask);
+	sigprocmask(SIG_BLOCK, &set, saved);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -155,28 +179,39 @@ int container_run(struct husk_spec *s, struct husk_err *err)
 {
 	struct container c;
 	container_init(&c, s);
-	block_signals(&c);
-
-	if (container_create(&c, err) || container_start(&c, err)) {
-		container_destroy(&c);
+	container_block_signals(&c.saved_mask);
+	if (container_launch(&c, err))
 		return -1;
-	}
-	close(c.sync_fd);
-	c.sync_fd = -1;
-
 	int code = container_wait(&c);
 	c.pid = 0; /* reaped */
+	return container_finish(&c, code);
+}
+
+int container_launch(struct container *c, struct husk_err *err)
+{
+	if (container_create(c, err) || container_start(c, err)) {
+		container_destroy(c);
+		return -1;
+	}
+	close(c->sync_fd);
+	c->sync_fd = -1;
+	return 0;
+}
+
+int container_finish(struct container *c, int code)
+{
 	/* the kernel's OOM killer sends SIGKILL: say why the container died (137 also
 	 * comes from --init passing on its child's SIGKILL) */
-	if (cgroup_oom_killed(&c.cg)) {
-		c.oom = 1;
+	if (cgroup_oom_killed(&c->cg)) {
+		c->oom = 1;
 		if (code == 128 + SIGKILL)
-			report_oom(&c);
+			report_oom(c);
 		else
-			husk_warn("container %s: a process inside was killed: out of memory", s->name);
+			husk_warn("container %s: a process inside was killed: out of memory", c->spec->name);
 	}
 	EXPLAIN_START(t);
-	container_destroy(&c);
-	EXPLAIN(t, "clean-up: network, cgroup and state of %s removed", s->name);
+	container_destroy(c);
+	EXPLAIN(t, "clean-up: network, cgroup%s of %s removed", c->keep_state ? "" : " and state",
+		c->spec->name);
 	return code;
 }

@@ -2,6 +2,7 @@
  * Both front-ends (the docker-like CLI and, later, the OCI face) drive this. */
 #pragma once
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "engine/io.h"
@@ -21,10 +22,24 @@ struct container {
 	sigset_t saved_mask;
 	int status;   /* wait status of PID 1 */
 	int oom;      /* 1 if the kernel OOM-killed a process of the container */
+	bool keep_state; /* a monitor owns state_dir/lock_fd: create and destroy leave them */
+	bool capture;    /* stdout/stderr go to pipes (io.out_r, io.err_r) the monitor reads */
 };
 
 /* Runs a container in the foreground and returns husk's exit status. */
 int container_run(struct husk_spec *s, struct husk_err *err);
+
+/* The pieces of container_run, for the monitor of a detached container (monitor.c),
+ * which starts the same spec again on --restart. */
+void container_init(struct container *c, struct husk_spec *s);
+/* Blocks the signals the event loops read from a signalfd; *saved is what the
+ * container's process gets back (store it in c->saved_mask). */
+void container_block_signals(sigset_t *saved);
+/* create + start: 0 once PID 1 runs the command; on failure all is undone. */
+int container_launch(struct container *c, struct husk_err *err);
+/* After PID 1 was reaped with exit code `code`: says if the OOM killer struck
+ * (c->oom), undoes the host side; returns code. */
+int container_finish(struct container *c, int code);
 
 /* The child side: never returns (child.c). */
 __attribute__((noreturn)) void child_main(struct container *c, int sync_fd);

@@ -3,7 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -15,6 +15,13 @@
 #include "linux/net.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+
+static void cleanup_json_put(json_object **o)
+{
+	if (*o)
+		json_object_put(*o);
+}
+#define cleanup_json __attribute__((cleanup(cleanup_json_put)))
 
 /* Takes <root>/.lock. The last husk out removes <root>, lock file included, so a
  * waiter that then gets a lock on an unlinked file starts over. */
@@ -54,6 +61,17 @@ static int owner_alive(const char *dir)
 	return 0; /* closing fd drops the lock again */
 }
 
+bool state_owner_alive(const char *dir)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/lock", dir);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	/* shared: lookers (ps, stats ...) never make each other see a live owner */
+	return flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
 static void cleanup_one(const char *root, const char *name)
 {
 	char dir[600];
@@ -61,6 +79,25 @@ static void cleanup_one(const char *root, const char *name)
 	cgroup_remove_by_name(name);
 	net_cleanup_stale(root, name);
 	remove_tree(dir);
+}
+
+static void mark_cleaned(json_object *o, void *arg)
+{
+	(void)arg;
+	json_object_object_add(o, "cleaned", json_object_new_boolean(1));
+}
+
+/* A detached container's record outlives its monitor; what the kernel holds for it
+ * (processes, cgroups, network) does not. */
+static void cleanup_kept(const char *root, const char *name, const char *dir)
+{
+	cleanup_json json_object *rec = state_read(dir);
+	if (state_get_bool(rec, "cleaned"))
+		return;
+	cgroup_remove_by_name(name);
+	net_cleanup_stale(root, name);
+	struct husk_err err = { 0 };
+	state_update(dir, mark_cleaned, NULL, &err);
 }
 
 static void cleanup_stale_locked(const char *root)
@@ -74,7 +111,12 @@ static void cleanup_stale_locked(const char *root)
 			continue;
 		char dir[600];
 		snprintf(dir, sizeof dir, "%s/%s", root, de->d_name);
-		if (!owner_alive(dir))
+		if (owner_alive(dir))
+			continue;
+		cleanup_json json_object *rec = state_read(dir);
+		if (state_get_bool(rec, "detached"))
+			cleanup_kept(root, de->d_name, dir);
+		else
 			cleanup_one(root, de->d_name);
 	}
 	closedir(d);
@@ -100,47 +142,130 @@ int state_create(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
 	snprintf(dir, len, "%s/%s", s->state_root, s->name);
 	if (mkdir(dir, 0700) < 0) {
 		if (errno == EEXIST)
-			return husk_error(err, 0, "invalid --name '%s': a container with that name exists",
-					  s->name);
+			return husk_error(err, 0, "invalid --name '%s': a container with that name exists"
+					  " (husk rm %s removes a stopped one)", s->name, s->name);
 		return husk_error(err, errno, "state directory %s", dir);
 	}
 	char path[600];
 	snprintf(path, sizeof path, "%s/lock", dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	/* blocking: a looker (husk ps) may hold a shared lock for an instant */
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		rmdir(dir);
+		remove_tree(dir);
 		return husk_error(err, e, "locking %s", path);
 	}
 	*lock_fd = fd;
 	return 0;
 }
 
+json_object *state_read(const char *dir)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/state.json", dir);
+	if (access(path, F_OK) < 0)
+		return NULL;
+	json_object *o = json_object_from_file(path);
+	if (o && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int write_atomically(int dfd, const char *dir, json_object *o, struct husk_err *err)
+{
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, ".state.json.%d.tmp", (int)getpid());
+	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return husk_error(err, errno, "writing %s/state.json", dir);
+	int r = json_object_to_fd(fd, o, JSON_C_TO_STRING_PLAIN);
+	int e = errno;
+	if (close(fd) < 0 && r == 0) {
+		r = -1;
+		e = errno;
+	}
+	if (r < 0 || renameat(dfd, tmp, dfd, "state.json") < 0) {
+		e = r < 0 ? e : errno;
+		unlinkat(dfd, tmp, 0);
+		return husk_error(err, e, "writing %s/state.json", dir);
+	}
+	return 0;
+}
+
+int state_update(const char *dir, void (*edit)(json_object *o, void *arg), void *arg,
+		 struct husk_err *err)
+{
+	cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return husk_error(err, errno, "state directory %s", dir);
+	/* flock on the directory: the writers' lock (the monitor holds dir/lock) */
+	if (flock(dfd, LOCK_EX) < 0)
+		return husk_error(err, errno, "locking %s", dir);
+	cleanup_json json_object *o = state_read(dir);
+	if (!o && !(o = json_object_new_object()))
+		return husk_error(err, ENOMEM, "state of %s", dir);
+	edit(o, arg);
+	return write_atomically(dfd, dir, o, err);
+}
+
+struct write_args {
+	const struct husk_spec *s;
+	pid_t pid;
+	const char *status;
+};
+
+static void write_edit(json_object *o, void *arg)
+{
+	const struct write_args *a = arg;
+	const struct husk_spec *s = a->s;
+	int64_t now = (int64_t)time(NULL);
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "pid", json_object_new_int(a->pid));
+	json_object_object_add(o, "pid_start", json_object_new_uint64(state_pid_start(a->pid)));
+	json_object_object_add(o, "husk_pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "status", json_object_new_string(a->status));
+	json_object_object_add(o, "rootfs", json_object_new_string(s->rootfs));
+	if (!json_object_object_get_ex(o, "created", NULL))
+		json_object_object_add(o, "created", json_object_new_int64(now));
+	if (!strcmp(a->status, "running"))
+		json_object_object_add(o, "started_at", json_object_new_int64(now));
+	json_object *argv = json_object_new_array();
+	for (char **p = s->argv; *p; p++)
+		json_object_array_add(argv, json_object_new_string(*p));
+	json_object_object_add(o, "command", argv);
+	if (!json_object_object_get_ex(o, "config", NULL))
+		json_object_object_add(o, "config", state_config_json(s));
+}
+
 int state_write(const struct husk_spec *s, const char *dir, pid_t pid, const char *status,
 		struct husk_err *err)
 {
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(s->name));
-	json_object_object_add(o, "pid", json_object_new_int(pid));
-	json_object_object_add(o, "husk_pid", json_object_new_int(getpid()));
-	json_object_object_add(o, "status", json_object_new_string(status));
-	json_object_object_add(o, "rootfs", json_object_new_string(s->rootfs));
-	json_object_object_add(o, "created", json_object_new_int64((int64_t)time(NULL)));
-	json_object *argv = json_object_new_array();
-	for (char **a = s->argv; *a; a++)
-		json_object_array_add(argv, json_object_new_string(*a));
-	json_object_object_add(o, "command", argv);
+	struct write_args a = { s, pid, status };
+	return state_update(dir, write_edit, &a, err);
+}
 
-	char tmp[600], path[600];
-	snprintf(tmp, sizeof tmp, "%s/state.json.tmp", dir);
-	snprintf(path, sizeof path, "%s/state.json", dir);
-	int r = json_object_to_file_ext(tmp, o, JSON_C_TO_STRING_PLAIN);
-	json_object_put(o);
-	if (r < 0 || rename(tmp, path) < 0)
-		return husk_error(err, errno, "writing %s", path);
-	return 0;
+/* With the root lock held. */
+static void remove_root_if_empty(const char *root)
+{
+	DIR *d = opendir(root);
+	if (!d)
+		return;
+	int others = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, ".lock"))
+			others++;
+	closedir(d);
+	if (!others) {
+		char lockp[320];
+		snprintf(lockp, sizeof lockp, "%s/.lock", root);
+		unlink(lockp);
+		rmdir(root);
+	}
 }
 
 void state_remove(const char *dir, int lock_fd)
@@ -161,19 +286,191 @@ void state_remove(const char *dir, int lock_fd)
 	cleanup_close int rl = lock_root(root, &err);
 	if (rl < 0)
 		return;
-	DIR *d = opendir(root);
-	if (!d)
-		return;
-	int others = 0;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, ".lock"))
-			others++;
-	closedir(d);
-	if (!others) {
-		char lockp[320];
-		snprintf(lockp, sizeof lockp, "%s/.lock", root);
-		unlink(lockp);
-		rmdir(root);
+	remove_root_if_empty(root);
+}
+
+/* The owner's lock, taken for good; a looker's shared lock lasts an instant, so a
+ * few tries tell a live owner from a looker. */
+static int take_owner_lock(const char *dir)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/lock", dir);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -2 : -1;
+	for (int i = 0; i < 50; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
 	}
+	close(fd);
+	errno = EBUSY;
+	return -1;
+}
+
+int state_remove_record(const char *root, const char *name, struct husk_err *err)
+{
+	char dir[600];
+	snprintf(dir, sizeof dir, "%s/%s", root, name);
+	cleanup_close int rl = lock_root(root, err);
+	if (rl < 0)
+		return -1;
+	cleanup_close int lock = take_owner_lock(dir);
+	if (lock == -1) {
+		if (errno == EBUSY)
+			return husk_error(err, EBUSY, "container %s is running", name);
+		if (access(dir, F_OK) < 0 && errno == ENOENT)
+			return husk_error(err, ENOENT, "no such container: %s", name);
+		return husk_error(err, errno, "locking %s/lock", dir);
+	}
+	if (access(dir, F_OK) < 0)
+		return husk_error(err, ENOENT, "no such container: %s", name);
+	cgroup_remove_by_name(name);
+	net_cleanup_stale(root, name);
+	if (remove_tree(dir) < 0 && errno != ENOENT)
+		return husk_error(err, errno, "removing %s", dir);
+	remove_root_if_empty(root);
+	return 0;
+}
+
+static json_object *strv_json(char *const *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; v && (n ? i < n : v[i] != NULL); i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static void add_str(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+}
+
+static json_object *mounts_json(const struct husk_spec *s)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < s->n_volumes; i++) {
+		json_object *m = json_object_new_object();
+		json_object_object_add(m, "type", json_object_new_string("bind"));
+		add_str(m, "source", s->volumes[i].host);
+		add_str(m, "destination", s->volumes[i].ctr);
+		json_object_object_add(m, "read_only", json_object_new_boolean(s->volumes[i].readonly));
+		json_object_array_add(a, m);
+	}
+	for (size_t i = 0; i < s->n_tmpfs; i++) {
+		json_object *m = json_object_new_object();
+		json_object_object_add(m, "type", json_object_new_string("tmpfs"));
+		add_str(m, "destination", s->tmpfs[i].ctr);
+		json_object_object_add(m, "size", json_object_new_int64(s->tmpfs[i].size));
+		json_object_array_add(a, m);
+	}
+	return a;
+}
+
+static json_object *ports_json(const struct husk_spec *s)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < s->n_ports; i++) {
+		const struct port_map *p = &s->ports[i];
+		json_object *m = json_object_new_object();
+		add_str(m, "host_ip", p->host_ip);
+		json_object_object_add(m, "host_port", json_object_new_int(p->host_port));
+		json_object_object_add(m, "container_port", json_object_new_int(p->ctr_port));
+		add_str(m, "protocol", p->proto == IPPROTO_UDP ? "udp" : "tcp");
+		json_object_array_add(a, m);
+	}
+	return a;
+}
+
+static json_object *security_json(const struct husk_security *sec)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "privileged", json_object_new_boolean(sec->privileged));
+	json_object_object_add(o, "no_new_privileges", json_object_new_boolean(sec->no_new_privs));
+	json_object_object_add(o, "seccomp_unconfined", json_object_new_boolean(sec->seccomp_unconfined));
+	add_str(o, "seccomp_profile", sec->seccomp_profile);
+	json_object_object_add(o, "cap_add", strv_json(sec->cap_add, sec->n_cap_add));
+	json_object_object_add(o, "cap_drop", strv_json(sec->cap_drop, sec->n_cap_drop));
+	return o;
+}
+
+static json_object *resources_json(const struct husk_resources *r)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "memory", json_object_new_int64(r->memory));
+	json_object_object_add(o, "memory_swap", json_object_new_int64(r->memory_swap));
+	json_object_object_add(o, "cpus", json_object_new_double((double)r->millicpus / 1000.0));
+	json_object_object_add(o, "pids", json_object_new_int64(r->pids));
+	return o;
+}
+
+json_object *state_config_json(const struct husk_spec *s)
+{
+	static const char *const nets[] = { [NET_BRIDGE] = "bridge", [NET_NONE] = "none",
+					    [NET_HOST] = "host" };
+	json_object *o = json_object_new_object();
+	add_str(o, "hostname", s->hostname);
+	add_str(o, "rootfs", s->rootfs);
+	json_object_object_add(o, "command", strv_json(s->argv, 0));
+	json_object_object_add(o, "env", strv_json(s->env, s->n_env));
+	add_str(o, "workdir", s->workdir);
+	add_str(o, "user", s->user);
+	json_object_object_add(o, "tty", json_object_new_boolean(s->tty));
+	json_object_object_add(o, "interactive", json_object_new_boolean(s->interactive));
+	json_object_object_add(o, "init", json_object_new_boolean(s->init));
+	json_object_object_add(o, "stop_timeout", json_object_new_int(s->stop_timeout));
+	add_str(o, "log_file", s->log_file);
+	json_object_object_add(o, "no_pivot", json_object_new_boolean(s->no_pivot));
+	json_object_object_add(o, "read_only", json_object_new_boolean(s->readonly_root));
+	json_object_object_add(o, "mounts", mounts_json(s));
+	json_object_object_add(o, "resources", resources_json(&s->res));
+	add_str(o, "network", nets[s->net]);
+	json_object_object_add(o, "ports", ports_json(s));
+	json_object_object_add(o, "security", security_json(&s->sec));
+	json_object_object_add(o, "detach", json_object_new_boolean(s->detach));
+	json_object_object_add(o, "remove", json_object_new_boolean(s->remove));
+	return o;
+}
+
+const char *state_get_str(json_object *o, const char *key, const char *fallback)
+{
+	json_object *v;
+	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return fallback;
+	return json_object_get_string(v);
+}
+
+int64_t state_get_int(json_object *o, const char *key, int64_t fallback)
+{
+	json_object *v;
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return fallback;
+	return json_object_get_int64(v);
+}
+
+bool state_get_bool(json_object *o, const char *key)
+{
+	json_object *v;
+	return o && json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+unsigned long long state_pid_start(pid_t pid)
+{
+	if (pid <= 0)
+		return 0;
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (read_file(path, buf, sizeof buf) < 0)
+		return 0;
+	/* the command name (field 2) may hold spaces: count from its closing ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	unsigned long long start = 0;
+	/* fields 3..21 skipped, 22 is starttime */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &start) != 1)
+		return 0;
+	return start;
 }
