@@ -1,0 +1,247 @@
+# shellcheck shell=bash
+# Shared helpers for husk's bats tests (run as root against the built binary).
+#
+#   load helpers
+#   setup()    { husk_setup; }      # records what already exists (leftover baseline)
+#   teardown() { husk_teardown; }   # stops background husks, then assert_no_leftovers
+#
+# Paths:     HUSK_SRC (repo root), HUSK (absolute path of the binary; set HUSK to test
+#            another build), HUSK_TEST_CACHE (fixtures, /var/cache/husk-test).
+# Fixtures:  rootfs_busybox (cached, shared: never write into it), rootfs_copy (a
+#            private, writable copy for this test).
+# Names:     cname [TAG] -> a fresh container name, remembered for the leftover check.
+# Waiting:   wait_for TIMEOUT DESC CMD...  (poll, never a bare sleep),
+#            wait_running NAME, container_pid NAME.
+# Cgroups:   cgroup_mode (v1|v2|hybrid), cgroup_dir CONTROLLER NAME.
+# Leftovers: husk_leftovers (one line per object), assert_no_leftovers.
+
+bats_require_minimum_version 1.5.0
+
+HUSK_SRC=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+HUSK=${HUSK:-$HUSK_SRC/build/husk}
+[[ $HUSK == /* ]] || HUSK=$HUSK_SRC/$HUSK
+HUSK_TEST_CACHE=${HUSK_TEST_CACHE:-/var/cache/husk-test}
+HUSK_STATE_ROOT=${HUSK_STATE_ROOT:-/run/husk}
+# Seconds a leftover that is not named after this test's containers may take to go
+# away (another husk may be running on the same machine); 0 under CI.
+if [[ ${CI:-} == true ]]; then
+	HUSK_LEFTOVER_GRACE=${HUSK_LEFTOVER_GRACE:-0}
+else
+	HUSK_LEFTOVER_GRACE=${HUSK_LEFTOVER_GRACE:-5}
+fi
+export HUSK HUSK_SRC HUSK_TEST_CACHE HUSK_STATE_ROOT
+
+# --- fixtures ---------------------------------------------------------------------
+
+# Builds the busybox rootfs once (scripts/build-rootfs.sh --method busybox) into the
+# cache and prints its path. Concurrent callers wait on a lock.
+rootfs_busybox() {
+	local dir=$HUSK_TEST_CACHE/busybox
+	if ! grep -qx 'state=complete' "$dir/.husk-rootfs" 2>/dev/null ||
+		[[ ! -x $dir/bin/busybox ]]; then
+		mkdir -p "$HUSK_TEST_CACHE"
+		(
+			flock 9
+			if ! grep -qx 'state=complete' "$dir/.husk-rootfs" 2>/dev/null; then
+				"$HUSK_SRC/scripts/build-rootfs.sh" "$dir" --method busybox >&2 ||
+					{ echo "rootfs_busybox: build-rootfs.sh failed" >&2; exit 1; }
+			fi
+		) 9>"$HUSK_TEST_CACHE/.lock" || return 1
+	fi
+	printf '%s\n' "$dir"
+}
+
+# A private, writable copy of the busybox rootfs: rootfs_copy [DEST] -> DEST
+# (default $BATS_TEST_TMPDIR/rootfs).
+rootfs_copy() {
+	local src dest=${1:-$BATS_TEST_TMPDIR/rootfs}
+	src=$(rootfs_busybox) || return 1
+	mkdir -p "$dest"
+	cp -a "$src/." "$dest/"
+	printf '%s\n' "$dest"
+}
+
+# --- names, processes, waiting ----------------------------------------------------
+
+# cname [TAG]: a container name unique to this run, remembered so that the leftover
+# check is strict about everything named after it.
+cname() {
+	local n
+	n="hkt-${1:-t}-$BATS_TEST_NUMBER-$$-$RANDOM"
+	n=${n:0:64}
+	printf '%s\n' "$n" >>"$BATS_TEST_TMPDIR/.husk-names"
+	printf '%s\n' "$n"
+}
+
+# wait_for TIMEOUT DESC CMD...: runs CMD every 50 ms until it succeeds; fails the test
+# with DESC after TIMEOUT seconds.
+wait_for() {
+	local timeout=$1 desc=$2 deadline
+	shift 2
+	deadline=$(($(date +%s%N) + timeout * 1000000000))
+	until "$@"; do
+		if (($(date +%s%N) > deadline)); then
+			echo "timed out after ${timeout}s waiting for: $desc" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# husk_bg NAME ARGS...: starts `husk ARGS...` in the background with stdout and
+# stderr in $BATS_TEST_TMPDIR/NAME.out and NAME.err; sets BG_PID. husk_teardown kills
+# what is still running.
+husk_bg() {
+	local tag=$1
+	shift
+	"$HUSK" "$@" >"$BATS_TEST_TMPDIR/$tag.out" 2>"$BATS_TEST_TMPDIR/$tag.err" 3>&- </dev/null &
+	BG_PID=$!
+	printf '%s\n' "$BG_PID" >>"$BATS_TEST_TMPDIR/.husk-bg"
+}
+
+# bg_wait PID: waits for a husk_bg process and sets BG_STATUS to its exit status.
+bg_wait() {
+	BG_STATUS=0
+	wait "$1" || BG_STATUS=$?
+}
+
+state_running() {
+	grep -q '"status":"running"' "$HUSK_STATE_ROOT/$1/state.json" 2>/dev/null
+}
+
+# wait_running NAME [TIMEOUT]: until husk has started the command (state.json says so).
+wait_running() {
+	wait_for "${2:-10}" "container $1 running" state_running "$1"
+}
+
+# container_pid NAME: host PID of the container's PID 1, from its state file.
+container_pid() {
+	sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$HUSK_STATE_ROOT/$1/state.json"
+}
+
+file_has() { grep -q -- "$2" "$1" 2>/dev/null; }
+
+# wait_output FILE TEXT [TIMEOUT]: until FILE contains TEXT.
+wait_output() {
+	wait_for "${3:-10}" "'$2' in $1" file_has "$1" "$2"
+}
+
+# --- cgroups ----------------------------------------------------------------------
+
+cgroup_mode() {
+	if [[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]]; then
+		echo v2
+	elif [[ -e /sys/fs/cgroup/unified/cgroup.controllers ]]; then
+		echo hybrid
+	else
+		echo v1
+	fi
+}
+
+# cgroup_dir CONTROLLER NAME: where husk keeps NAME's cgroup for CONTROLLER.
+cgroup_dir() {
+	local ctl=$1 name=$2 mnt
+	if [[ $(cgroup_mode) == v2 ]]; then
+		echo "/sys/fs/cgroup/husk/$name"
+		return
+	fi
+	# the v1 hierarchy whose super options name the controller (cpu may share cpuacct)
+	mnt=$(awk -v c="$ctl" '$0 ~ / - cgroup / {
+		n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $5; exit }
+	}' /proc/self/mountinfo)
+	echo "${mnt:-/sys/fs/cgroup/$ctl}/husk/$name"
+}
+
+# --- leftovers --------------------------------------------------------------------
+
+# One line per husk object on the host: cgroup directories, mounts, veths, nftables
+# tables, state entries, processes in husk cgroups, husk processes.
+husk_leftovers() {
+	local p comm exe
+	find /sys/fs/cgroup -maxdepth 3 -type d -path '*husk*' -printf 'cgroup %p\n' 2>/dev/null
+	# mounts in the host's namespace: anything naming husk (state dir, the fixture
+	# cache) or under this run's temporary directories (private rootfs copies)
+	awk -v d="${BATS_RUN_TMPDIR:-/nonexistent}" '{
+		for (i = 7; i < NF && $i != "-"; i++) ;
+		src = $(i + 2)
+		if ($4 ~ /husk/ || $5 ~ /husk/ || src ~ /husk/ || index($5, d) == 1)
+			print "mount " $5 " (" src " " $4 ")"
+	}' /proc/self/mountinfo
+	ip -o link show type veth 2>/dev/null |
+		awk -F': ' '{ sub(/@.*/, "", $2); print "veth " $2 }' | grep -E "^veth (${HUSK_VETH_PREFIXES:-husk|hk|vh|hv})" || true
+	nft list tables 2>/dev/null | grep -i husk | sed 's/^/nft /' || true
+	if [[ -d $HUSK_STATE_ROOT ]]; then
+		find "$HUSK_STATE_ROOT" -mindepth 1 -maxdepth 1 -printf 'state %p\n'
+	fi
+	for p in /proc/[0-9]*; do
+		if grep -qs ':/husk/' "$p/cgroup"; then
+			comm=$(cat "$p/comm" 2>/dev/null) || continue
+			echo "process ${p#/proc/} ($comm) in $(grep -m1 ':/husk/' "$p/cgroup" 2>/dev/null)"
+		fi
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		if [[ $exe == "$HUSK" ]]; then
+			echo "process ${p#/proc/} (husk $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null))"
+		fi
+	done
+}
+
+# Objects not in the baseline taken by husk_setup (all of them without one).
+new_leftovers() {
+	local base=$BATS_TEST_TMPDIR/.husk-baseline
+	if [[ -f $base ]]; then
+		husk_leftovers | grep -vxF -f "$base" || true
+	else
+		husk_leftovers
+	fi
+}
+
+# Fails listing every husk object left on the host. Objects named after this test's
+# containers (cname) fail at once; any other new one gets HUSK_LEFTOVER_GRACE seconds
+# to disappear (another husk may be running on this machine).
+assert_no_leftovers() {
+	local left mine names=$BATS_TEST_TMPDIR/.husk-names deadline
+	deadline=$(($(date +%s%N) + HUSK_LEFTOVER_GRACE * 1000000000))
+	while :; do
+		left=$(new_leftovers)
+		[[ -z $left ]] && return 0
+		mine=
+		if [[ -s $names ]]; then
+			mine=$(grep -F -f "$names" <<<"$left" || true)
+		fi
+		if [[ -n $mine ]] || (($(date +%s%N) > deadline)); then
+			break
+		fi
+		sleep 0.2
+	done
+	echo "husk left these behind:" >&2
+	# shellcheck disable=SC2001
+	sed 's/^/  /' <<<"$left" >&2
+	return 1
+}
+
+# --- setup / teardown -------------------------------------------------------------
+
+husk_setup() {
+	[[ $EUID -eq 0 ]] || skip "needs root"
+	[[ -x $HUSK ]] || {
+		echo "husk binary not found at $HUSK (build: meson setup build && ninja -C build)" >&2
+		return 1
+	}
+	husk_leftovers >"$BATS_TEST_TMPDIR/.husk-baseline"
+}
+
+# Kills husks this test left running in the background (SIGKILL after 5 s of SIGTERM),
+# then checks that nothing is left.
+husk_teardown() {
+	local pid
+	if [[ -f $BATS_TEST_TMPDIR/.husk-bg ]]; then
+		while read -r pid; do
+			kill -0 "$pid" 2>/dev/null || continue
+			kill -TERM "$pid" 2>/dev/null || true
+			wait_for 5 "husk $pid to stop" eval "! kill -0 $pid 2>/dev/null" ||
+				kill -KILL "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		done <"$BATS_TEST_TMPDIR/.husk-bg"
+	fi
+	assert_no_leftovers
+}
