@@ -1,0 +1,340 @@
+#!/bin/sh
+# shellcheck shell=dash
+# husk's tests inside the VM (busybox sh), started by /init (guest-init.sh) as
+#   sh /guest-test.sh MODE        MODE: v2, v1 or hybrid (how /init mounted cgroups)
+# Prints TAP-like lines on the console, "ok N - what" / "not ok N - what" with "# "
+# detail lines after a failure, and ends with "N passed, N failed".
+# Every wait polls with a deadline; nothing sleeps to hide a race.
+MODE=${1:-v2}
+HUSK=${HUSK:-/usr/local/bin/husk}
+ROOTFS=${ROOTFS:-/var/lib/husk-vm/rootfs}
+SYNC=$ROOTFS/vmt # a directory the containers and this script both see (/vmt inside)
+OUT=/tmp/husk-vm-test
+mkdir -p "$OUT" "$SYNC"
+chmod 1777 "$SYNC"
+
+N=0
+PASSED=0
+FAILED=0
+
+ok() {
+	N=$((N + 1))
+	PASSED=$((PASSED + 1))
+	echo "ok $N - $*"
+}
+
+# not_ok DESC [FILE...]: the files' contents follow as "# " lines
+not_ok() {
+	N=$((N + 1))
+	FAILED=$((FAILED + 1))
+	echo "not ok $N - $1"
+	shift
+	for f in "$@"; do
+		[ -s "$f" ] || continue
+		echo "#   --- ${f##*/}"
+		sed 's/^/#   /' "$f" | head -n 40
+	done
+}
+
+note() { echo "# $*"; }
+
+# milliseconds since boot
+now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+# wait_file FILE SECONDS: poll until FILE exists; 1 on time-out
+wait_file() {
+	_deadline=$(($(now_ms) + $2 * 1000))
+	while [ ! -e "$1" ]; do
+		[ "$(now_ms)" -lt "$_deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
+# cg_dir CONTROLLER NAME: the container's cgroup directory for that controller
+cg_dir() {
+	if [ "$MODE" = v2 ]; then
+		echo "/sys/fs/cgroup/husk/$2"
+	else
+		echo "/sys/fs/cgroup/$1/husk/$2"
+	fi
+}
+
+# every cgroup directory husk may have made for NAME
+cg_dirs() {
+	if [ "$MODE" = v2 ]; then
+		echo "/sys/fs/cgroup/husk/$1"
+	else
+		for c in memory cpu,cpuacct pids; do
+			echo "/sys/fs/cgroup/$c/husk/$1"
+		done
+	fi
+}
+
+# cg_gone NAME: no cgroup directory and no state directory of NAME remain
+cg_gone() {
+	for d in $(cg_dirs "$1") "/run/husk/$1"; do
+		if [ -e "$d" ]; then
+			echo "left behind: $d" >>"$OUT/$1.err"
+			return 1
+		fi
+	done
+}
+
+# run_ctr NAME [HUSK RUN OPTIONS...] -- COMMAND...: husk run in the foreground
+# with a time-out; stdout/stderr in $OUT/NAME.out/.err, status in $RC
+run_ctr() {
+	_name=$1
+	shift
+	timeout -s KILL 60 "$HUSK" run --name "$_name" --network none "$@" \
+		>"$OUT/$_name.out" 2>"$OUT/$_name.err"
+	RC=$?
+}
+
+# start_held NAME OPTIONS... -- SHELL-COMMAND: runs SHELL-COMMAND in the container
+# with husk in the background, then holds the container (and its cgroup) open until
+# release NAME. held_ready NAME waits until SHELL-COMMAND has finished.
+start_held() {
+	_name=$1
+	shift
+	_opts=
+	while [ "$1" != -- ]; do
+		_opts="$_opts $1"
+		shift
+	done
+	shift
+	rm -f "$SYNC/done-$_name" "$SYNC/stop-$_name"
+	# shellcheck disable=SC2086 # options are single words
+	timeout -s KILL 90 "$HUSK" run --name "$_name" --network none $_opts "$ROOTFS" /bin/sh -c \
+		"$1; touch /vmt/done-$_name; i=0; while [ ! -e /vmt/stop-$_name ] && [ \$i -lt 1500 ]; do sleep 0.05; i=\$((i + 1)); done" \
+		>"$OUT/$_name.out" 2>"$OUT/$_name.err" &
+	HELD_PID=$!
+}
+
+held_ready() { wait_file "$SYNC/done-$1" 60; }
+
+# release NAME: lets the held container end; its husk's status is in $RC
+release() {
+	touch "$SYNC/stop-$1"
+	wait "$HELD_PID"
+	RC=$?
+}
+
+# --- the tests -------------------------------------------------------------------
+
+echo "# husk-vm tests: cgroup mode $MODE, husk $("$HUSK" --version 2>&1 | head -n1)"
+MOUNTS_BEFORE=$(wc -l </proc/self/mountinfo)
+
+# 1. husk check names the mode
+"$HUSK" check >"$OUT/check.out" 2>&1
+if grep -Eq "^ok +cgroup mode +$MODE( |\$)" "$OUT/check.out"; then
+	ok "husk check reports cgroup mode $MODE"
+else
+	not_ok "husk check reports cgroup mode $MODE" "$OUT/check.out"
+fi
+sed 's/^/#   /' "$OUT/check.out"
+if grep -Eq '^ok +cgroup memory' "$OUT/check.out" && grep -Eq '^ok +cgroup cpu' "$OUT/check.out" &&
+	grep -Eq '^ok +cgroup pids' "$OUT/check.out"; then
+	ok "husk check finds the memory, cpu and pids controllers"
+else
+	not_ok "husk check finds the memory, cpu and pids controllers" "$OUT/check.out"
+fi
+
+# 2. a simple container runs and passes its output through
+run_ctr t-hello "$ROOTFS" /bin/echo hello from husk
+if [ "$RC" -eq 0 ] && [ "$(cat "$OUT/t-hello.out")" = "hello from husk" ]; then
+	ok "husk run --network none ROOTFS echo: exit 0 and its output"
+else
+	echo "exit status $RC" >>"$OUT/t-hello.err"
+	not_ok "husk run --network none ROOTFS echo: exit 0 and its output" "$OUT/t-hello.out" "$OUT/t-hello.err"
+fi
+
+# 3. --memory 50M sets the limit, read from the host side while the container runs
+if [ "$MODE" = v2 ]; then memfile=memory.max; else memfile=memory.limit_in_bytes; fi
+start_held t-mem --memory 50M -- true
+if held_ready t-mem; then
+	got=$(cat "$(cg_dir memory t-mem)/$memfile" 2>&1)
+else
+	got="(the container did not start in 60 s)"
+fi
+release t-mem
+if [ "$got" = 52428800 ] && [ "$RC" -eq 0 ]; then
+	ok "--memory 50M: $memfile = 52428800"
+else
+	echo "$memfile: $got; husk exit status $RC" >>"$OUT/t-mem.err"
+	not_ok "--memory 50M: $memfile = 52428800" "$OUT/t-mem.out" "$OUT/t-mem.err"
+fi
+if cg_gone t-mem; then
+	ok "--memory: the cgroup and state directories are removed afterwards"
+else
+	not_ok "--memory: the cgroup and state directories are removed afterwards" "$OUT/t-mem.err"
+fi
+
+# 4. a 200M allocation under --memory 50M is OOM killed: 137 and a message
+run_ctr t-oom --memory 50M "$ROOTFS" /memhog 200
+want="husk: container t-oom was killed: out of memory"
+if [ "$RC" -eq 137 ] && grep -qF "$want" "$OUT/t-oom.err"; then
+	ok "OOM kill of a 200M allocation under --memory 50M: exit 137, '$want'"
+else
+	echo "exit status $RC (want 137)" >>"$OUT/t-oom.err"
+	not_ok "OOM kill of a 200M allocation under --memory 50M: exit 137, '$want'" "$OUT/t-oom.out" "$OUT/t-oom.err"
+fi
+if cg_gone t-oom; then
+	ok "OOM kill: the cgroup and state directories are removed afterwards"
+else
+	not_ok "OOM kill: the cgroup and state directories are removed afterwards" "$OUT/t-oom.err"
+fi
+
+# 5. --cpus 0.5: the quota, and a 2 s busy loop measured from the cgroup's counters
+rm -f "$SYNC/spin-start" "$SYNC/spin-done"
+start_held t-cpu --cpus 0.5 -- "/spin 2000 /vmt/spin-start /vmt/spin-done"
+cpudir=$(cg_dir cpu t-cpu)
+if [ "$MODE" = v2 ]; then
+	read_quota() { cat "$cpudir/cpu.max" 2>&1; }
+	usage() { awk '$1 == "usage_usec" { print $2 }' "$cpudir/cpu.stat"; }
+	usage_src="cpu.stat usage_usec"
+	qname=cpu.max
+else
+	read_quota() { echo "$(cat "$cpudir/cpu.cfs_quota_us" 2>&1) $(cat "$cpudir/cpu.cfs_period_us" 2>&1)"; }
+	# cpuacct.usage counts nanoseconds
+	usage() { awk '{ printf "%d\n", $1 / 1000 }' "$(cg_dir cpuacct t-cpu)/cpuacct.usage"; }
+	usage_src="cpuacct.usage"
+	qname="cpu.cfs_quota_us cpu.cfs_period_us"
+fi
+want_quota="50000 100000"
+quota="(the container did not start in 60 s)"
+quota_end=
+ratio=
+if wait_file "$SYNC/spin-start" 60; then
+	u0=$(usage)
+	quota=$(read_quota)
+	if wait_file "$SYNC/spin-done" 60; then
+		u1=$(usage)
+		throttled=$(awk '$1 == "nr_throttled" { print $2 }' "$cpudir/cpu.stat")
+		spun=$(cat "$SYNC/spin-done")
+		wall=${spun#wall_us=}
+		wall=${wall%% *}
+		ratio=$(awk -v a="$u0" -v b="$u1" -v w="$wall" 'BEGIN { printf "%.3f", (b - a) / w }')
+	fi
+fi
+held_ready t-cpu && quota_end=$(read_quota) # still the same at the end
+release t-cpu
+if [ "$quota" = "$want_quota" ] && [ "$quota_end" = "$want_quota" ]; then
+	ok "--cpus 0.5: $qname = $want_quota"
+else
+	echo "$qname: '$quota' (at the end: '$quota_end')" >>"$OUT/t-cpu.err"
+	not_ok "--cpus 0.5: $qname = $want_quota" "$OUT/t-cpu.out" "$OUT/t-cpu.err"
+fi
+if [ -n "$ratio" ] && awk -v r="$ratio" 'BEGIN { exit !(r >= 0.4 && r <= 0.6) }'; then
+	ok "--cpus 0.5: a 2 s busy loop used $ratio CPU ($usage_src; want 0.5 +- 0.1; $spun; nr_throttled $throttled)"
+else
+	echo "measured: '${ratio:-nothing}' CPU; spin: ${spun:-no result}; nr_throttled ${throttled:-?}" >>"$OUT/t-cpu.err"
+	not_ok "--cpus 0.5: a 2 s busy loop uses 0.5 +- 0.1 CPU ($usage_src)" "$OUT/t-cpu.out" "$OUT/t-cpu.err"
+fi
+note "cpu: measured ${ratio:-nothing} CPU under --cpus 0.5 (mode $MODE, TCG)"
+if cg_gone t-cpu; then
+	ok "--cpus: the cgroup and state directories are removed afterwards"
+else
+	not_ok "--cpus: the cgroup and state directories are removed afterwards" "$OUT/t-cpu.err"
+fi
+
+# 6. --pids-limit 20 bounds a fork bomb (sh + forker + at most 18 children)
+start_held t-pids --pids-limit 20 -- "/forker 200 >/vmt/forker-out 2>&1"
+held_ready t-pids
+pdir=$(cg_dir pids t-pids)
+pmax=$(cat "$pdir/pids.max" 2>&1)
+pevents=$(awk '$1 == "max" { print $2 }' "$pdir/pids.events" 2>/dev/null)
+release t-pids
+forked=$(cat "$SYNC/forker-out" 2>&1)
+k=$(echo "$forked" | sed -n 's/^forked \([0-9]*\) of.*/\1/p')
+if [ "$pmax" = 20 ] && [ -n "$k" ] && [ "$k" -ge 1 ] && [ "$k" -le 18 ] && [ "$RC" -eq 0 ]; then
+	ok "--pids-limit 20: pids.max = 20, a fork bomb stopped: $forked (pids.events max ${pevents:-?})"
+else
+	echo "pids.max: $pmax; forker: ${forked:-nothing}; pids.events max: ${pevents:-?}; husk exit $RC" >>"$OUT/t-pids.err"
+	not_ok "--pids-limit 20: pids.max = 20 and a fork bomb is stopped at 18 children" "$OUT/t-pids.out" "$OUT/t-pids.err"
+fi
+if cg_gone t-pids; then
+	ok "--pids-limit: the cgroup and state directories are removed afterwards"
+else
+	not_ok "--pids-limit: the cgroup and state directories are removed afterwards" "$OUT/t-pids.err"
+fi
+
+# 7. namespaces: each of the container's differs from the VM's
+# shellcheck disable=SC2016 # expanded by the container's shell
+run_ctr t-ns "$ROOTFS" /bin/sh -c \
+	'for n in pid mnt uts ipc net cgroup; do echo "$n $(readlink /proc/1/ns/$n)"; done; echo "pid1 $$"; echo "hostname $(hostname)"'
+bad=
+for n in pid mnt uts ipc net; do
+	host=$(readlink "/proc/1/ns/$n")
+	ctr=$(sed -n "s/^$n //p" "$OUT/t-ns.out")
+	if [ -z "$ctr" ] || [ "$ctr" = "$host" ]; then
+		bad="$bad $n(host $host, container ${ctr:-none})"
+	fi
+done
+grep -qx 'pid1 1' "$OUT/t-ns.out" || bad="$bad pid1($(sed -n 's/^pid1 //p' "$OUT/t-ns.out"))"
+grep -qx 'hostname t-ns' "$OUT/t-ns.out" || bad="$bad hostname($(sed -n 's/^hostname //p' "$OUT/t-ns.out"))"
+if [ "$RC" -eq 0 ] && [ -z "$bad" ]; then
+	ok "namespaces: pid mnt uts ipc net differ from the VM's, the command is PID 1, hostname = name"
+else
+	echo "differs wrongly:$bad; exit $RC" >>"$OUT/t-ns.err"
+	not_ok "namespaces: pid mnt uts ipc net differ from the VM's, the command is PID 1, hostname = name" "$OUT/t-ns.out" "$OUT/t-ns.err"
+fi
+if [ "$(sed -n 's/^cgroup //p' "$OUT/t-ns.out")" = "$(readlink /proc/1/ns/cgroup)" ]; then
+	note "the container shares the VM's cgroup namespace"
+else
+	note "the container has its own cgroup namespace"
+fi
+
+# 8. pivot_root: / is the rootfs, the VM's root is gone; and --no-pivot (chroot)
+for how in pivot nopivot; do
+	opt=--explain
+	[ $how = nopivot ] && opt=--no-pivot
+	run_ctr "t-$how" "$opt" "$ROOTFS" /bin/sh -c \
+		'test -e /husk-vm-rootfs && echo rootfs-marker; test -e /husk-vm-guest && echo guest-marker; ls /; cat /proc/1/mountinfo'
+	what="pivot_root: / is the rootfs and the VM's root is not reachable"
+	[ $how = nopivot ] && what="--no-pivot (chroot): / is the rootfs"
+	if [ "$RC" -eq 0 ] && grep -qx rootfs-marker "$OUT/t-$how.out" && ! grep -qx guest-marker "$OUT/t-$how.out" &&
+		{ [ $how = nopivot ] || grep -q pivot_root "$OUT/t-$how.err"; }; then
+		ok "$what"
+	else
+		echo "exit $RC" >>"$OUT/t-$how.err"
+		not_ok "$what" "$OUT/t-$how.out" "$OUT/t-$how.err"
+	fi
+done
+
+# 9. exit statuses (docker's)
+run_ctr t-exit3 "$ROOTFS" /bin/sh -c 'exit 3'
+r3=$RC
+run_ctr t-exit127 "$ROOTFS" /no/such/command
+r127=$RC
+run_ctr t-exit125 --memory lots "$ROOTFS" /bin/true
+r125=$RC
+if [ "$r3" -eq 3 ] && [ "$r127" -eq 127 ] && [ "$r125" -eq 125 ]; then
+	ok "exit statuses: the command's 3, 127 for a missing command, 125 for a bad option"
+else
+	echo "got $r3 $r127 $r125, want 3 127 125" >>"$OUT/t-exit3.err"
+	not_ok "exit statuses: the command's 3, 127 for a missing command, 125 for a bad option" \
+		"$OUT/t-exit3.err" "$OUT/t-exit127.err" "$OUT/t-exit125.err"
+fi
+
+# 10. nothing remains: no husk cgroup, no state, no extra mount, no stray process
+left=
+for d in $(cg_dirs '*'); do
+	[ -e "$d" ] && left="$left $d"
+done
+for d in /run/husk/*; do
+	[ -e "$d" ] && left="$left $d"
+done
+MOUNTS_AFTER=$(wc -l </proc/self/mountinfo)
+[ "$MOUNTS_AFTER" -eq "$MOUNTS_BEFORE" ] || left="$left mounts:$MOUNTS_BEFORE->$MOUNTS_AFTER"
+# (busybox timeout's watcher outlives its command by up to 1 s: not counted)
+strays=$(ps -o pid,args | awk '$2 ~ /(husk|forker|memhog|spin)$/ || /[v]mt\/stop-/')
+[ -z "$strays" ] || left="$left processes: $strays"
+if [ -z "$left" ]; then
+	ok "nothing left behind: no husk cgroup, no /run/husk entry, no new mount, no process"
+else
+	echo "left behind:$left" >"$OUT/leftovers"
+	not_ok "nothing left behind: no husk cgroup, no /run/husk entry, no new mount, no process" "$OUT/leftovers"
+fi
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
