@@ -37,7 +37,7 @@ DIR must be missing, empty, or a rootfs this script made (it has $MARKER).
 EOF
 }
 
-log() { printf '==> %s\n' "$*" >&2; }
+log() { printf '==> [%3ss] %s\n' "$SECONDS" "$*" >&2; }
 die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
 
 need_root() {
@@ -213,7 +213,127 @@ build_debootstrap() {
 		die "the new rootfs cannot import fastapi and uvicorn"
 }
 
-build_copy() { die "--method copy: not implemented yet"; }
+# --- copy -----------------------------------------------------------------------
+# The packages the app imports; their Python dependencies are found from dpkg.
+readonly COPY_SEEDS=(python3 python3-fastapi python3-uvicorn)
+
+# The Python packages reachable from the seeds by dpkg dependencies (Depends and
+# Pre-Depends, the first installed alternative of each). Native libraries (libc6,
+# libssl3 ...) are left out: ldd decides which of them are needed.
+# dpkg's database is read once: a fork costs more here than the whole walk.
+python_package_closure() {
+	local -A deps=() seen=()
+	local name status dep queue=("$@") p alt a
+	while IFS=$'\t' read -r name status dep; do
+		[[ $status == 'install ok installed' ]] && deps[$name]=$dep
+	done < <(dpkg-query -W -f='${Package}\t${Status}\t${Depends}, ${Pre-Depends}\n' |
+		awk -F '\t' -v OFS='\t' '{ gsub(/\([^)]*\)|:[a-z0-9]+|[ ]+/, "", $3); print }')
+	while ((${#queue[@]})); do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		[[ -z ${seen[$p]:-} ]] || continue
+		[[ -n ${deps[$p]+set} ]] || die "package $p is not installed"
+		seen[$p]=1
+		printf '%s\n' "$p"
+		IFS=, read -ra alts <<<"${deps[$p]}"
+		for alt in "${alts[@]}"; do
+			IFS='|' read -ra choice <<<"$alt"
+			for a in "${choice[@]}"; do
+				[[ -n ${deps[$a]+set} ]] || continue
+				if [[ $a =~ ^(lib)?python3 && -z ${seen[$a]:-} ]]; then
+					queue+=("$a")
+				fi
+				break
+			done
+		done
+	done
+}
+
+# Paths on stdin, printed with their directories resolved (/lib/x -> /usr/lib/x on
+# a merged-/usr host) but their last component kept, so a library's symlink stays a
+# symlink. One realpath call for all the directories.
+canonical_dir_paths() {
+	local paths dirs
+	paths=$(cat)
+	[[ -n $paths ]] || return 0
+	dirs=$(printf '%s\n' "$paths" | sed 's|/[^/]*$||' | sort -u)
+	# realpath -m prints exactly one line per argument, so the two columns pair up.
+	awk -F '\t' 'NR == FNR { real[$1] = $2; next }
+		{ d = $0; sub(/\/[^\/]*$/, "", d); f = substr($0, length(d) + 2)
+		  print (real[d] == "/" ? "" : real[d]) "/" f }' \
+		<(paste <(printf '%s\n' "$dirs") <(xargs -r -d '\n' realpath -m -- <<<"$dirs")) \
+		<(printf '%s\n' "$paths")
+}
+
+# Every shared library (and the dynamic loader) that the ELF files named on stdin
+# need, as ldd reports them, and the files their symlinks point to.
+ldd_closure() {
+	local libs
+	libs=$(xargs -r -d '\n' ldd 2>/dev/null |
+		awk '/=> \// { print $3 } /^[[:space:]]+\// { print $1 }' | sort -u)
+	[[ -n $libs ]] || return 0
+	canonical_dir_paths <<<"$libs"
+	xargs -r -d '\n' realpath -e <<<"$libs"
+}
+
+build_copy() {
+	ensure_packages python3-fastapi python3-uvicorn
+	local list libs closure pkgs n d f pyc
+	list=$(mktemp)
+	libs=$(mktemp)
+	# shellcheck disable=SC2064 # expand now: the names are local
+	trap "rm -f '$list' '$libs'" RETURN
+	log "[1/5] resolving the Python packages from dpkg dependencies of: ${COPY_SEEDS[*]}"
+	closure=$(python_package_closure "${COPY_SEEDS[@]}")
+	mapfile -t pkgs < <(sort <<<"$closure")
+	log "      ${#pkgs[@]} packages: ${pkgs[*]}"
+
+	log "[2/5] listing their files (dpkg -L), without docs, man pages and lintian data"
+	dpkg -L "${pkgs[@]}" |
+		grep -Ev '^/usr/share/(doc|doc-base|man|lintian|bug|binfmts)(/|$)|^/usr/lib/binfmt\.d/|^/\.$' |
+		while IFS= read -r f; do
+			[[ -d $f && ! -L $f ]] && continue
+			[[ -e $f || -L $f ]] || continue
+			printf '%s\n' "$f"
+			# Debian byte-compiles at install time into __pycache__; take those too so
+			# the first start does not compile, nor write into the rootfs.
+			if [[ $f == *.py ]]; then
+				d=${f%/*}/__pycache__/${f##*/}
+				for pyc in "${d%.py}".cpython-*.pyc; do
+					[[ -e $pyc ]] && printf '%s\n' "$pyc"
+				done
+			fi
+		done | canonical_dir_paths | sort -u >"$list"
+	log "      $(wc -l <"$list") files"
+
+	log "[3/5] shared libraries: ldd of /usr/bin/python3 and of every extension module"
+	grep -E '/usr/bin/python3[.0-9]*$|\.so(\.[0-9.]+)?$' "$list" |
+		while IFS= read -r f; do [[ -f $f && ! -L $f ]] && printf '%s\n' "$f"; done |
+		ldd_closure >"$libs"
+	sort -u -o "$list" "$list" "$libs"
+	log "      $(sort -u "$libs" | wc -l) library files (with their symlinks)"
+
+	log "[4/5] copying into $ROOTFS (the host's merged-/usr layout is kept)"
+	# /bin, /lib, /lib64 ... are symlinks into /usr on Debian 12; make them the same
+	# way so the paths the binaries were linked with (/lib64/ld-linux-x86-64.so.2) work.
+	for d in bin sbin lib lib32 lib64 libx32; do
+		if [[ -L /$d ]]; then
+			ln -sfn "$(readlink "/$d")" "$ROOTFS/$d"
+			mkdir -p "$ROOTFS/usr/$d"
+		fi
+	done
+	tar -C / --no-recursion -cf - --verbatim-files-from -T <(sed 's|^/||' "$list") |
+		tar -C "$ROOTFS" --keep-directory-symlink -xf -
+	n=$(find "$ROOTFS" -type f | wc -l)
+	log "      $n files copied"
+
+	log "[5/5] skeleton, and a check that the interpreter imports the app's stack"
+	make_skeleton
+	chroot "$ROOTFS" /usr/bin/python3 -B -c \
+		'import fastapi, starlette, pydantic, uvicorn, anyio, h11, ssl, json, asyncio
+import uvicorn.protocols.http.h11_impl, uvicorn.loops.asyncio, uvicorn.lifespan.on' ||
+		die "the copied rootfs cannot import the app's packages"
+}
 
 # --- main -----------------------------------------------------------------------
 METHOD=debootstrap
