@@ -31,8 +31,9 @@ if [ "${1:-}" != stage2 ]; then
 	exec switch_root /newroot /init stage2
 fi
 
-mountpoint -q /proc || mount -t proc proc /proc
-mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+# stage 1 moved /proc and /dev here (busybox-static has no mountpoint applet)
+[ -e /proc/mounts ] || mount -t proc proc /proc
+grep -q '^[^ ]* /dev ' /proc/mounts || mount -t devtmpfs devtmpfs /dev
 mount -t sysfs sysfs /sys
 mkdir -p /dev/pts /dev/shm /run /tmp
 mount -t devpts devpts /dev/pts

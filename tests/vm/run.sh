@@ -53,6 +53,7 @@ skip() {
 	exit 77
 }
 
+HUSK_ENV=${HUSK:-}
 MODES=()
 BENCH=0
 SERIAL=0
@@ -80,7 +81,8 @@ for m in "${MODES[@]}"; do
 	[[ $m == v2 || $m == v1 || $m == hybrid ]] || { echo "$PROG: unknown mode '$m'" >&2; exit 2; }
 done
 [[ $BENCH =~ ^[0-9]+$ && $TIMEOUT =~ ^[0-9]+$ ]] || { usage >&2; exit 2; }
-HUSK=${HUSK:-$REPO/build/husk}
+# the positional argument, else $HUSK (the bats helpers' variable), else build/husk
+HUSK=${HUSK:-${HUSK_ENV:-$REPO/build/husk}}
 [[ -x $HUSK ]] || die "husk binary '$HUSK' missing or not executable (build it: meson setup build && ninja -C build)"
 HUSK=$(realpath "$HUSK")
 
@@ -109,7 +111,7 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	ensure_packages qemu-system-x86 || true
 fi
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed and apt-get could not install qemu-system-x86"
-qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg || skip "qemu-system-x86_64 cannot run here (no TCG accelerator: $(qemu-system-x86_64 -version 2>&1 | head -n1))"
+qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg || skip "qemu-system-x86_64 cannot run here (no TCG accelerator; qemu-system-x86_64 -version says: $(qemu-system-x86_64 -version 2>&1 | head -n1 || true))"
 ensure_packages busybox-static cpio gzip gcc libc6-dev || die "cannot install busybox-static cpio gzip gcc libc6-dev"
 BUSYBOX=/bin/busybox
 [[ -x $BUSYBOX ]] || die "$BUSYBOX missing although busybox-static is installed"
@@ -240,8 +242,12 @@ fi
 # the containers' rootfs: busybox, the static helpers, a marker
 RFS=$ROOT/var/lib/husk-vm/rootfs
 if [[ -x $REPO/scripts/build-rootfs.sh ]]; then
-	"$REPO/scripts/build-rootfs.sh" "$RFS" --method busybox >/dev/null 2>"$WORK/rootfs.log" ||
-		die "scripts/build-rootfs.sh failed: $(cat "$WORK/rootfs.log")"
+	# built once into the cache (the script does nothing for a complete one), copied here
+	(
+		flock 9
+		"$REPO/scripts/build-rootfs.sh" "$CACHE/rootfs-busybox" --method busybox >/dev/null 2>"$WORK/rootfs.log"
+	) 9>"$CACHE/.lock" || die "scripts/build-rootfs.sh failed: $(cat "$WORK/rootfs.log")"
+	cp -a "$CACHE/rootfs-busybox" "$RFS"
 else
 	# a minimal one of our own; /init links its applets (chroot ROOTFS busybox --install -s)
 	mkdir -p "$RFS"/{bin,sbin,usr/bin,usr/sbin,etc,root,proc,sys,dev,run,tmp}
@@ -308,7 +314,6 @@ for m in "${MODES[@]}"; do
 	raw=$WORK/$m.log
 	# the console as text: no carriage returns, no terminal escapes from the firmware
 	sed -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' "$raw" >"$WORK/$m.txt"
-	[[ -z $LOG_DIR ]] || { mkdir -p "$LOG_DIR" && cp "$WORK/$m.txt" "$LOG_DIR/vm-$m.log"; }
 	rc=$(cat "$WORK/$m.rc")
 	secs=$(cat "$WORK/$m.time")
 	p=$(grep -c '^ok [0-9]' "$WORK/$m.txt" || true)
@@ -328,6 +333,15 @@ for m in "${MODES[@]}"; do
 	fi
 	PASSED=$((PASSED + p))
 	FAILED=$((FAILED + f))
+	if [[ -n $LOG_DIR ]]; then # for vm.bats: the console and a verdict per mode
+		mkdir -p "$LOG_DIR"
+		cp "$WORK/$m.txt" "$LOG_DIR/vm-$m.log"
+		if [[ -n $problem ]]; then
+			echo "fail: $problem ($p passed, $f failed, $secs s)"
+		else
+			echo "pass: $p passed, 0 failed in $secs s"
+		fi >"$LOG_DIR/vm-$m.result"
+	fi
 	if [[ -n $problem ]]; then
 		((f > 0)) || FAILED=$((FAILED + 1))
 		echo "=== vm [$m]: FAILED: $problem; the serial console ($secs s):"
@@ -344,4 +358,4 @@ for m in "${MODES[@]}"; do
 done
 log "boots took $(awk -v a="$TB" -v b="$TE" 'BEGIN { printf "%.1f", b - a }') s in all ($( ((PARALLEL)) && echo parallel || echo sequential))"
 echo "vm: $PASSED passed, $FAILED failed"
-((FAILED == 0))
+[[ $FAILED -eq 0 ]] || exit 1
