@@ -11,6 +11,14 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "run", cmd_run, "Run a command in a new container" },
+	{ "ps", cmd_ps, "List containers" },
+	{ "logs", cmd_logs, "Print the output of a detached container" },
+	{ "stop", cmd_stop, "Stop containers (SIGTERM, then SIGKILL)" },
+	{ "kill", cmd_kill, "Send a signal to containers" },
+	{ "rm", cmd_rm, "Remove stopped containers" },
+	{ "inspect", cmd_inspect, "Show what husk knows of containers, as JSON" },
+	{ "exec", cmd_exec, "Run a command in a running container" },
+	{ "stats", cmd_stats, "Show containers' resource use, live" },
 	{ "check", cmd_check, "Report what this host supports" },
 };
 

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "engine/container.h"
+#include "engine/monitor.h"
 #include "spec.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
@@ -15,7 +16,7 @@ enum {
 	OPT_NAME = 256, OPT_HOSTNAME, OPT_ENV_FILE, OPT_TMPFS, OPT_MEMORY_SWAP, OPT_CPUS,
 	OPT_CPU_PCT, OPT_PIDS, OPT_INIT, OPT_NO_PIVOT, OPT_STOP_TIMEOUT, OPT_LOG_FILE,
 	OPT_EXPLAIN, OPT_NETWORK, OPT_READ_ONLY, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED,
-	OPT_SECURITY_OPT, OPT_RM, OPT_HELP,
+	OPT_SECURITY_OPT, OPT_RM, OPT_HELP, OPT_RESTART, OPT_LOG_OPT,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +52,8 @@ static const struct option long_opts[] = {
 	{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
 	{ "detach", no_argument, NULL, 'd' },
 	{ "rm", no_argument, NULL, OPT_RM },
+	{ "restart", required_argument, NULL, OPT_RESTART },
+	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
 };
@@ -73,7 +76,9 @@ static void run_usage(FILE *out)
 	      "      --stop-timeout S       seconds from a forwarded SIGINT/SIGTERM to SIGKILL (default 10)\n"
 	      "      --log-file PATH        also copy the container's stdout and stderr to PATH\n"
 	      "  -d, --detach               run in the background and print the name\n"
-	      "      --rm                   remove the container's record when it exits\n\n"
+	      "      --rm                   remove the container's record when it exits\n"
+	      "      --restart POLICY       with -d: no (default), on-failure[:N] or always\n"
+	      "      --log-opt max-size=S   with -d: rotate the container's log past S (default 10M)\n\n"
 	      "Filesystem:\n"
 	      "  -v, --volume HOST:CTR[:ro] bind-mount HOST (absolute, existing) at CTR\n"
 	      "      --tmpfs CTR[:size=N]   mount a tmpfs at CTR\n"
@@ -280,8 +285,20 @@ static int parse_option(struct husk_spec *s, int c, const char *arg, struct husk
 	return husk_error(err, 0, "unhandled option");
 }
 
-/* Fills s from argv; 1 if --help was printed. */
-static int parse_run_args(struct husk_spec *s, int argc, char **argv, struct husk_err *err)
+/* --restart and --log-opt: options of the monitor, not of the container */
+static int parse_monitor_option(struct monitor_opts *mo, int c, const char *arg,
+				struct husk_err *err)
+{
+	if (c == OPT_RESTART)
+		return monitor_parse_restart(arg, mo, err);
+	if (strncmp(arg, "max-size=", 9) || parse_size(arg + 9, &mo->log_max) || mo->log_max < 4096)
+		return husk_error(err, 0, "invalid --log-opt '%s': expected max-size=SIZE, at least 4k", arg);
+	return 0;
+}
+
+/* Fills s and mo from argv; 1 if --help was printed. */
+static int parse_run_args(struct husk_spec *s, struct monitor_opts *mo, int argc, char **argv,
+			  struct husk_err *err)
 {
 	opterr = 0;
 	optind = 1;
@@ -299,6 +316,11 @@ static int parse_run_args(struct husk_spec *s, int argc, char **argv, struct hus
 			if (optopt)
 				return husk_error(err, 0, "unknown option '-%c' (see husk run --help)", optopt);
 			return husk_error(err, 0, "unknown or incomplete option '%s' (see husk run --help)", bad);
+		}
+		if (c == OPT_RESTART || c == OPT_LOG_OPT) {
+			if (parse_monitor_option(mo, c, optarg, err))
+				return -1;
+			continue;
 		}
 		if (parse_option(s, c, optarg, err))
 			return -1;
@@ -325,14 +347,24 @@ int cmd_run(struct husk_global *g, int argc, char **argv)
 	spec_init(&s);
 	if (g->state_root)
 		snprintf(s.state_root, sizeof s.state_root, "%s", g->state_root);
-	int r = parse_run_args(&s, argc, argv, &err);
+	struct monitor_opts mo = { 0 };
+	int r = parse_run_args(&s, &mo, argc, argv, &err);
 	if (r == 1) {
 		spec_free(&s);
 		return 0;
 	}
-	if (r == 0 && s.detach)
-		r = husk_error(&err, 0, "-d/--detach is not implemented yet");
-	int code = r == 0 && spec_validate(&s, &err) == 0 ? container_run(&s, &err) : -1;
+	if (r == 0 && !s.detach && (mo.restart != RESTART_NO || mo.log_max))
+		r = husk_error(&err, 0, "invalid --%s without -d: a foreground container has no monitor",
+			       mo.log_max ? "log-opt" : "restart");
+	if (r == 0 && s.remove && mo.restart != RESTART_NO)
+		r = husk_error(&err, 0, "invalid --restart with --rm: a removed container cannot restart");
+	int code = -1;
+	if (r == 0 && spec_validate(&s, &err) == 0) {
+		if (!s.detach)
+			code = container_run(&s, &err);
+		else if ((code = monitor_run_detached(&s, &mo, &err)) == 0)
+			printf("%s\n", s.name);
+	}
 	spec_free(&s);
 	if (code < 0)
 		return husk_error_print(&err);

@@ -148,7 +148,7 @@ static int container_start(struct container *c, struct husk_err *err)
 		return husk_error(err, errno, "starting the container");
 	if (container_handshake(c, err))
 		return -1;
-	return state_write(s, c->state_dir, pid, "running", err);
+	return state_write(c, "running", err);
 }
 
 static void report_oom(struct container *c)

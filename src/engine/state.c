@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/container.h"
 #include "linux/cgroup.h"
 #include "linux/net.h"
 #include "util/cleanup.h"
@@ -212,42 +213,6 @@ int state_update(const char *dir, void (*edit)(json_object *o, void *arg), void 
 	return write_atomically(dfd, dir, o, err);
 }
 
-struct write_args {
-	const struct husk_spec *s;
-	pid_t pid;
-	const char *status;
-};
-
-static void write_edit(json_object *o, void *arg)
-{
-	const struct write_args *a = arg;
-	const struct husk_spec *s = a->s;
-	int64_t now = (int64_t)time(NULL);
-	json_object_object_add(o, "name", json_object_new_string(s->name));
-	json_object_object_add(o, "pid", json_object_new_int(a->pid));
-	json_object_object_add(o, "pid_start", json_object_new_uint64(state_pid_start(a->pid)));
-	json_object_object_add(o, "husk_pid", json_object_new_int(getpid()));
-	json_object_object_add(o, "status", json_object_new_string(a->status));
-	json_object_object_add(o, "rootfs", json_object_new_string(s->rootfs));
-	if (!json_object_object_get_ex(o, "created", NULL))
-		json_object_object_add(o, "created", json_object_new_int64(now));
-	if (!strcmp(a->status, "running"))
-		json_object_object_add(o, "started_at", json_object_new_int64(now));
-	json_object *argv = json_object_new_array();
-	for (char **p = s->argv; *p; p++)
-		json_object_array_add(argv, json_object_new_string(*p));
-	json_object_object_add(o, "command", argv);
-	if (!json_object_object_get_ex(o, "config", NULL))
-		json_object_object_add(o, "config", state_config_json(s));
-}
-
-int state_write(const struct husk_spec *s, const char *dir, pid_t pid, const char *status,
-		struct husk_err *err)
-{
-	struct write_args a = { s, pid, status };
-	return state_update(dir, write_edit, &a, err);
-}
-
 /* With the root lock held. */
 static void remove_root_if_empty(const char *root)
 {
@@ -317,15 +282,18 @@ int state_remove_record(const char *root, const char *name, struct husk_err *err
 	if (rl < 0)
 		return -1;
 	cleanup_close int lock = take_owner_lock(dir);
-	if (lock == -1) {
-		if (errno == EBUSY)
-			return husk_error(err, EBUSY, "container %s is running", name);
-		if (access(dir, F_OK) < 0 && errno == ENOENT)
-			return husk_error(err, ENOENT, "no such container: %s", name);
-		return husk_error(err, errno, "locking %s/lock", dir);
+	if (lock == -1 && errno == EBUSY) {
+		husk_error(err, 0, "container %s is running", name);
+		err->errnum = EBUSY;
+		return -1;
 	}
-	if (access(dir, F_OK) < 0)
-		return husk_error(err, ENOENT, "no such container: %s", name);
+	if (access(dir, F_OK) < 0) {
+		husk_error(err, 0, "no such container: %s", name);
+		err->errnum = ENOENT;
+		return -1;
+	}
+	if (lock == -1)
+		return husk_error(err, errno, "locking %s/lock", dir);
 	cgroup_remove_by_name(name);
 	net_cleanup_stale(root, name);
 	if (remove_tree(dir) < 0 && errno != ENOENT)
@@ -403,6 +371,68 @@ static json_object *resources_json(const struct husk_resources *r)
 	json_object_object_add(o, "cpus", json_object_new_double((double)r->millicpus / 1000.0));
 	json_object_object_add(o, "pids", json_object_new_int64(r->pids));
 	return o;
+}
+
+static json_object *cgroup_json(const struct cgroup *cg)
+{
+	json_object *o = json_object_new_object();
+	add_str(o, "mode", cgroup_mode_name(cg->mode));
+	if (cg->mode == CGROUP_V2) {
+		add_str(o, "path", cg->v2_path);
+		return o;
+	}
+	/* v1: one directory per hierarchy, keyed by its controllers ("cpu,cpuacct") */
+	json_object *paths = json_object_new_object();
+	for (int i = 0; i < cg->n_v1; i++)
+		add_str(paths, cg->v1[i].controllers, cg->v1[i].path);
+	json_object_object_add(o, "paths", paths);
+	return o;
+}
+
+static json_object *net_json(const struct net_state *n, const struct husk_spec *s)
+{
+	static const char *const modes[] = { [NET_BRIDGE] = "bridge", [NET_NONE] = "none",
+					     [NET_HOST] = "host" };
+	json_object *o = json_object_new_object();
+	add_str(o, "mode", modes[s->net]);
+	add_str(o, "address", n->address[0] ? n->address : NULL);
+	add_str(o, "gateway", n->gateway[0] ? n->gateway : NULL);
+	add_str(o, "host_veth", n->host_veth[0] ? n->host_veth : NULL);
+	json_object_object_add(o, "ports", ports_json(s));
+	return o;
+}
+
+struct write_args {
+	const struct container *c;
+	const char *status;
+};
+
+static void write_edit(json_object *o, void *arg)
+{
+	const struct write_args *a = arg;
+	const struct husk_spec *s = a->c->spec;
+	int64_t now = (int64_t)time(NULL);
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "pid", json_object_new_int(a->c->pid));
+	json_object_object_add(o, "pid_start", json_object_new_uint64(state_pid_start(a->c->pid)));
+	json_object_object_add(o, "husk_pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "status", json_object_new_string(a->status));
+	json_object_object_add(o, "rootfs", json_object_new_string(s->rootfs));
+	if (!json_object_object_get_ex(o, "created", NULL))
+		json_object_object_add(o, "created", json_object_new_int64(now));
+	if (!strcmp(a->status, "running"))
+		json_object_object_add(o, "started_at", json_object_new_int64(now));
+	json_object_object_add(o, "command", strv_json(s->argv, 0));
+	if (!json_object_object_get_ex(o, "config", NULL))
+		json_object_object_add(o, "config", state_config_json(s));
+	json_object_object_add(o, "cgroup", cgroup_json(&a->c->cg));
+	json_object_object_add(o, "network", net_json(&a->c->net, s));
+}
+
+int state_write(const struct container *c, const char *status, struct husk_err *err)
+{
+	struct write_args a = { c, status };
+	return state_update(c->state_dir, write_edit, &a, err);
 }
 
 json_object *state_config_json(const struct husk_spec *s)

@@ -20,10 +20,10 @@
  * it. Fails with "name in use" if a container (running or kept) has the name. */
 int state_create(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
 		 struct husk_err *err);
-/* Records PID 1, the status and the container's configuration in state.json
- * (fields written earlier, by the monitor for instance, are kept). */
-int state_write(const struct husk_spec *s, const char *dir, pid_t pid, const char *status,
-		struct husk_err *err);
+/* Records PID 1, the status, the container's configuration, its cgroups and its
+ * network in state.json (fields written earlier, by the monitor, are kept). */
+struct container;
+int state_write(const struct container *c, const char *status, struct husk_err *err);
 /* Removes <root>/<name>/ (and <root> when it is empty) and drops the lock. */
 void state_remove(const char *dir, int lock_fd);
 /* Removes what dead husk processes left under root: cgroups, network, state. */
