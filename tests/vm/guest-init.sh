@@ -55,9 +55,12 @@ for w in $(cat /proc/cmdline); do
 done
 export MODE BENCH
 
+# v1 as a systemd host has it: the three limit controllers, plus devices (husk puts
+# its device rules there and refuses to start without it unless --privileged) and
+# freezer (husk stops every process of a container at once with it)
 setup_v1() {
 	mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
-	for c in memory cpu,cpuacct pids; do
+	for c in memory cpu,cpuacct pids devices freezer; do
 		mkdir -p "/sys/fs/cgroup/$c"
 		mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c"
 	done

@@ -69,7 +69,7 @@ cg_dirs() {
 	if [ "$MODE" = v2 ]; then
 		echo "/sys/fs/cgroup/husk/$1"
 	else
-		for c in memory cpu,cpuacct pids; do
+		for c in memory cpu,cpuacct pids devices freezer; do
 			echo "/sys/fs/cgroup/$c/husk/$1"
 		done
 	fi
