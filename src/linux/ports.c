@@ -1,1 +1,237 @@
+/* Published ports: bind the host side, DNAT from outside, forward from inside. */
 #include "linux/ports.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "linux/forwarder.h"
+#include "linux/ipam.h"
+#include "linux/nft.h"
+#include "util/cleanup.h"
+#include "util/explain.h"
+
+struct ports {
+	pid_t forwarder;
+	size_t n_elems;
+	char elems[][128]; /* "tcp KEY : VALUE" added to husk's DNAT maps */
+};
+
+static const char *proto_name(int proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+static bool is_any(const char *ip)
+{
+	return !ip[0] || !strcmp(ip, "0.0.0.0") || !strcmp(ip, "::");
+}
+
+/* "127.0.0.1:8080/tcp", "[::1]:8080/tcp", "*:8080/tcp" */
+static void describe(const struct port_map *p, char *buf, size_t len)
+{
+	bool v6 = strchr(p->host_ip, ':') != NULL;
+	snprintf(buf, len, "%s%s%s:%u/%s", v6 ? "[" : "", is_any(p->host_ip) ? "*" : p->host_ip,
+		 v6 ? "]" : "", p->host_port, proto_name(p->proto));
+}
+
+/* The host address to bind: ""/"::" -> [::] taking IPv4 too, else the one given. */
+static int host_sockaddr(const struct port_map *p, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof *ss);
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	const char *ip = p->host_ip[0] ? p->host_ip : "::";
+	if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(p->host_port);
+		*len = sizeof *a4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(p->host_port);
+		*len = sizeof *a6;
+		return 0;
+	}
+	return -1;
+}
+
+static int bind_error(const struct port_map *p, int e, struct husk_err *err)
+{
+	char what[96];
+	describe(p, what, sizeof what);
+	if (e == EADDRINUSE)
+		return husk_error(err, 0, "cannot publish %s: host port %u/%s is already in use",
+				  what, p->host_port, proto_name(p->proto));
+	if (e == EADDRNOTAVAIL)
+		return husk_error(err, 0, "cannot publish %s: %s is not an address of this host",
+				  what, p->host_ip);
+	return husk_error(err, e, "cannot publish %s", what);
+}
+
+/* A socket bound to the host side of p (listening if TCP and listen is set). */
+static int port_bind(const struct port_map *p, bool listen_too, struct husk_err *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	if (host_sockaddr(p, &ss, &len))
+		return husk_error(err, 0, "invalid --publish address '%s'", p->host_ip);
+	int type = p->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	int fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && ss.ss_family == AF_INET6 && !p->host_ip[0]) {
+		/* no IPv6 on this host: all IPv4 addresses then */
+		struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+		memset(&ss, 0, sizeof ss);
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(p->host_port);
+		len = sizeof *a4;
+		fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	if (fd < 0)
+		return husk_error(err, errno, "publishing ports: socket");
+	int one = 1, zero = 0;
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+	if (type == SOCK_STREAM) /* not for UDP: there it would share the port */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (listen_too && type == SOCK_STREAM && listen(fd, 1024) < 0)) {
+		int e = errno;
+		close(fd);
+		return bind_error(p, e, err);
+	}
+	return fd;
+}
+
+int ports_validate(const struct husk_spec *s, struct husk_err *err)
+{
+	if (!s->n_ports)
+		return 0;
+	/* all bound at once: two -p for the same host port collide here too */
+	cleanup_free int *fds = calloc(s->n_ports, sizeof *fds);
+	if (!fds)
+		return husk_error(err, ENOMEM, "--publish");
+	size_t i;
+	int r = 0;
+	for (i = 0; i < s->n_ports && r == 0; i++) {
+		fds[i] = port_bind(&s->ports[i], false, err);
+		r = fds[i] < 0 ? -1 : 0;
+	}
+	for (size_t j = 0; j < i; j++)
+		if (fds[j] >= 0)
+			close(fds[j]);
+	return r;
+}
+
+/* The DNAT element for p, or "" if only the forwarder serves it (loopback, IPv6). */
+static void dnat_element(const struct port_map *p, uint32_t ctr_addr, char *buf, size_t len)
+{
+	struct in_addr a;
+	char ctr[INET_ADDRSTRLEN];
+	addr_format(ctr_addr, ctr, sizeof ctr);
+	buf[0] = '\0';
+	if (is_any(p->host_ip))
+		snprintf(buf, len, "%s 0.0.0.0/0 . %u : %s . %u", proto_name(p->proto), p->host_port,
+			 ctr, p->ctr_port);
+	else if (inet_pton(AF_INET, p->host_ip, &a) == 1 && (ntohl(a.s_addr) >> 24) != 127)
+		snprintf(buf, len, "%s %s . %u : %s . %u", proto_name(p->proto), p->host_ip,
+			 p->host_port, ctr, p->ctr_port);
+}
+
+static int add_elements(struct ports *ps, const struct husk_spec *s, uint32_t ctr_addr,
+			int lease_fd, struct husk_err *err)
+{
+	for (size_t i = 0; i < s->n_ports; i++) {
+		char elem[128], note[160];
+		dnat_element(&s->ports[i], ctr_addr, elem, sizeof elem);
+		if (!elem[0])
+			continue;
+		snprintf(note, sizeof note, "nft %s", elem);
+		if (ipam_note(lease_fd, note) < 0)
+			return husk_error(err, errno, "network: recording a published port in the lease");
+		if (nft_element_add(elem, err))
+			return -1;
+		snprintf(ps->elems[ps->n_elems++], sizeof ps->elems[0], "%s", elem);
+	}
+	return 0;
+}
+
+static void explain_forwarder(const struct husk_spec *s, uint32_t ctr_addr, pid_t pid, uint64_t t)
+{
+	char ctr[INET_ADDRSTRLEN];
+	addr_format(ctr_addr, ctr, sizeof ctr);
+	for (size_t i = 0; i < s->n_ports; i++) {
+		char what[96];
+		describe(&s->ports[i], what, sizeof what);
+		explain_line(t, "husk-forward %s -> %s:%u   # PID %d: userspace relay (splice) for "
+			     "connections to the host's own addresses; route_localnet stays 0",
+			     what, ctr, s->ports[i].ctr_port, pid);
+		t = explain_now();
+	}
+}
+
+static int start_forwarder(struct ports *ps, const struct husk_spec *s, uint32_t ctr_addr,
+			   struct husk_err *err)
+{
+	cleanup_free struct fwd_rule *rules = calloc(s->n_ports, sizeof *rules);
+	if (!rules)
+		return husk_error(err, ENOMEM, "--publish");
+	EXPLAIN_START(t);
+	size_t n = 0;
+	int r = 0;
+	for (; n < s->n_ports && r == 0; n++) {
+		const struct port_map *p = &s->ports[n];
+		rules[n].proto = p->proto;
+		rules[n].dst.sin_family = AF_INET;
+		rules[n].dst.sin_addr.s_addr = htonl(ctr_addr);
+		rules[n].dst.sin_port = htons(p->ctr_port);
+		rules[n].fd = port_bind(p, true, err);
+		r = rules[n].fd < 0 ? -1 : 0;
+	}
+	if (r == 0) {
+		ps->forwarder = forwarder_start(rules, n, err);
+		r = ps->forwarder < 0 ? -1 : 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (rules[i].fd >= 0)
+			close(rules[i].fd); /* the forwarder has them */
+	if (r == 0 && explain_enabled)
+		explain_forwarder(s, ctr_addr, ps->forwarder, t);
+	return r;
+}
+
+int ports_publish(struct ports **pp, const struct husk_spec *s, uint32_t ctr_addr, int lease_fd,
+		  struct husk_err *err)
+{
+	if (!s->n_ports)
+		return 0;
+	struct ports *ps = calloc(1, sizeof *ps + s->n_ports * sizeof ps->elems[0]);
+	if (!ps)
+		return husk_error(err, ENOMEM, "--publish");
+	*pp = ps;
+	if (start_forwarder(ps, s, ctr_addr, err) || add_elements(ps, s, ctr_addr, lease_fd, err))
+		return -1;
+	return 0;
+}
+
+void ports_unpublish(struct ports **pp)
+{
+	struct ports *ps = *pp;
+	if (!ps)
+		return;
+	if (ps->forwarder > 0) {
+		EXPLAIN_START(t);
+		forwarder_stop(ps->forwarder);
+		EXPLAIN(t, "kill %d   # the port forwarder", ps->forwarder);
+	}
+	for (size_t i = ps->n_elems; i-- > 0;)
+		nft_element_delete(ps->elems[i]);
+	free(ps);
+	*pp = NULL;
+}

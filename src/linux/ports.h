@@ -1,3 +1,18 @@
-/* Published ports (-p): kernel NAT for traffic from outside (nftables, in husk's own
- * table), a userspace forwarder for connections to the host's loopback. */
+/* Published ports (-p): kernel NAT for traffic from outside (an element of a DNAT
+ * map in husk's nftables table), a userspace forwarder for connections to the
+ * host's own addresses, loopback included (never route_localnet=1). */
 #pragma once
+#include <stdint.h>
+
+#include "spec.h"
+
+struct ports;
+
+/* Each -p: a valid address, and its host port free now (tried with bind(2)). */
+int ports_validate(const struct husk_spec *s, struct husk_err *err);
+/* Binds the host ports, adds the DNAT elements (each noted in the lease first, so
+ * that a dead husk's are found), starts the forwarder. */
+int ports_publish(struct ports **pp, const struct husk_spec *s, uint32_t ctr_addr, int lease_fd,
+		  struct husk_err *err);
+/* Stops the forwarder, deletes the elements. Idempotent. */
+void ports_unpublish(struct ports **pp);

@@ -1,0 +1,17 @@
+/* A container's veth pair: the host end on husk0, the other end born in the
+ * container's network namespace as eth0, addressed and routed there. */
+#pragma once
+#include <sys/types.h>
+
+#include "linux/ipam.h"
+#include "linux/rtnl.h"
+
+/* The host end's name, from the container's state dir: "hk<hash>". */
+void veth_name(const char *state_dir, char host[16]);
+/* Parent, once the child exists: the pair, host end on the bridge and up, the
+ * other end eth0 in PID's network namespace with addr's MAC. */
+int veth_create(struct nl *nl, const char *host, pid_t pid, uint32_t addr, struct husk_err *err);
+/* Removes the pair (both ends), wherever the peer is. */
+void veth_delete(struct nl *nl, const char *host);
+/* Child, in its netns: eth0 gets ADDR/PREFIX, goes up, default route via GW. */
+int veth_child_setup(uint32_t addr, int prefix, uint32_t gw, struct husk_err *err);
