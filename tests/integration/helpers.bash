@@ -22,13 +22,16 @@ HUSK=${HUSK:-$HUSK_SRC/build/husk}
 [[ $HUSK == /* ]] || HUSK=$HUSK_SRC/$HUSK
 HUSK_TEST_CACHE=${HUSK_TEST_CACHE:-/var/cache/husk-test}
 HUSK_STATE_ROOT=${HUSK_STATE_ROOT:-/run/husk}
-# Seconds a leftover that is not named after this test's containers may take to go
-# away (another husk may be running on the same machine); 0 under CI.
+# Leftovers named after this test's containers (cname) always fail the test. Other
+# new husk objects may belong to another husk running on the same machine: under CI
+# (tests run one at a time) they fail the test after HUSK_LEFTOVER_GRACE seconds;
+# elsewhere they are only reported, unless HUSK_LEFTOVER_STRICT=1.
 if [[ ${CI:-} == true ]]; then
-	HUSK_LEFTOVER_GRACE=${HUSK_LEFTOVER_GRACE:-0}
+	HUSK_LEFTOVER_STRICT=${HUSK_LEFTOVER_STRICT:-1}
 else
-	HUSK_LEFTOVER_GRACE=${HUSK_LEFTOVER_GRACE:-5}
+	HUSK_LEFTOVER_STRICT=${HUSK_LEFTOVER_STRICT:-0}
 fi
+HUSK_LEFTOVER_GRACE=${HUSK_LEFTOVER_GRACE:-2}
 export HUSK HUSK_SRC HUSK_TEST_CACHE HUSK_STATE_ROOT
 
 # --- fixtures ---------------------------------------------------------------------
@@ -100,6 +103,7 @@ husk_bg() {
 }
 
 # bg_wait PID: waits for a husk_bg process and sets BG_STATUS to its exit status.
+# shellcheck disable=SC2034 # BG_STATUS is read by the tests
 bg_wait() {
 	BG_STATUS=0
 	wait "$1" || BG_STATUS=$?
@@ -157,7 +161,7 @@ cgroup_dir() {
 # One line per husk object on the host: cgroup directories, mounts, veths, nftables
 # tables, state entries, processes in husk cgroups, husk processes.
 husk_leftovers() {
-	local p comm exe
+	local f pid
 	find /sys/fs/cgroup -maxdepth 3 -type d -path '*husk*' -printf 'cgroup %p\n' 2>/dev/null
 	# mounts in the host's namespace: anything naming husk (state dir, the fixture
 	# cache) or under this run's temporary directories (private rootfs copies)
@@ -167,22 +171,25 @@ husk_leftovers() {
 		if ($4 ~ /husk/ || $5 ~ /husk/ || src ~ /husk/ || index($5, d) == 1)
 			print "mount " $5 " (" src " " $4 ")"
 	}' /proc/self/mountinfo
-	ip -o link show type veth 2>/dev/null |
-		awk -F': ' '{ sub(/@.*/, "", $2); print "veth " $2 }' | grep -E "^veth (${HUSK_VETH_PREFIXES:-husk|hk|vh|hv})" || true
+	# husk owns every veth on a test machine (a baseline taken in husk_setup
+	# leaves out those that were there before the test)
+	ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "veth " $2 }'
 	nft list tables 2>/dev/null | grep -i husk | sed 's/^/nft /' || true
 	if [[ -d $HUSK_STATE_ROOT ]]; then
 		find "$HUSK_STATE_ROOT" -mindepth 1 -maxdepth 1 -printf 'state %p\n'
 	fi
-	for p in /proc/[0-9]*; do
-		if grep -qs ':/husk/' "$p/cgroup"; then
-			comm=$(cat "$p/comm" 2>/dev/null) || continue
-			echo "process ${p#/proc/} ($comm) in $(grep -m1 ':/husk/' "$p/cgroup" 2>/dev/null)"
-		fi
-		exe=$(readlink "$p/exe" 2>/dev/null) || continue
-		if [[ $exe == "$HUSK" ]]; then
-			echo "process ${p#/proc/} (husk $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null))"
-		fi
-	done
+	# one grep and one find over /proc: a fork per process is slow on a busy machine
+	while IFS= read -r f; do
+		pid=${f#/proc/}
+		pid=${pid%%/*}
+		echo "process $pid ($(cat "/proc/$pid/comm" 2>/dev/null)) in $(grep -m1 ':/husk/' "$f" 2>/dev/null)"
+	done < <(grep -ls ':/husk/' /proc/[0-9]*/cgroup 2>/dev/null)
+	while IFS= read -r f; do
+		pid=${f#/proc/}
+		pid=${pid%%/*}
+		echo "process $pid (husk $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))"
+	done < <(find /proc/[0-9]*/exe -maxdepth 0 -lname "$HUSK*" 2>/dev/null)
+	return 0
 }
 
 # Objects not in the baseline taken by husk_setup (all of them without one).
@@ -195,9 +202,7 @@ new_leftovers() {
 	fi
 }
 
-# Fails listing every husk object left on the host. Objects named after this test's
-# containers (cname) fail at once; any other new one gets HUSK_LEFTOVER_GRACE seconds
-# to disappear (another husk may be running on this machine).
+# Fails listing the husk objects this test left on the host (see HUSK_LEFTOVER_STRICT).
 assert_no_leftovers() {
 	local left mine names=$BATS_TEST_TMPDIR/.husk-names deadline
 	deadline=$(($(date +%s%N) + HUSK_LEFTOVER_GRACE * 1000000000))
@@ -208,14 +213,19 @@ assert_no_leftovers() {
 		if [[ -s $names ]]; then
 			mine=$(grep -F -f "$names" <<<"$left" || true)
 		fi
-		if [[ -n $mine ]] || (($(date +%s%N) > deadline)); then
-			break
+		[[ -n $mine ]] && break
+		if ((!HUSK_LEFTOVER_STRICT)); then
+			echo "# not counted (another husk may be running here):" >&3
+			# shellcheck disable=SC2001
+			sed 's/^/#   /' <<<"$left" >&3
+			return 0
 		fi
+		(($(date +%s%N) > deadline)) && break
 		sleep 0.2
 	done
 	echo "husk left these behind:" >&2
 	# shellcheck disable=SC2001
-	sed 's/^/  /' <<<"$left" >&2
+	sed 's/^/  /' <<<"${mine:-$left}" >&2
 	return 1
 }
 
