@@ -16,7 +16,7 @@
 # Exit status: 0 all passed; 1 a failure, a missing summary or a time-out; 2 usage;
 # 77 (with a loud "vm: SKIPPED: ...") when qemu cannot run at all.
 #
-# Modes (default: v2 and v1, booted in parallel):
+# Modes (default: all three, booted in parallel):
 #   v2      cgroup2 alone at /sys/fs/cgroup (and cgroup_no_v1=all)
 #   v1      a tmpfs at /sys/fs/cgroup with memory, cpu,cpuacct and pids hierarchies
 #   hybrid  v1 as above plus cgroup2 at /sys/fs/cgroup/unified (like this CI host)
@@ -75,7 +75,7 @@ while (($#)); do
 	*) [[ -z $HUSK ]] || { usage >&2; exit 2; }; HUSK=$1; shift ;;
 	esac
 done
-((${#MODES[@]})) || MODES=(v2 v1)
+((${#MODES[@]})) || MODES=(all)
 if [[ ${MODES[*]} == *all* ]]; then MODES=(v2 v1 hybrid); fi
 for m in "${MODES[@]}"; do
 	[[ $m == v2 || $m == v1 || $m == hybrid ]] || { echo "$PROG: unknown mode '$m'" >&2; exit 2; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # husk on a real kernel: tests/vm/run.sh boots Debian's kernel under qemu (TCG) once
-# per cgroup mode, both at once, in setup_file; each test here reports one mode and,
+# per cgroup mode (v2, v1, hybrid), all at once, in setup_file; each test here reports one mode and,
 # when it failed, shows that VM's serial console. A VM that could not run at all is
 # reported as skipped (with run.sh's loud reason), never as passed.
 
@@ -11,7 +11,7 @@ setup_file() {
 	mkdir -p "$VM_OUT"
 	local rc=0 husk=()
 	[[ -z ${HUSK:-} ]] || husk=("$HUSK")
-	"$BATS_TEST_DIRNAME/run.sh" --log-dir "$VM_OUT" --mode v2 --mode v1 "${husk[@]}" \
+	"$BATS_TEST_DIRNAME/run.sh" --log-dir "$VM_OUT" --mode all "${husk[@]}" \
 		>"$VM_OUT/run.out" 2>&1 || rc=$?
 	echo "$rc" >"$VM_OUT/run.rc"
 }
@@ -41,4 +41,8 @@ vm_mode() {
 
 @test "vm: husk with cgroup v1 hierarchies only (qemu, Debian kernel)" {
 	vm_mode v1
+}
+
+@test "vm: husk on a hybrid host, v1 controllers + cgroup2 at unified (qemu, Debian kernel)" {
+	vm_mode hybrid
 }
