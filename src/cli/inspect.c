@@ -102,7 +102,11 @@ int cmd_inspect(struct husk_global *g, int argc, char **argv)
 		json_object_array_add(a, inspect_one(&c));
 		ctr_close(&c);
 	}
-	puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (json_object_array_length(a))
+		puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		puts("[]");
 	json_object_put(a);
 	return rc;
 }

@@ -124,7 +124,11 @@ static void print_json(const struct ctr *v, size_t n, const bool *show)
 	for (size_t i = 0; i < n; i++)
 		if (show[i])
 			json_object_array_add(a, json_row(&v[i]));
-	puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (!json_object_array_length(a))
+		puts("[]");
+	else
+		puts(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(a);
 }
 

@@ -72,7 +72,8 @@ static int rm_one(const struct husk_global *g, const char *name, bool force)
 	int rc = 0;
 	if (busy && !force) {
 		husk_warn("container %s is %s: stop it first, or use husk rm -f", name,
-			  ctr_state_name(c.state));
+			  c.state == CTR_MONITOR_DIED ? "still running (its monitor died)" :
+							ctr_state_name(c.state));
 		rc = 1;
 	} else if (busy && kill_and_wait(&c) < 0) {
 		rc = 1;

@@ -498,9 +498,10 @@ unsigned long long state_pid_start(pid_t pid)
 	if (!p)
 		return 0;
 	unsigned long long start = 0;
-	/* fields 3..21 skipped, 22 is starttime */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &start) != 1)
+	char st = 0;
+	/* field 3 is the state, 22 the start time */
+	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &st, &start) != 2)
 		return 0;
-	return start;
+	return st == 'Z' || st == 'X' ? 0 : start; /* a zombie has ended already */
 }

@@ -49,6 +49,6 @@ json_object *state_config_json(const struct husk_spec *s);
 const char *state_get_str(json_object *o, const char *key, const char *fallback);
 int64_t state_get_int(json_object *o, const char *key, int64_t fallback);
 bool state_get_bool(json_object *o, const char *key);
-/* /proc/<pid>/stat start time (clock ticks since boot), 0 if pid is gone: with the
- * pid it names one process for good, whatever pid reuse happens later. */
+/* /proc/<pid>/stat start time (clock ticks since boot), 0 if pid is gone (or a
+ * zombie): with the pid it names one process for good, whatever pid reuse happens. */
 unsigned long long state_pid_start(pid_t pid);
