@@ -267,14 +267,19 @@ container_cgroups() {
 	find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d -path "*/husk/$name" 2>/dev/null
 }
 
+# Does this husk have COMMAND? (ps, rm, exec ... came after run)
+husk_has() {
+	"$HUSK" --help 2>/dev/null | grep -qE "^  $1 "
+}
+
 # Stop and remove one container: signal husk (which cleans up after itself), then
-# kill what is left in its cgroups, remove the cgroups and the state directory.
+# `husk rm -f` its record, then kill what is left in its cgroups, remove the cgroups
+# and the state directory by hand.
 teardown_container() {
-	local name=$1 quiet=${2:-} state=$HUSK_STATE/$1 hpid cpid d left=0
+	local name=$1 quiet=${2:-} state=$HUSK_STATE/$1 hpid d left=0
 	if [[ -f $state/state.json ]]; then
 		hpid=$(sed -n 's/.*"husk_pid":\([0-9]*\).*/\1/p' "$state/state.json")
-		cpid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$state/state.json")
-		# SIGTERM to the husk monitor: it forwards it to the app and undoes
+		# SIGTERM to the husk that runs it: it forwards it to the app and undoes
 		# everything it set up (cgroups, veth, nftables rules, state).
 		if [[ -n $hpid ]] && kill -0 "$hpid" 2>/dev/null &&
 			[[ $(readlink "/proc/$hpid/exe" 2>/dev/null) == *husk* ]]; then
@@ -282,7 +287,14 @@ teardown_container() {
 			kill -TERM "$hpid" 2>/dev/null || true
 			wait_gone "$hpid" 20 || kill -KILL "$hpid" 2>/dev/null || true
 		fi
-		: "${cpid:=}"
+	fi
+	# A husk killed with SIGKILL took its container with it (PR_SET_PDEATHSIG) but
+	# could not undo the rest; husk rm -f removes the record, cgroups, veth and
+	# nftables elements it left.
+	if [[ -d $state ]] && husk_has rm; then
+		[[ -n $quiet ]] || note "$name: husk rm -f $name"
+		"$HUSK" --root "$HUSK_STATE" rm -f "$name" >/dev/null 2>&1 || true
+		left=1
 	fi
 	# What a killed husk could not undo: processes still in the cgroups are killed
 	# (cgroup.procs lists them), then the empty cgroups are removed with rmdir(2).
@@ -385,6 +397,19 @@ cmd_status() {
 
 DEMO_RUN_PID=
 
+# ps for a rootfs without procps: every process in /proc, as the container sees it.
+INSIDE_PS='import os
+print("  PID  PPID COMMAND")
+for pid in sorted(int(d) for d in os.listdir("/proc") if d.isdigit()):
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+        cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+        cmd = cmd.strip().splitlines()[0][:76]
+    except OSError:
+        continue
+    ppid = stat.rsplit(")", 1)[1].split()[1]
+    print(f"{pid:5} {ppid:>5} {cmd}")'
+
 on_demo_exit() {
 	local status=$?
 	trap - EXIT INT TERM
@@ -440,12 +465,20 @@ cmd_demo() {
 	curl_json /health
 	curl_json /
 
-	# The host sees the container's processes with their host PIDs; inside, the
-	# app is PID 1 of its own PID namespace (see "pid" above).
-	log "demo: processes in the container (host view: ps, lsns)"
+	# Inside, the app is PID 1 of its own PID namespace; husk exec joins the
+	# container's namespaces (setns(2)) and cgroup to look. The rootfs has no ps, so
+	# Python reads /proc, as ps would. The host sees the same processes with host PIDs.
+	log "demo: processes in the container, from inside (husk exec $name python3 ...)"
+	if husk_has exec; then
+		"$HUSK" --root "$HUSK_STATE" exec "$name" /usr/bin/python3 -c "$INSIDE_PS" || true
+	fi
+	log "demo: the same processes, from the host (ps, lsns)"
 	cpid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$HUSK_STATE/$name/state.json")
 	ps -o pid,ppid,user,rss,nlwp,args --forest -p "$cpid" --ppid "$cpid" || true
 	lsns -p "$cpid" -o NS,TYPE,PID,COMMAND 2>/dev/null || true
+	if husk_has ps; then
+		"$HUSK" --root "$HUSK_STATE" ps | awk -v n="$name" 'NR == 1 || $1 == n'
+	fi
 
 	log "demo: cgroup limits, read from the host"
 	show_limits "$name"
