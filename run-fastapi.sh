@@ -404,7 +404,7 @@ for pid in sorted(int(d) for d in os.listdir("/proc") if d.isdigit()):
     try:
         stat = open(f"/proc/{pid}/stat").read()
         cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
-        cmd = cmd.strip().splitlines()[0][:76]
+        cmd = cmd.strip().splitlines()[0][:100]
     except OSError:
         continue
     ppid = stat.rsplit(")", 1)[1].split()[1]
