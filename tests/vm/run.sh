@@ -285,7 +285,7 @@ boot() { # boot MODE: serial console in $WORK/MODE.log, exit status in $WORK/MOD
 	local append="console=ttyS0 quiet panic=-1 husk_mode=$1 husk_bench=$BENCH HUSK_VM_TEST_TIMEOUT=$((TIMEOUT > 40 ? TIMEOUT - 20 : TIMEOUT))"
 	[[ $mode == v2 ]] && append+=" cgroup_no_v1=all"
 	t0=$EPOCHREALTIME
-	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
+	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -nic none \
 		-kernel "$KDIR/vmlinuz" -initrd "$INITRD" -append "$append" \
 		</dev/null >"$WORK/$mode.log" 2>&1 &
 	echo $! >"$WORK/$mode.pid"
