@@ -373,6 +373,31 @@ log_count() { "$HUSK" logs "$1" | grep -c -- "$2" || true; }
 	for n in "${names[@]}"; do gone "$n"; done
 }
 
+@test "a detached container on the bridge: ps and inspect show its address and ports" {
+	local n port addr
+	n=$(cname net)
+	port=$((20000 + RANDOM % 20000))
+	mkdir "$BATS_TEST_TMPDIR/www"
+	echo hello-husk >"$BATS_TEST_TMPDIR/www/index.html"
+	run -0 "$HUSK" run -d --name "$n" -p "$port:80" -v "$BATS_TEST_TMPDIR/www:/www:ro" \
+		"$ROOTFS" httpd -f -p 80 -h /www
+	run -0 "$HUSK" ps
+	[[ $(grep -- "$n" <<<"$output") == *"0.0.0.0:$port->80/tcp"* ]]
+	run -0 "$HUSK" inspect "$n"
+	addr=$(jq -r '.[0].network.address' <<<"$output")
+	[[ $addr =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]
+	jq -e ".[0].network.mode == \"bridge\" and .[0].network.ports[0].host_port == $port and
+	       .[0].network.ports[0].container_port == 80" <<<"$output"
+	run -0 "$HUSK" exec "$n" ip -4 -o addr show eth0
+	[[ $output == *" $addr/"* ]]
+	served() { curl -fsS -m 2 "http://127.0.0.1:$port/" | grep -q hello-husk; }
+	wait_for 10 "the page through the published port" served
+	run -0 "$HUSK" stats --no-stream --format json "$n"
+	jq -e '.[0].net_rx_bytes > 0 and .[0].net_tx_bytes > 0' <<<"$output"
+	run -0 "$HUSK" rm -f "$n"
+	gone "$n"
+}
+
 @test "a detached container with a terminal stays up; its output is logged" {
 	local n
 	n=$(cname t)
