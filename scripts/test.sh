@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# scripts/test.sh — every husk test, in one command (CI runs exactly this).
+#
+#   sudo scripts/test.sh [--no-install] [--no-vm] [--build-dir DIR] [BATS_FILE...]
+#
+# 1. installs the Debian/Ubuntu packages that are missing (apt-get update first),
+# 2. builds husk with Meson and Ninja,
+# 3. runs the unit tests (meson test), shellcheck on the shell scripts, every
+#    tests/integration/*.bats (or the BATS_FILEs given) with bats --tap, and
+#    tests/vm/run.sh (cgroup v1/v2 under qemu) when it exists,
+# 4. checks that nothing of husk is left on the host (one more test),
+# 5. prints a summary with each suite's duration and ends with one line
+#    "N passed, N failed" (", N skipped" when some were skipped).
+#
+# Exit status: 0 when nothing failed, 1 otherwise, 2 for a usage error.
+# Environment: HUSK_BUILD_DIR (default build), BATS_TEST_TIMEOUT (seconds per bats
+# test, default 180), HUSK_SUITE_TIMEOUT (seconds per bats file, default 1800),
+# HUSK_VM_TIMEOUT_TOTAL (seconds for the VM suite, default 2400).
+set -Eeuo pipefail
+
+PROG=scripts/test.sh
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly REPO PROG
+
+PACKAGES=(
+	meson ninja-build pkg-config gcc
+	libseccomp-dev libcap-dev libmnl-dev libnftables-dev libjson-c-dev
+	bats busybox-static curl iproute2 nftables shellcheck
+	python3 python3-fastapi python3-uvicorn
+	qemu-system-x86 cpio debootstrap kmod
+	util-linux bsdutils procps coreutils findutils gawk
+)
+
+INSTALL=1
+VM=1
+BUILD_DIR=${HUSK_BUILD_DIR:-build}
+BATS_FILES=()
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+SUMMARY=()
+LOG_DIR=
+
+usage() { sed -n '2,/^set -E/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; }
+log() { printf '\n=== %s\n' "$*"; }
+warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+
+# record SUITE PASSED FAILED SKIPPED START [NOTE]
+record() {
+	PASSED=$((PASSED + $2))
+	FAILED=$((FAILED + $3))
+	SKIPPED=$((SKIPPED + $4))
+	SUMMARY+=("$(printf '%-22s %4d passed %4d failed %4d skipped  %9s  %s' \
+		"$1" "$2" "$3" "$4" "$(since "$5")" "${6:-}")")
+}
+
+trap 'warn "internal error at line $LINENO: $BASH_COMMAND"' ERR
+trap '[[ -n $LOG_DIR ]] && rm -rf "$LOG_DIR"' EXIT
+
+# --- 1. packages -------------------------------------------------------------------
+install_packages() {
+	local missing=() p
+	if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+		warn "not a Debian/Ubuntu host: install by hand: ${PACKAGES[*]}"
+		return 0
+	fi
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	if ((${#missing[@]} == 0)); then
+		echo "all ${#PACKAGES[@]} packages present"
+		return 0
+	fi
+	echo "installing: ${missing[*]}"
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# --- 2. build ----------------------------------------------------------------------
+build() {
+	if [[ ! -f $BUILD_DIR/build.ninja ]]; then
+		meson setup "$BUILD_DIR"
+	fi
+	ninja -C "$BUILD_DIR"
+}
+
+# --- 3a. unit tests ----------------------------------------------------------------
+run_unit() {
+	local start out p=0 f=0 s=0 cases
+	start=$(now)
+	log "unit tests (meson test)"
+	out=$LOG_DIR/unit.log
+	meson test -C "$BUILD_DIR" --print-errorlogs 2>&1 | tee "$out" || true
+	# meson's summary: "Ok: N", "Fail: N", "Skipped: N", "Timeout: N", "Unexpected Pass: N"
+	p=$(awk '/^Ok:/ { print $2 }' "$out")
+	f=$(awk '/^(Fail|Timeout|Unexpected Pass):/ { n += $NF } END { print n + 0 }' "$out")
+	s=$(awk '/^Skipped:/ { print $2 }' "$out")
+	if [[ -z $p ]]; then
+		record "unit (meson test)" 0 1 0 "$start" "meson test printed no summary"
+		return
+	fi
+	# each test binary ends with "N passed, N failed" for its own checks
+	cases=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 } END { if (NR) printf "%d checks passed, %d failed", p, f }' \
+		"$BUILD_DIR/meson-logs/testlog.txt" 2>/dev/null || true)
+	record "unit (meson test)" "$p" "$f" "${s:-0}" "$start" "$cases"
+}
+
+# --- 3b. shellcheck ----------------------------------------------------------------
+run_shellcheck() {
+	local start f p=0 n=0 files=()
+	start=$(now)
+	log "shellcheck"
+	for f in scripts/*.sh run-fastapi.sh .ci/run tests/vm/*.sh tests/integration/*.bash bench/*.sh; do
+		[[ -f $f ]] && files+=("$f")
+	done
+	for f in "${files[@]}"; do
+		if shellcheck -x -s bash "$f"; then
+			echo "ok $f"
+			p=$((p + 1))
+		else
+			echo "not ok $f"
+			n=$((n + 1))
+		fi
+	done
+	record "shellcheck" "$p" "$n" 0 "$start"
+}
+
+# --- 3c. bats ----------------------------------------------------------------------
+run_bats_file() {
+	local file=$1 start out rc=0 plan p f s name
+	name=$(basename "$file")
+	start=$(now)
+	log "bats $file"
+	out=$LOG_DIR/$name.tap
+	timeout -k 30 "${HUSK_SUITE_TIMEOUT:-1800}" bats --tap "$file" 2>&1 | tee "$out" || rc=$?
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n1)
+	p=$(grep -Ec '^ok [0-9]+' "$out" || true)
+	s=$(grep -Ec '^ok [0-9]+ .*# skip' "$out" || true)
+	f=$(grep -Ec '^not ok [0-9]+' "$out" || true)
+	p=$((p - s))
+	local note=
+	if [[ -n $plan ]] && ((p + s + f < plan)); then
+		note="only $((p + s + f)) of $plan tests reported; the rest count as failed"
+		f=$((plan - p - s))
+	elif ((rc != 0 && f == 0)); then
+		note="bats exited $rc without a failed test"
+		f=$((f + 1))
+	fi
+	((rc == 124 || rc == 137)) && note="timed out after ${HUSK_SUITE_TIMEOUT:-1800} s; $note"
+	record "$name" "$p" "$f" "$s" "$start" "$note"
+}
+
+# --- 3d. VM ------------------------------------------------------------------------
+run_vm() {
+	local start out rc=0 last p f s=0
+	start=$(now)
+	log "VM tests (tests/vm/run.sh)"
+	out=$LOG_DIR/vm.log
+	timeout -k 30 "${HUSK_VM_TIMEOUT_TOTAL:-2400}" tests/vm/run.sh "$HUSK" 2>&1 | tee "$out" || rc=$?
+	last=$(grep -E '^vm: ' "$out" | tail -n1 || true)
+	if ((rc == 77)); then
+		printf '\n%s\n' "*****************************************************************" \
+			"*** VM TESTS SKIPPED (exit 77): cgroup v1/v2 under qemu NOT tested ***" \
+			"*** $last" \
+			"*****************************************************************"
+		record "vm (qemu)" 0 0 1 "$start" "SKIPPED: ${last#vm: }"
+		return
+	fi
+	if [[ $last =~ ^vm:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
+		p=${BASH_REMATCH[1]}
+		f=${BASH_REMATCH[2]}
+		s=${BASH_REMATCH[4]:-0}
+		if ((rc != 0 && f == 0)); then
+			f=1
+			record "vm (qemu)" "$p" "$f" "$s" "$start" "run.sh exited $rc"
+			return
+		fi
+		record "vm (qemu)" "$p" "$f" "$s" "$start"
+	else
+		record "vm (qemu)" 0 1 0 "$start" "no 'vm: N passed, N failed' line (exit $rc)"
+	fi
+}
+
+# --- 4. leftovers ------------------------------------------------------------------
+leftovers() {
+	local p
+	find /sys/fs/cgroup -maxdepth 3 -name '*husk*' -printf 'cgroup %p\n' 2>/dev/null
+	awk '{ for (i = 7; i < NF && $i != "-"; i++) ;
+		if ($4 ~ /husk/ || $5 ~ /husk/ || $(i + 2) ~ /husk/) print "mount " $5 }' /proc/self/mountinfo
+	ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "veth " $2 }'
+	nft list tables 2>/dev/null | grep -i husk | sed 's/^/nft /' || true
+	[[ -d /run/husk ]] && find /run/husk -mindepth 1 -maxdepth 1 -printf 'state %p\n'
+	grep -ls ':/husk/' /proc/[0-9]*/cgroup 2>/dev/null | while IFS= read -r p; do
+		p=${p#/proc/}
+		p=${p%%/*}
+		echo "process $p ($(cat "/proc/$p/comm" 2>/dev/null)) in a husk cgroup"
+	done
+	return 0
+}
+
+check_leftovers() {
+	local start left deadline
+	start=$(now)
+	log "leftover check (cgroups, mounts, veths, nftables, /run/husk, processes)"
+	deadline=$((SECONDS + 5))
+	while left=$(leftovers) && [[ -n $left ]] && ((SECONDS < deadline)); do
+		sleep 0.5
+	done
+	if [[ -z $left ]]; then
+		echo "nothing left"
+		record "leftovers" 1 0 0 "$start"
+	else
+		echo "husk left these behind:"
+		printf '  %s\n' "$left"
+		record "leftovers" 0 1 0 "$start" "$(wc -l <<<"$left") objects left"
+	fi
+}
+
+main() {
+	while (($#)); do
+		case $1 in
+		--no-install) INSTALL=0; shift ;;
+		--no-vm) VM=0; shift ;;
+		--build-dir) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; BUILD_DIR=$2; shift 2 ;;
+		--build-dir=*) BUILD_DIR=${1#*=}; shift ;;
+		-h | --help) usage; exit 0 ;;
+		-*) usage >&2; exit 2 ;;
+		*) BATS_FILES+=("$1"); shift ;;
+		esac
+	done
+	cd "$REPO"
+	if [[ $EUID -ne 0 ]]; then
+		warn "run me as root (containers need it): sudo $PROG"
+		exit 2
+	fi
+	LOG_DIR=$(mktemp -d /tmp/husk-test.XXXXXX)
+	local t0 start
+	t0=$(now)
+
+	start=$(now)
+	if ((INSTALL)); then
+		log "packages"
+		install_packages
+	fi
+	[[ $BUILD_DIR == /* ]] || BUILD_DIR=$REPO/$BUILD_DIR
+	HUSK=$BUILD_DIR/husk
+	export HUSK CI="${CI:-}" BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-180}" \
+		HUSK_LEFTOVER_STRICT="${HUSK_LEFTOVER_STRICT:-1}"
+
+	log "build ($BUILD_DIR)"
+	if build; then
+		record "build" 0 0 0 "$start" "ok"
+	else
+		record "build" 0 1 0 "$start" "meson/ninja failed: nothing else can run"
+		finish "$t0"
+	fi
+
+	local before
+	before=$(leftovers)
+	if [[ -n $before ]]; then
+		warn "husk objects exist BEFORE the tests (the final leftover check will count them):"
+		printf '  %s\n' "$before" >&2
+	fi
+
+	run_unit
+	run_shellcheck
+	if ((${#BATS_FILES[@]} == 0)); then
+		BATS_FILES=(tests/integration/*.bats)
+	fi
+	local f
+	for f in "${BATS_FILES[@]}"; do
+		[[ -f $f ]] && run_bats_file "$f"
+	done
+	if ((VM)) && [[ -x tests/vm/run.sh ]]; then
+		run_vm
+	elif ((VM)) && [[ -e tests/vm/run.sh ]]; then
+		record "vm (qemu)" 0 1 0 "$(now)" "tests/vm/run.sh is not executable"
+	else
+		echo "*** VM tests not run (--no-vm or no tests/vm/run.sh) ***"
+	fi
+	check_leftovers
+	finish "$t0"
+}
+
+finish() {
+	log "summary (total $(since "$1"))"
+	printf '%s\n' "${SUMMARY[@]}"
+	echo
+	if ((SKIPPED)); then
+		echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	else
+		echo "$PASSED passed, $FAILED failed"
+	fi
+	((FAILED == 0)) || exit 1
+	exit 0
+}
+
+main "$@"
