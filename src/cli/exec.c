@@ -258,8 +258,13 @@ __attribute__((noreturn)) static void exec_child(struct exec_ctx *x, int sock)
 		husk_error(&err, errno, "close_range");
 		fail(sock, &err);
 	}
-	signal(SIGPIPE, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &x->c.saved_mask, NULL);
+	/* the command starts as the container's did: every signal at its default */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (seccomp_load(s, &err))
 		fail(sock, &err);
 	environ = s->env; /* execvp looks the command up in the container's PATH */
