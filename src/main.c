@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "util/error.h"
+#include "util/proctitle.h"
 
 static const struct {
 	const char *name;
@@ -39,6 +40,7 @@ int main(int argc, char **argv)
 {
 	struct husk_global g = { 0 };
 	int i = 1;
+	proctitle_init(argc, argv);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v")) {
 			printf("husk version %s\n", HUSK_VERSION);

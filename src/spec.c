@@ -164,11 +164,14 @@ int spec_validate(struct husk_spec *s, struct husk_err *err)
 		return -1;
 	if (s->workdir && s->workdir[0] != '/')
 		return husk_error(err, 0, "invalid --workdir '%s': must be an absolute path", s->workdir);
+	char mem[32], swap[32];
+	format_size(s->res.memory, mem, sizeof mem);
+	format_size(s->res.memory_swap, swap, sizeof swap);
 	if (s->res.memory && s->res.memory < 6 * 1024 * 1024)
-		return husk_error(err, 0, "invalid --memory '%lld': the minimum is 6M", (long long)s->res.memory);
+		return husk_error(err, 0, "invalid --memory '%s': the minimum is 6M", mem);
 	if (s->res.memory_swap > 0 && s->res.memory_swap < s->res.memory)
-		return husk_error(err, 0, "invalid --memory-swap '%lld': must be at least --memory",
-				  (long long)s->res.memory_swap);
+		return husk_error(err, 0, "invalid --memory-swap '%s': must be at least --memory (%s)",
+				  swap, mem);
 	if (s->res.memory_swap > 0 && !s->res.memory)
 		return husk_error(err, 0, "invalid --memory-swap: it needs --memory too");
 	if (s->log_file && s->log_file[0] == '\0')

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine/container.h"
+#include "util/proctitle.h"
 
 static void noop(int sig) { (void)sig; }
 
@@ -14,6 +15,7 @@ void init_main(pid_t child)
 {
 	static const int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
 				   SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGALRM };
+	proctitle_set("husk-init");
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);

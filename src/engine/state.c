@@ -142,10 +142,12 @@ int state_create(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
 	cleanup_stale_locked(s->state_root);
 	snprintf(dir, len, "%s/%s", s->state_root, s->name);
 	if (mkdir(dir, 0700) < 0) {
-		if (errno == EEXIST)
+		int e = errno;
+		dir[0] = '\0'; /* not ours: the undo path must never remove it */
+		if (e == EEXIST)
 			return husk_error(err, 0, "invalid --name '%s': a container with that name exists"
 					  " (husk rm %s removes a stopped one)", s->name, s->name);
-		return husk_error(err, errno, "state directory %s", dir);
+		return husk_error(err, e, "state directory %s/%s", s->state_root, s->name);
 	}
 	char path[600];
 	snprintf(path, sizeof path, "%s/lock", dir);
@@ -156,6 +158,7 @@ int state_create(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
 		if (fd >= 0)
 			close(fd);
 		remove_tree(dir);
+		dir[0] = '\0';
 		return husk_error(err, e, "locking %s", path);
 	}
 	*lock_fd = fd;

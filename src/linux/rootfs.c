@@ -120,6 +120,13 @@ static int mount_cgroups(int root_fd, enum cgroup_mode mode, struct husk_err *er
 	return remount_ro_in_root(root_fd, "/sys/fs/cgroup", err);
 }
 
+/* With --read-only, husk must not change ROOTFS, not even by creating a mount point. */
+static bool missing_in_root(int root_fd, const char *path)
+{
+	cleanup_close int fd = openat_in_root(root_fd, path, O_PATH | O_CLOEXEC);
+	return fd < 0 && errno == ENOENT;
+}
+
 static int mount_volumes(int root_fd, const struct husk_spec *s, struct husk_err *err)
 {
 	for (size_t i = 0; i < s->n_volumes; i++) {
@@ -127,6 +134,9 @@ static int mount_volumes(int root_fd, const struct husk_spec *s, struct husk_err
 		struct stat st;
 		if (stat(v->host, &st) < 0)
 			return husk_error(err, errno, "volume '%s'", v->host);
+		if (s->readonly_root && missing_in_root(root_fd, v->ctr))
+			return husk_error(err, ENOENT, "--read-only: volume target '%s' is not in ROOTFS "
+					  "(husk creates missing targets only in a writable rootfs)", v->ctr);
 		if (mount_in_root(root_fd, v->host, v->ctr, NULL, MS_BIND | MS_REC, NULL,
 				  !S_ISDIR(st.st_mode), err))
 			return -1;
@@ -134,6 +144,9 @@ static int mount_volumes(int root_fd, const struct husk_spec *s, struct husk_err
 			return -1;
 	}
 	for (size_t i = 0; i < s->n_tmpfs; i++) {
+		if (s->readonly_root && missing_in_root(root_fd, s->tmpfs[i].ctr))
+			return husk_error(err, ENOENT, "--read-only: tmpfs target '%s' is not in ROOTFS",
+					  s->tmpfs[i].ctr);
 		char data[64];
 		int n = snprintf(data, sizeof data, "mode=%o", s->tmpfs[i].mode);
 		if (s->tmpfs[i].size)
