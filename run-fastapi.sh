@@ -23,7 +23,7 @@ ROOT=${ROOT%/.}
 readonly ROOT
 HUSK=${HUSK:-$ROOT/build/husk}
 HUSK_STATE=${HUSK_STATE:-/run/husk}   # husk's state directory (husk --root)
-ROOTFS=${ROOTFS:-$ROOT/rootfs}
+ROOTFS=${ROOTFS:-/var/lib/husk/rootfs-fastapi}   # outside the repository: 180 MB
 APP_DIR=$ROOT/app
 LOG_DIR=${LOG_DIR:-$ROOT/logs}
 readonly NAME_PREFIX=fastapi-

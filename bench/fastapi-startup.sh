@@ -15,7 +15,7 @@ PROG=$(basename "$0")
 readonly PROG
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly ROOT
-ROOTFS=${ROOTFS:-$ROOT/rootfs}
+ROOTFS=${ROOTFS:-/var/lib/husk/rootfs-fastapi}   # outside the repository: 180 MB
 PORT=18100
 NETWORK=bridge
 TARGET=1.15
