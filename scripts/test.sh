@@ -55,6 +55,7 @@ record() {
 	SKIPPED=$((SKIPPED + $4))
 	SUMMARY+=("$(printf '%-22s %4d passed %4d failed %4d skipped  %9s  %s' \
 		"$1" "$2" "$3" "$4" "$(since "$5")" "${6:-}")")
+	printf -- '--- %s\n' "${SUMMARY[-1]}"
 }
 
 trap 'warn "internal error at line $LINENO: $BASH_COMMAND"' ERR
@@ -78,6 +79,26 @@ install_packages() {
 	echo "installing: ${missing[*]}"
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# The tests use bats >= 1.5 (run --separate-stderr, run -N). Debian 12 has 1.8;
+# Ubuntu 22.04 has 1.2: then bats-core's release is fetched once into a cache.
+BATS=bats
+ensure_bats() {
+	local v cache=/var/cache/husk-test/bats-core-1.10.0
+	v=$(bats --version 2>/dev/null | awk '{ print $2 }')
+	if [[ -n $v ]] && printf '1.5.0\n%s\n' "$v" | sort -V -C; then
+		echo "bats $v"
+		return 0
+	fi
+	if [[ ! -x $cache/bin/bats ]]; then
+		echo "bats ${v:-missing} is older than 1.5: fetching bats-core 1.10.0 into $cache"
+		mkdir -p "$cache"
+		curl -fsSL https://github.com/bats-core/bats-core/archive/refs/tags/v1.10.0.tar.gz |
+			tar -xz -C "$cache" --strip-components=1
+	fi
+	BATS=$cache/bin/bats
+	echo "bats $("$BATS" --version)"
 }
 
 # --- 2. build ----------------------------------------------------------------------
@@ -136,7 +157,7 @@ run_bats_file() {
 	start=$(now)
 	log "bats $file"
 	out=$LOG_DIR/$name.tap
-	timeout -k 30 "${HUSK_SUITE_TIMEOUT:-1800}" bats --tap "$file" 2>&1 | tee "$out" || rc=$?
+	timeout -k 30 "${HUSK_SUITE_TIMEOUT:-1800}" "$BATS" --tap "$file" 2>&1 | tee "$out" || rc=$?
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n1)
 	p=$(grep -Ec '^ok [0-9]+' "$out" || true)
 	s=$(grep -Ec '^ok [0-9]+ .*# skip' "$out" || true)
@@ -246,6 +267,7 @@ main() {
 		log "packages"
 		install_packages
 	fi
+	ensure_bats
 	[[ $BUILD_DIR == /* ]] || BUILD_DIR=$REPO/$BUILD_DIR
 	HUSK=$BUILD_DIR/husk
 	export HUSK CI="${CI:-}" BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-180}" \

@@ -4,6 +4,10 @@
 # state next to live containers, failures during setup inside the container, many
 # husks at once. teardown checks the host after every test.
 
+# shellcheck disable=SC2016 # the single-quoted scripts run in the container
+# shellcheck disable=SC2154 # stderr, stderr_lines, output, status: set by bats' run
+# shellcheck disable=SC2030,SC2031 # each @test runs in a subshell of its own
+
 load helpers
 
 SLEEPER='trap "exit 0" TERM; echo ready; while :; do sleep 1 & wait $!; done'
@@ -192,7 +196,7 @@ expect_setup_failure() {
 @test "ten husks started at once all run and leave nothing" {
 	local i pids=() n st fails=0
 	for i in $(seq 1 10); do
-		n=$(cname par$i)
+		n=$(cname "par$i")
 		"$HUSK" run --network none --name "$n" --memory 32M --pids-limit 20 "$R" sh -c "echo $i" \
 			>"$BATS_TEST_TMPDIR/par$i.out" 2>"$BATS_TEST_TMPDIR/par$i.err" 3>&- &
 		pids+=($!)

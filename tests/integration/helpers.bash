@@ -15,7 +15,10 @@
 # Cgroups:   cgroup_mode (v1|v2|hybrid), cgroup_dir CONTROLLER NAME.
 # Leftovers: husk_leftovers (one line per object), assert_no_leftovers.
 
-bats_require_minimum_version 1.5.0
+# run --separate-stderr and run -N need bats 1.5 (scripts/test.sh makes sure of it)
+if declare -F bats_require_minimum_version >/dev/null; then
+	bats_require_minimum_version 1.5.0
+fi
 
 HUSK_SRC=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 HUSK=${HUSK:-$HUSK_SRC/build/husk}
@@ -176,7 +179,7 @@ husk_leftovers() {
 	ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "veth " $2 }'
 	nft list tables 2>/dev/null | grep -i husk | sed 's/^/nft /' || true
 	if [[ -d $HUSK_STATE_ROOT ]]; then
-		find "$HUSK_STATE_ROOT" -mindepth 1 -maxdepth 1 -printf 'state %p\n'
+		find "$HUSK_STATE_ROOT" -mindepth 1 -maxdepth 1 -printf 'state %p\n' 2>/dev/null || true
 	fi
 	# one grep and one find over /proc: a fork per process is slow on a busy machine
 	while IFS= read -r f; do
