@@ -1,0 +1,514 @@
+# shellcheck shell=bash
+# bench/common.sh — helpers shared by husk's benchmark scripts. Source it:
+#
+#   . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+#
+# Everything here is a function whose name starts with bench_ (and variables BENCH_*),
+# so a script that sources it keeps its own namespace. Nothing runs on source.
+#
+#   bench_log / bench_warn / bench_die     messages on stderr
+#   bench_need_root                         exit unless root
+#   bench_ensure CMD:PKG ...                apt-get install PKG where CMD is missing
+#   bench_husk_binary [PATH]                print a built husk (builds it if missing)
+#   bench_build_rootfs DIR                  busybox rootfs (scripts/build-rootfs.sh if present)
+#   bench_size_bytes SIZE                   100M -> 104857600 (1024-based, like husk)
+#   bench_oci_bundle DIR ROOTFS [opts] -- ARGS...   config.json for crun/runc
+#   bench_cgroup_mode                       v1 | v2 | hybrid
+#   bench_crun_ns_needed                    true when crun would refuse this hybrid host
+#   bench_in_crun_ns EMPTYFILE CMD...       run CMD where crun accepts the host
+#   bench_remove_cgroup NAME                rmdir NAME's tree in every hierarchy
+#   bench_measure CMDFILE OUTDIR RUNS ROUNDS WARMUP   interleaved timing (hyperfine or loop)
+#   bench_peak_rss CMDFILE OUTDIR N         peak RSS (GNU time %M) of each command
+#   bench_summarize OUTDIR                  table + OUTDIR/summary.json
+#   bench_leftovers WORKDIR NAME...         what a run left on the host (cgroups, state, mounts)
+#   bench_run_bg CMD... / bench_stop_bg     run CMD so that INT/TERM traps can stop it
+#
+# A CMDFILE has one command per line: NAME<TAB>COMMAND. COMMAND is split on blanks
+# (hyperfine -N does the same; no shell, no quoting), so paths must not hold blanks.
+
+BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BENCH_REPO=$(cd "$BENCH_LIB_DIR/.." && pwd)
+BENCH_PROG=${BENCH_PROG:-$(basename "$0")}
+BENCH_CGROOT=/sys/fs/cgroup
+
+bench_log() { printf '==> %s\n' "$*" >&2; }
+bench_warn() { printf '%s: warning: %s\n' "$BENCH_PROG" "$*" >&2; }
+bench_die() {
+	printf '%s: %s\n' "$BENCH_PROG" "$*" >&2
+	exit 1
+}
+
+bench_need_root() {
+	[[ $EUID -eq 0 ]] || bench_die "needs root (namespaces, cgroups, mounts): try sudo $BENCH_PROG"
+}
+
+# bench_ensure CMD:PKG ... — install the Debian package PKG for every CMD not on PATH
+# (CMD may be an absolute path, e.g. /usr/bin/time:time).
+bench_ensure() {
+	local pair cmd pkg missing=()
+	for pair in "$@"; do
+		cmd=${pair%%:*} pkg=${pair#*:}
+		if [[ $cmd == /* ]]; then
+			[[ -x $cmd ]] && continue
+		else
+			command -v "$cmd" >/dev/null 2>&1 && continue
+		fi
+		[[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
+	done
+	((${#missing[@]})) || return 0
+	bench_need_root
+	bench_log "installing missing packages: ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+		{ apt-get update -q >&2 &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; } ||
+		bench_die "could not install ${missing[*]}"
+}
+
+# bench_husk_binary [PATH] — print the husk binary to use: PATH, $HUSK, or the repo's
+# build/husk, which is built (meson setup build && ninja -C build) when it is missing.
+bench_husk_binary() {
+	local h=${1:-${HUSK:-$BENCH_REPO/build/husk}}
+	if [[ ! -x $h && $h == "$BENCH_REPO/build/husk" ]]; then
+		bench_ensure meson:meson ninja:ninja-build
+		bench_log "building husk (meson setup build && ninja -C build)"
+		(cd "$BENCH_REPO" && { [[ -d build ]] || meson setup build >&2; } && ninja -C build >&2) ||
+			bench_die "building husk failed"
+	fi
+	[[ -x $h ]] || bench_die "no husk binary at $h"
+	printf '%s\n' "$h"
+}
+
+# bench_build_rootfs DIR — a busybox rootfs in DIR. Uses the project's
+# scripts/build-rootfs.sh DIR --method busybox when it exists, else builds one here
+# (busybox-static, a skeleton, one symlink per applet).
+bench_build_rootfs() {
+	local dir=$1 script=$BENCH_REPO/scripts/build-rootfs.sh
+	if [[ -f $script ]]; then
+		bash "$script" "$dir" --method busybox >&2 || bench_die "$script $dir --method busybox failed"
+		return 0
+	fi
+	bench_ensure /bin/busybox:busybox-static
+	local bb=/bin/busybox applet
+	file -L "$bb" 2>/dev/null | grep -q 'statically linked' ||
+		ldd "$bb" 2>&1 | grep -q 'not a dynamic' ||
+		bench_die "$bb is not static (install busybox-static)"
+	mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,run,var}
+	chmod 1777 "$dir/tmp"
+	install -m 0755 "$bb" "$dir/bin/busybox"
+	while IFS= read -r applet; do
+		[[ -n $applet && $applet != bin/busybox ]] || continue
+		mkdir -p "$dir/$(dirname "$applet")"
+		ln -sfn /bin/busybox "$dir/$applet"
+	done < <("$bb" --list-full)
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$dir/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$dir/etc/group"
+	printf '127.0.0.1 localhost\n' >"$dir/etc/hosts"
+	: >"$dir/etc/resolv.conf"
+}
+
+# bench_size_bytes SIZE — 512k, 100M, 1g or plain bytes -> bytes (1024-based).
+bench_size_bytes() {
+	local s=${1,,} n mult=1
+	case $s in
+	*k) mult=1024 n=${s%k} ;;
+	*m) mult=$((1024 * 1024)) n=${s%m} ;;
+	*g) mult=$((1024 * 1024 * 1024)) n=${s%g} ;;
+	*) n=$s ;;
+	esac
+	[[ $n =~ ^[0-9]+$ ]] || bench_die "bad size '$1'"
+	printf '%s\n' $((n * mult))
+}
+
+# bench_oci_bundle DIR ROOTFS [--memory BYTES] [--swap BYTES] [--pids N]
+#                  [--cgroups-path PATH] [--hostname NAME] -- ARGS...
+# Write DIR/config.json: `crun spec` (or `runc spec --rootless=false`) edited with
+# python3 to run ARGS with no terminal in ROOTFS (absolute, not read-only), with the
+# pid, mount, uts, ipc, network and cgroup namespaces and the given limits. The spec's
+# own mounts (/proc, /dev tmpfs, devpts, shm, mqueue, /sys ro, /sys/fs/cgroup ro),
+# masked/read-only paths and capabilities are kept.
+bench_oci_bundle() {
+	local dir=$1 rootfs=$2 mem='' swap='' pids='' cgpath='' host=bench
+	shift 2
+	while (($#)); do
+		case $1 in
+		--memory) mem=$2; shift 2 ;;
+		--swap) swap=$2; shift 2 ;;
+		--pids) pids=$2; shift 2 ;;
+		--cgroups-path) cgpath=$2; shift 2 ;;
+		--hostname) host=$2; shift 2 ;;
+		--) shift; break ;;
+		*) bench_die "bench_oci_bundle: unknown option $1" ;;
+		esac
+	done
+	(($#)) || bench_die "bench_oci_bundle: no command given"
+	rootfs=$(cd "$rootfs" && pwd) || bench_die "no rootfs $rootfs"
+	mkdir -p "$dir"
+	rm -f "$dir/config.json"
+	if command -v crun >/dev/null 2>&1; then
+		(cd "$dir" && crun spec) || bench_die "crun spec failed in $dir"
+	else
+		(cd "$dir" && runc spec --rootless=false) || bench_die "runc spec failed in $dir"
+	fi
+	python3 - "$dir/config.json" "$rootfs" "$mem" "$swap" "$pids" "$cgpath" "$host" "$@" <<'PY' ||
+import json, sys
+path, rootfs, mem, swap, pids, cgpath, host, *args = sys.argv[1:]
+c = json.load(open(path))
+p = c["process"]
+p["terminal"] = False
+p["args"] = args
+c["root"] = {"path": rootfs, "readonly": False}
+c["hostname"] = host
+lx = c.setdefault("linux", {})
+lx["namespaces"] = [{"type": t} for t in ("pid", "mount", "uts", "ipc", "network", "cgroup")]
+res = lx.setdefault("resources", {})
+if mem:
+    res["memory"] = {"limit": int(mem)}
+    if swap:
+        res["memory"]["swap"] = int(swap)
+if pids:
+    res["pids"] = {"limit": int(pids)}
+if cgpath:
+    lx["cgroupsPath"] = cgpath
+with open(path, "w") as f:
+    json.dump(c, f, indent=1)
+    f.write("\n")
+PY
+		bench_die "editing $dir/config.json failed"
+}
+
+# bench_cgroup_mode — v2 (unified), hybrid (v1 controllers + a cgroup2 at unified/), v1.
+bench_cgroup_mode() {
+	local t
+	t=$(stat -f -c %T "$BENCH_CGROOT" 2>/dev/null || true)
+	if [[ $t == cgroup2fs ]]; then
+		echo v2
+	elif [[ $(stat -f -c %T "$BENCH_CGROOT/unified" 2>/dev/null || true) == cgroup2fs ]]; then
+		echo hybrid
+	else
+		echo v1
+	fi
+}
+
+# bench_crun_ns_needed — crun refuses a hybrid host whose cgroup2 lists controllers
+# ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2").
+bench_crun_ns_needed() {
+	[[ $(bench_cgroup_mode) == hybrid ]] &&
+		[[ -r $BENCH_CGROOT/unified/cgroup.controllers ]] &&
+		[[ -n $(tr -d '[:space:]' <"$BENCH_CGROOT/unified/cgroup.controllers") ]]
+}
+
+# bench_in_crun_ns EMPTYFILE CMD... — run CMD in a private mount namespace where
+# unified/cgroup.controllers is bind-mounted from EMPTYFILE, so crun sees a cgroup2
+# without controllers and uses the v1 ones. The host's mounts are untouched (the bind
+# mount lives and dies with the namespace). Runs CMD directly when not needed.
+bench_in_crun_ns() {
+	local empty=$1
+	shift
+	if bench_crun_ns_needed; then
+		: >"$empty"
+		# shellcheck disable=SC2016 # expanded by the inner bash
+		unshare --mount --propagation private -- bash -c \
+			'mount --bind "$0" /sys/fs/cgroup/unified/cgroup.controllers && exec "$@"' "$empty" "$@"
+	else
+		"$@"
+	fi
+}
+
+# bench_remove_cgroup NAME — remove the cgroup NAME (a path relative to each
+# hierarchy's root) and everything under it, deepest first, in every hierarchy.
+# Returns 1 when a directory could not be removed (a process still in it).
+bench_remove_cgroup() {
+	local name=${1#/} d rc=0
+	[[ -n $name && $name != *..* ]] || bench_die "bench_remove_cgroup: bad name '$1'"
+	for d in "$BENCH_CGROOT/$name" "$BENCH_CGROOT"/*/"$name"; do
+		[[ -d $d ]] || continue
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+		[[ ! -d $d ]] || {
+			bench_warn "cgroup $d could not be removed"
+			rc=1
+		}
+	done
+	return "$rc"
+}
+
+# bench_cmdfile_read CMDFILE — fill BENCH_NAMES and BENCH_CMDS from CMDFILE.
+bench_cmdfile_read() {
+	local name cmd
+	BENCH_NAMES=() BENCH_CMDS=()
+	while IFS=$'\t' read -r name cmd; do
+		[[ -n $name && $name != '#'* ]] || continue
+		BENCH_NAMES+=("$name")
+		BENCH_CMDS+=("$cmd")
+	done <"$1"
+	((${#BENCH_NAMES[@]})) || bench_die "no commands in $1"
+}
+
+# bench_smoke CMDFILE — run each command once; on failure show its output and fail.
+bench_smoke() {
+	local i out argv
+	bench_cmdfile_read "$1"
+	for i in "${!BENCH_NAMES[@]}"; do
+		read -r -a argv <<<"${BENCH_CMDS[i]}"
+		if ! out=$("${argv[@]}" </dev/null 2>&1); then
+			printf '%s\n' "$out" >&2
+			bench_warn "${BENCH_NAMES[i]} failed: ${BENCH_CMDS[i]}"
+			return 1
+		fi
+	done
+}
+
+bench_hyperfine_works() {
+	command -v hyperfine >/dev/null 2>&1 &&
+		hyperfine -N --runs 2 --style none --export-json /dev/null true >/dev/null 2>&1
+}
+
+# bench_measure CMDFILE OUTDIR RUNS ROUNDS WARMUP — time every command RUNS times.
+# The runs are split into ROUNDS rounds; each round runs every command (rotating
+# which goes first), so a burst of load from elsewhere hits all of them alike.
+# With hyperfine: one `hyperfine -N --runs RUNS/ROUNDS --warmup WARMUP` per round,
+# JSON in OUTDIR/round-N.json. Without it (or BENCH_NO_HYPERFINE=1): a python3 loop
+# that interleaves every single run (perf_counter around subprocess.run), written as
+# OUTDIR/loop.json in hyperfine's format; the summary cuts it into ROUNDS rounds.
+bench_measure() {
+	local cmdfile=$1 out=$2 runs=$3 rounds=$4 warmup=$5 r k i n
+	bench_cmdfile_read "$cmdfile"
+	local count=${#BENCH_NAMES[@]}
+	((rounds >= 1)) || rounds=1
+	((runs / rounds >= 2)) || rounds=$((runs / 2 > 0 ? runs / 2 : 1))
+	mkdir -p "$out"
+	rm -f "$out"/round-*.json "$out"/loop.json
+	if [[ ${BENCH_NO_HYPERFINE:-0} != 1 ]] && bench_hyperfine_works; then
+		echo hyperfine >"$out/method"
+		for ((r = 0; r < rounds; r++)); do
+			n=$((runs / rounds + (r < runs % rounds ? 1 : 0)))
+			local args=()
+			for ((k = 0; k < count; k++)); do
+				i=$(((k + r) % count))
+				args+=(-n "${BENCH_NAMES[i]}" "${BENCH_CMDS[i]}")
+			done
+			bench_log "round $((r + 1))/$rounds: hyperfine -N --runs $n --warmup $warmup (${count} commands, load $(cut -d' ' -f1 /proc/loadavg))"
+			hyperfine -N --runs "$n" --warmup "$warmup" --style basic \
+				--export-json "$out/round-$((r + 1)).json" "${args[@]}" >"$out/round-$((r + 1)).txt" 2>&1 || {
+				tail -n 20 "$out/round-$((r + 1)).txt" >&2
+				bench_die "hyperfine failed in round $((r + 1)) (output: $out/round-$((r + 1)).txt)"
+			}
+		done
+	else
+		echo loop >"$out/method"
+		bench_log "timed loop: $runs interleaved runs of ${count} commands (warmup $warmup)"
+		# Python's subprocess starts children with vfork/posix_spawn: a bash loop's
+		# fork of itself costs several ms on a small VM and would blur the figures.
+		python3 - "$cmdfile" "$out/loop.json" "$runs" "$rounds" "$warmup" <<'PY' || bench_die "the timed loop failed"
+import json, resource, statistics, subprocess, sys, time
+cmdfile, dest, runs, rounds, warmup = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+cmds = []
+for line in open(cmdfile):
+    line = line.rstrip("\n")
+    if line and not line.startswith("#"):
+        name, cmd = line.split("\t", 1)
+        cmds.append((name, cmd.split()))
+cpu = {}
+def run(name, argv):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    rc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL).returncode
+    t1 = time.perf_counter()
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if rc != 0:
+        sys.exit(f"{name} exited {rc}: {' '.join(argv)}")
+    u, s = cpu.setdefault(name, [0.0, 0.0])
+    cpu[name] = [u + r1.ru_utime - r0.ru_utime, s + r1.ru_stime - r0.ru_stime]
+    return t1 - t0
+for name, argv in cmds:
+    for _ in range(warmup):
+        run(name, argv)
+cpu.clear()
+times = {name: [] for name, _ in cmds}
+for r in range(runs):  # every run interleaved, rotating which command goes first
+    for k in range(len(cmds)):
+        name, argv = cmds[(k + r) % len(cmds)]
+        times[name].append(run(name, argv))
+res = []
+for name, _ in cmds:
+    t = times[name]
+    res.append({"command": name, "mean": statistics.mean(t),
+                "stddev": statistics.stdev(t) if len(t) > 1 else 0.0,
+                "median": statistics.median(t), "min": min(t), "max": max(t), "times": t,
+                "user": cpu[name][0] / len(t), "system": cpu[name][1] / len(t)})
+json.dump({"results": res, "rounds": rounds}, open(dest, "w"), indent=1)
+PY
+	fi
+}
+
+# bench_peak_rss CMDFILE OUTDIR N — run each command N times under GNU time and keep
+# %M (peak resident set in KiB of the process and the descendants it waited for) in
+# OUTDIR/rss.tsv: NAME<TAB>KiB, one line per run.
+bench_peak_rss() {
+	local cmdfile=$1 out=$2 n=$3 i k argv tf
+	bench_cmdfile_read "$cmdfile"
+	mkdir -p "$out"
+	: >"$out/rss.tsv"
+	tf=$out/rss.tmp
+	for ((k = 0; k < n; k++)); do
+		for i in "${!BENCH_NAMES[@]}"; do
+			read -r -a argv <<<"${BENCH_CMDS[i]}"
+			/usr/bin/time -f %M -o "$tf" "${argv[@]}" </dev/null >/dev/null 2>&1 ||
+				bench_die "${BENCH_NAMES[i]} failed under /usr/bin/time: ${BENCH_CMDS[i]}"
+			printf '%s\t%s\n' "${BENCH_NAMES[i]}" "$(tail -n1 "$tf")" >>"$out/rss.tsv"
+		done
+	done
+	rm -f "$tf"
+}
+
+# bench_summarize OUTDIR [SUBJECT] — print a Markdown table (ms per run: mean ± sd,
+# median, min; ratio SUBJECT/other on the mean and the median; CPU time user+sys;
+# peak RSS) and the
+# noise (per-round means, the spread of the ratios across rounds, load average);
+# write OUTDIR/summary.json. SUBJECT defaults to the first command.
+bench_summarize() {
+	python3 - "$1" "${2:-}" <<'PY'
+import glob, json, os, statistics, sys
+out, subject = sys.argv[1], sys.argv[2]
+files = sorted(glob.glob(os.path.join(out, "round-*.json")),
+               key=lambda f: int(f.rsplit("-", 1)[1].split(".")[0]))
+rounds = []  # list of {name: [times]}
+order = []
+cpu = {}  # name -> [user+system mean of each round], seconds
+if files:
+    for f in files:
+        d = json.load(open(f))
+        rounds.append({r["command"]: r["times"] for r in d["results"]})
+        for r in d["results"]:
+            if "user" in r and "system" in r:
+                cpu.setdefault(r["command"], []).append(r["user"] + r["system"])
+            if r["command"] not in order:
+                order.append(r["command"])
+else:
+    d = json.load(open(os.path.join(out, "loop.json")))
+    nr = max(1, d.get("rounds", 1))
+    for r in d["results"]:
+        order.append(r["command"])
+        if "user" in r and "system" in r:
+            cpu[r["command"]] = [r["user"] + r["system"]]
+    for k in range(nr):
+        rd = {}
+        for r in d["results"]:
+            t = r["times"]
+            size = len(t) // nr
+            rd[r["command"]] = t[k * size:(k + 1) * size] if k < nr - 1 else t[k * size:]
+        rounds.append(rd)
+subject = subject or order[0]
+times = {n: [x for rd in rounds for x in rd.get(n, [])] for n in order}
+rss = {}
+if os.path.exists(os.path.join(out, "rss.tsv")):
+    for line in open(os.path.join(out, "rss.tsv")):
+        n, kb = line.split("\t")
+        rss.setdefault(n, []).append(int(kb))
+ms = lambda s: s * 1000.0
+summary = {"subject": subject, "method": open(os.path.join(out, "method")).read().strip()
+           if os.path.exists(os.path.join(out, "method")) else "?", "commands": {}}
+for n in order:
+    t = times[n]
+    e = {"runs": len(t), "mean_ms": ms(statistics.mean(t)),
+         "sd_ms": ms(statistics.stdev(t)) if len(t) > 1 else 0.0,
+         "median_ms": ms(statistics.median(t)), "min_ms": ms(min(t)), "max_ms": ms(max(t)),
+         "round_means_ms": [ms(statistics.mean(rd[n])) for rd in rounds if rd.get(n)]}
+    if n in cpu:
+        e["cpu_ms"] = ms(statistics.mean(cpu[n]))
+    if n in rss:
+        e["rss_kib_max"] = max(rss[n])
+        e["rss_kib_median"] = statistics.median(rss[n])
+    summary["commands"][n] = e
+S = summary["commands"][subject]
+for n in order:
+    if n == subject:
+        continue
+    e = summary["commands"][n]
+    e["ratio_mean"] = S["mean_ms"] / e["mean_ms"]
+    e["ratio_median"] = S["median_ms"] / e["median_ms"]
+    per = [a / b for a, b in zip(S["round_means_ms"], e["round_means_ms"])]
+    e["ratio_rounds"] = per
+try:
+    summary["loadavg_before"] = open(os.path.join(out, "load.before")).read().split()[:3]
+    summary["loadavg_after"] = open(os.path.join(out, "load.after")).read().split()[:3]
+except OSError:
+    pass
+json.dump(summary, open(os.path.join(out, "summary.json"), "w"), indent=1)
+
+print(f"| runtime | ms per container (mean ± sd) | median | min | {subject} / it (mean) | {subject} / it (median) | CPU ms (user+sys) | peak RSS (max of runs) |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for n in order:
+    e = summary["commands"][n]
+    r1 = f"{e['ratio_mean']:.2f}" if "ratio_mean" in e else "—"
+    r2 = f"{e['ratio_median']:.2f}" if "ratio_median" in e else "—"
+    rs = f"{e['rss_kib_max'] / 1024:.1f} MiB" if "rss_kib_max" in e else "—"
+    cp = f"{e['cpu_ms']:.1f}" if "cpu_ms" in e else "—"
+    print(f"| {n} | {e['mean_ms']:.2f} ± {e['sd_ms']:.2f} | {e['median_ms']:.2f} | {e['min_ms']:.2f} | {r1} | {r2} | {cp} | {rs} |")
+print()
+print(f"method: {summary['method']}, {len(rounds)} round(s), {S['runs']} runs each")
+for n in order:
+    e = summary["commands"][n]
+    cv = 100.0 * e["sd_ms"] / e["mean_ms"] if e["mean_ms"] else 0.0
+    line = f"  {n}: per-round means " + " ".join(f"{x:.1f}" for x in e["round_means_ms"]) + f" ms; cv {cv:.0f}%"
+    if "ratio_rounds" in e and e["ratio_rounds"]:
+        line += f"; {subject}/{n} per round {min(e['ratio_rounds']):.2f}..{max(e['ratio_rounds']):.2f}"
+    print(line)
+if "loadavg_before" in summary:
+    print("  load average before: " + " ".join(summary["loadavg_before"]) +
+          ", after: " + " ".join(summary["loadavg_after"]))
+PY
+}
+
+# bench_leftovers WORKDIR NAME... — print what is left on the host of a benchmark:
+# cgroups NAME or husk/NAME in any hierarchy, state dirs /run/{husk,crun,runc}/NAME,
+# mounts (host namespace) and processes that mention WORKDIR. Prints nothing when clean.
+bench_leftovers() {
+	local work=$1 n d
+	shift
+	for n in "$@"; do
+		for d in "$BENCH_CGROOT/$n" "$BENCH_CGROOT"/*/"$n" "$BENCH_CGROOT/husk/$n" \
+			"$BENCH_CGROOT"/*/husk/"$n" /run/husk/"$n" /run/crun/"$n" /run/runc/"$n"; do
+			[[ ! -e $d ]] || printf 'left: %s\n' "$d"
+		done
+	done
+	[[ -z $work ]] && return 0
+	grep -F -- "$work" /proc/self/mountinfo | awk '{print "left: mount " $5}' || true
+	pgrep -a -f -- "$work" | grep -v -- "^$$ " | sed 's/^/left: process /' || true
+}
+
+# bench_run_bg CMD... — run CMD (a command or function) in the background and wait
+# for it, so that a trap on INT/TERM runs at once instead of after CMD ends; the trap
+# can stop it with bench_stop_bg. Returns CMD's status.
+BENCH_CHILD=''
+bench_run_bg() {
+	local rc=0
+	"$@" &
+	BENCH_CHILD=$!
+	wait "$BENCH_CHILD" || rc=$?
+	BENCH_CHILD=''
+	return "$rc"
+}
+
+# bench_kill_tree PID [SIG] — signal PID and all its descendants, deepest first.
+bench_kill_tree() {
+	local p
+	for p in $(pgrep -P "$1" 2>/dev/null || true); do
+		bench_kill_tree "$p" "${2:-TERM}"
+	done
+	kill -s "${2:-TERM}" "$1" 2>/dev/null || true
+}
+
+# bench_stop_bg — stop what bench_run_bg is running (TERM, then KILL after 5 s).
+bench_stop_bg() {
+	local c=${BENCH_CHILD:-} i
+	[[ -n $c ]] || return 0
+	bench_kill_tree "$c" TERM
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$c" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$c" 2>/dev/null && bench_kill_tree "$c" KILL
+	wait "$c" 2>/dev/null || true
+	BENCH_CHILD=''
+}
