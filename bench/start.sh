@@ -83,6 +83,7 @@ WORK=$(mktemp -d /tmp/husk-bench-work.XXXXXX)
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 HUSK_PARENT_BEFORE=$(ls -d "$BENCH_CGROOT"/*/husk "$BENCH_CGROOT"/husk 2>/dev/null || true)
+STATE_ROOTS_BEFORE=$(ls -d /run/husk /run/crun /run/runc 2>/dev/null || true)
 
 # Run a common.sh function inside the namespace where crun accepts this host.
 in_ns() {
@@ -117,6 +118,11 @@ cleanup() {
 		[[ -d $d ]] || continue
 		grep -qxF -- "$d" <<<"$HUSK_PARENT_BEFORE" && continue
 		rmdir "$d" 2>/dev/null # only when empty: a concurrent husk may be using it
+	done
+	for d in /run/husk /run/crun /run/runc; do # state roots the runtimes made for us
+		[[ -d $d ]] || continue
+		grep -qxF -- "$d" <<<"$STATE_ROOTS_BEFORE" && continue
+		rmdir "$d" 2>/dev/null
 	done
 	left=$(bench_leftovers "$WORK" "$ID" "$ID-crun" "$ID-runc")
 	if [[ -n $left ]]; then
