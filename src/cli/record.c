@@ -163,7 +163,7 @@ void format_ago(int64_t when, char *buf, size_t len)
 		return;
 	}
 	if (d < 1) {
-		snprintf(buf, len, "just now");
+		snprintf(buf, len, "less than a second ago");
 		return;
 	}
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)

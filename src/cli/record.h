@@ -40,7 +40,7 @@ bool ctr_is_active(const struct ctr *c); /* created, running or restarting */
 const char *ctr_state_name(enum ctr_state s);
 /* "running", "exited (3) 2 minutes ago", "restarting (1)", "monitor died" */
 void ctr_status_text(const struct ctr *c, char *buf, size_t len);
-/* "2 minutes ago", "just now" */
+/* "2 minutes ago", "less than a second ago" */
 void format_ago(int64_t when, char *buf, size_t len);
 /* "2026-11-23T20:12:58Z" */
 void format_time(int64_t when, char *buf, size_t len);
