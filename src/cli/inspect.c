@@ -41,7 +41,7 @@ static json_object *state_json(const struct ctr *c)
 	json_object_object_add(o, "status", json_object_new_string(ctr_state_name(c->state)));
 	json_object_object_add(o, "description", json_object_new_string(status));
 	json_object_object_add(o, "running", json_object_new_boolean(c->state == CTR_RUNNING));
-	json_object_object_add(o, "pid", json_object_new_int(c->state == CTR_RUNNING ? c->pid : 0));
+	json_object_object_add(o, "pid", json_object_new_int(c->state == CTR_EXITED ? 0 : c->pid));
 	json_object_object_add(o, "monitor_pid", json_object_new_int(c->owner));
 	json_object_object_add(o, "detached", json_object_new_boolean(c->detached));
 	bool ended = c->state == CTR_EXITED || c->state == CTR_RESTARTING ||

@@ -62,7 +62,7 @@ static void command_text(json_object *argv, char *buf, size_t len)
 static void row(const struct ctr *c, char cells[NCOLS][256])
 {
 	snprintf(cells[COL_NAME], 256, "%s", c->name);
-	if (c->pid > 0 && c->state == CTR_RUNNING)
+	if (c->pid > 0 && (c->state == CTR_RUNNING || c->state == CTR_MONITOR_DIED))
 		snprintf(cells[COL_PID], 256, "%d", (int)c->pid);
 	else
 		snprintf(cells[COL_PID], 256, "-");
@@ -103,7 +103,7 @@ static json_object *json_row(const struct ctr *c)
 	char status[256];
 	ctr_status_text(c, status, sizeof status);
 	json_object_object_add(o, "name", json_object_new_string(c->name));
-	json_object_object_add(o, "pid", json_object_new_int(c->state == CTR_RUNNING ? c->pid : 0));
+	json_object_object_add(o, "pid", json_object_new_int(c->state == CTR_EXITED ? 0 : c->pid));
 	json_object_object_add(o, "state", json_object_new_string(ctr_state_name(c->state)));
 	json_object_object_add(o, "status", json_object_new_string(status));
 	if (c->state == CTR_EXITED || c->state == CTR_RESTARTING)

@@ -53,6 +53,11 @@ static int load(const char *root, const char *name, struct ctr *c)
 		c->owner = (pid_t)state_get_int(c->rec, "husk_pid", 0);
 	if (c->state == CTR_RUNNING || c->state == CTR_MONITOR_DIED)
 		c->pid = (pid_t)state_get_int(c->rec, "pid", 0);
+	/* a PID 1 that outlived its monitor (an exec that cleared its parent-death
+	 * signal: setuid, file capabilities) is shown, and stays killable */
+	if (c->state == CTR_MONITOR_DIED && c->pid > 0 &&
+	    state_pid_start(c->pid) != (unsigned long long)state_get_int(c->rec, "pid_start", 0))
+		c->pid = 0;
 	return 0;
 }
 

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -445,7 +444,6 @@ static int setup_state(struct monitor *m, struct husk_err *err)
 static void detach_process(struct monitor *m)
 {
 	setsid();
-	prctl(PR_SET_NAME, "husk-monitor");
 	if (m->notify_fd < 3) {
 		int fd = fcntl(m->notify_fd, F_DUPFD_CLOEXEC, 3);
 		m->notify_fd = fd;

@@ -95,6 +95,11 @@ static void cleanup_kept(const char *root, const char *name, const char *dir)
 	cleanup_json json_object *rec = state_read(dir);
 	if (state_get_bool(rec, "cleaned"))
 		return;
+	/* a PID 1 that outlived its monitor (its exec cleared the parent-death signal)
+	 * is the user's to stop: husk kill, stop or rm -f */
+	pid_t pid = (pid_t)state_get_int(rec, "pid", 0);
+	if (pid > 0 && state_pid_start(pid) == (unsigned long long)state_get_int(rec, "pid_start", 0))
+		return;
 	cgroup_remove_by_name(name);
 	net_cleanup_stale(root, name);
 	struct husk_err err = { 0 };

@@ -4,7 +4,8 @@
  * to a husk that died. The next husk removes what it left, except the record of a
  * detached container ("detached": true in state.json): that stays until `husk rm`,
  * so `husk ps -a` can show its exit code (or that its monitor died); only its cgroup
- * and network leftovers go.
+ * and network leftovers go (unless its PID 1 outlived the monitor: that one is left
+ * to husk kill / rm -f).
  *
  * <name>/state.json is only ever replaced whole (a temporary file, then rename), and
  * every read-modify-write holds an flock on the <name>/ directory itself, so readers

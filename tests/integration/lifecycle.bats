@@ -334,6 +334,31 @@ log_count() { "$HUSK" logs "$1" | grep -c -- "$2" || true; }
 	[[ ! -e $(cgroup_dir memory "$n") ]]
 }
 
+@test "a PID 1 that outlives its SIGKILLed monitor stays killable and removable" {
+	local n mon pid root
+	n=$(cname ms)
+	root=$(rootfs_copy)
+	# a setuid exec clears the parent-death signal: this PID 1 survives its monitor
+	cp "$root/bin/busybox" "$root/bin/busybox-suid"
+	chmod 4755 "$root/bin/busybox-suid"
+	run_d "$n" -u 1000 "$root" /bin/busybox-suid sleep 1000
+	mon=$(jq -r .husk_pid "$HUSK_STATE_ROOT/$n/state.json")
+	pid=$(container_pid "$n")
+	kill -KILL "$mon"
+	dead() { [[ $(field "$n" .state.status) == "monitor died" ]]; }
+	wait_for 10 "ps to see the dead monitor" dead
+	[[ -d /proc/$pid ]]
+	run -0 "$HUSK" ps
+	[[ $(grep -- "$n" <<<"$output") == *" $pid "*"monitor died"* ]]
+	run -1 "$HUSK" rm "$n"
+	[[ $output == "husk: container $n is still running (its monitor died): stop it first, or use husk rm -f" ]]
+	run -0 "$HUSK" kill "$n"
+	pid_gone() { ! [[ -d /proc/$pid ]] || [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == Z ]]; }
+	wait_for 10 "PID 1 to die" pid_gone
+	run -0 "$HUSK" rm "$n"
+	gone "$n"
+}
+
 @test "many husk processes at once never corrupt a record" {
 	local names=() n i pids=()
 	for i in $(seq 6); do names+=("$(cname p)"); done
