@@ -7,8 +7,8 @@
 #   husk run --network none ROOTFS /bin/true
 # with clone3 allowed (husk creates the child straight in its cgroup) and N with
 # clone3 failing with ENOSYS (husk falls back to clone(2) + writing cgroup.procs),
-# in alternating halves, each under the same one-rule seccomp filter (noclone3 and
-# noclone3 --allow), timed per run by timeit. Prints "bench: ..." lines.
+# in ten alternating blocks, each under the same one-rule seccomp filter (noclone3
+# and noclone3 --allow), timed per run by timeit. Prints "bench: ..." lines.
 # Under TCG every figure is slower than on hardware; the difference is what counts.
 N=${1:-100}
 
@@ -33,28 +33,28 @@ for w in "noclone3 --allow" noclone3; do
 	fi
 done
 echo "bench: $N runs of 'husk run --network none ROOTFS /bin/true' per variant, $(nproc) CPUs, TCG"
-half=$((N / 2))
-for round in 1 2; do
-	# shellcheck disable=SC2086
-	for w in "noclone3 --allow" noclone3; do
-		timeit 3 $w "$HUSK" run --network none "$ROOTFS" /bin/true >/dev/null # warm-up
-		r=$(timeit "$half" $w "$HUSK" run --network none "$ROOTFS" /bin/true)
-		case $w in
-		*--allow) v=clone3 ;;
-		*) v=clone ;;
-		esac
-		echo "bench: round $round $v: $r"
-		echo "$v $r" >>/tmp/bench.txt
-	done
+# ten alternating blocks, so a change of speed of the host hits both variants alike
+block=$(((N + 9) / 10))
+rm -f /tmp/bench.clone3 /tmp/bench.clone
+timeit 3 noclone3 --allow "$HUSK" run --network none "$ROOTFS" /bin/true >/dev/null # warm-up
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	timeit -o /tmp/bench.clone3 "$block" noclone3 --allow "$HUSK" run --network none "$ROOTFS" /bin/true >/dev/null
+	timeit -o /tmp/bench.clone "$block" noclone3 "$HUSK" run --network none "$ROOTFS" /bin/true >/dev/null
 done
-awk '{
-	for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-	mean[$1] += v["mean"] * v["runs"]; med[$1] += v["median"] / 2; n[$1] += v["runs"]; f[$1] += v["failed"]
+stats() { # stats FILE: runs, mean, median, 10% trimmed mean, min (ms)
+	sort -n "$1" | awk '{ v[NR] = $1; s += $1 }
+	END {
+		t = int(NR / 10); ts = 0
+		for (i = t + 1; i <= NR - t; i++) ts += v[i]
+		med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%d %.2f %.2f %.2f %.2f\n", NR, s / NR, med, ts / (NR - 2 * t), v[1]
+	}'
 }
-END {
-	printf "bench: clone3(CLONE_INTO_CGROUP): mean %.2f ms (median of halves %.2f), %d runs, %d failed\n", mean["clone3"] / n["clone3"], med["clone3"], n["clone3"], f["clone3"]
-	printf "bench: clone + cgroup.procs:      mean %.2f ms (median of halves %.2f), %d runs, %d failed\n", mean["clone"] / n["clone"], med["clone"], n["clone"], f["clone"]
-	d = mean["clone"] / n["clone"] - mean["clone3"] / n["clone3"]
-	printf "bench: clone3 saves %.2f ms per start (%.1f%%)\n", d, 100 * d / (mean["clone"] / n["clone"])
-}' /tmp/bench.txt
-rm -f /tmp/bench.txt
+# shellcheck disable=SC2046 # five numbers each
+set -- $(stats /tmp/bench.clone3) $(stats /tmp/bench.clone)
+echo "bench: clone3(CLONE_INTO_CGROUP):  runs $1, median $3 ms, mean $2 ms, 10%-trimmed mean $4 ms, min $5 ms"
+echo "bench: clone + write cgroup.procs: runs $6, median $8 ms, mean $7 ms, 10%-trimmed mean $9 ms, min ${10} ms"
+awk -v a="$3" -v b="$8" -v ta="$4" -v tb="$9" 'BEGIN {
+	printf "bench: clone3 saves %.2f ms per start by the medians (%.1f%%), %.2f ms by the trimmed means\n", b - a, 100 * (b - a) / b, tb - ta
+}'
+rm -f /tmp/bench.clone3 /tmp/bench.clone

@@ -35,6 +35,11 @@ fi
 [ -e /proc/mounts ] || mount -t proc proc /proc
 grep -q '^[^ ]* /dev ' /proc/mounts || mount -t devtmpfs devtmpfs /dev
 mount -t sysfs sysfs /sys
+# what udev or systemd would add to devtmpfs (bash's <(...) needs /dev/fd)
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
+[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
+[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
 mkdir -p /dev/pts /dev/shm /run /tmp
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 shm /dev/shm
@@ -111,6 +116,14 @@ echo "husk-vm: kernel $(uname -r), cgroup mode $MODE, $(nproc) CPUs, $(awk '/Mem
 timeout -s KILL "${HUSK_VM_TEST_TIMEOUT:-150}" sh /guest-test.sh "$MODE"
 rc=$?
 [ "$rc" -eq 137 ] && echo "husk-vm: guest-test.sh timed out"
+if [ -s /husk-src/bats.list ]; then
+	# husk's own bats files (run.sh --bats); "bats: " keeps their TAP apart from ours
+	echo "bats: husk-vm: running $(tr '\n' ' ' </husk-src/bats.list)"
+	# shellcheck disable=SC2046 # one file per word
+	(cd /husk-src && HOME=/root HUSK=/usr/local/bin/husk CI=true \
+		timeout -s KILL "${HUSK_VM_BATS_TIMEOUT:-3600}" bats --tap $(cat bats.list) 2>&1) | sed 's/^/bats: /'
+	echo "bats: husk-vm: bats done, up $(cut -d' ' -f1 /proc/uptime) s"
+fi
 if [ "$BENCH" != 0 ] && [ -x /bench/vm-clone3.sh ]; then
 	sh /bench/vm-clone3.sh "$BENCH"
 fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/vm/run.sh — prove husk's cgroup code on a real kernel, under qemu (TCG).
 #
-#   tests/vm/run.sh [--mode v2|v1|hybrid|all]... [--bench N] [--serial]
-#                   [--log-dir DIR] [--timeout S] [HUSK]
+#   tests/vm/run.sh [--mode v2|v1|hybrid|all]... [--bench N] [--bats FILE]...
+#                   [--serial] [--log-dir DIR] [--timeout S] [HUSK]
 #
 # Boots Debian's kernel (linux-image-amd64's real package, unpacked with dpkg -x into
 # the cache, never installed) once per cgroup mode, with an initramfs made here:
@@ -12,6 +12,10 @@
 # guest-test.sh. The guest prints "ok N - ..." lines and "N passed, N failed" on the
 # serial console; this script reads them, shows the console on any failure and ends
 # with its own line "vm: N passed, N failed".
+#
+# --bats FILE (repeatable) also runs husk's own bats files inside each VM, after the
+# guest tests, with bash, bats and the GNU tools they use packed in (slow under TCG:
+# give --timeout room; not part of the default run).
 #
 # Exit status: 0 all passed; 1 a failure, a missing summary or a time-out; 2 usage;
 # 77 (with a loud "vm: SKIPPED: ...") when qemu cannot run at all.
@@ -55,6 +59,7 @@ skip() {
 
 HUSK_ENV=${HUSK:-}
 MODES=()
+BATS_FILES=()
 BENCH=0
 SERIAL=0
 LOG_DIR=
@@ -65,6 +70,8 @@ while (($#)); do
 	--mode=*) MODES+=("${1#*=}"); shift ;;
 	--bench) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; BENCH=$2; shift 2 ;;
 	--bench=*) BENCH=${1#*=}; shift ;;
+	--bats) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; BATS_FILES+=("$2"); shift 2 ;;
+	--bats=*) BATS_FILES+=("${1#*=}"); shift ;;
 	--serial) SERIAL=1; shift ;;
 	--log-dir) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; LOG_DIR=$2; shift 2 ;;
 	--log-dir=*) LOG_DIR=${1#*=}; shift ;;
@@ -270,6 +277,48 @@ for helper in noclone3 timeit; do
 		die "cannot build the static helper $helper"
 done
 echo "the container's rootfs" >"$RFS/husk-vm-rootfs"
+
+# --bats: bash, bats, the GNU tools and husk's sources, so its bats files run inside
+pack_bats() {
+	local pkgs=(bash coreutils findutils grep sed mawk procps util-linux bsdutils mount jq iproute2 nftables bats diffutils)
+	local f elfs=() lib
+	ensure_packages "${pkgs[@]}" || die "--bats: cannot install ${pkgs[*]}"
+	# the packages' programs and bats' own files, /bin and /sbin taken as /usr's (merged
+	# /usr); one tar and one ldd for all, not a process per file
+	dpkg -L "${pkgs[@]}" | grep -E '^/(usr/)?s?bin/[^/]+$|^/usr/(lib|libexec)/bats-core/.' |
+		sed -E 's#^/(s?bin)/#/usr/\1/#' | sort -u | while IFS= read -r f; do
+		if [[ -f $f || -L $f ]]; then echo "${f#/}"; fi
+	done >"$WORK/bats-files"
+	tar -C / -cf - -T "$WORK/bats-files" | tar -C "$ROOT" -xf -
+	while IFS= read -r f; do
+		if [[ ! -L /$f ]]; then elfs+=("/$f"); fi
+	done <"$WORK/bats-files"
+	ln -sf mawk "$ROOT/usr/bin/awk"
+	ln -sf /usr/bin/bash "$ROOT/bin/bash"
+	while IFS= read -r lib; do
+		if [[ ! -e $ROOT$lib ]]; then
+			mkdir -p "$ROOT$(dirname "$lib")"
+			cp -L "$lib" "$ROOT$lib"
+		fi
+	done < <({ ldd "${elfs[@]}" 2>/dev/null || true; } |
+		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }' | sort -u)
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$ROOT/etc/passwd"
+	printf 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
+	# the repository as the bats files expect it, husk in build/, the fixture cache filled
+	mkdir -p "$ROOT/husk-src/build" "$ROOT/var/cache/husk-test" "$ROOT/root"
+	cp -a "$REPO/tests" "$REPO/scripts" "$ROOT/husk-src/"
+	[[ ! -d $REPO/app ]] || cp -a "$REPO/app" "$ROOT/husk-src/"
+	install -m 0755 "$HUSK" "$ROOT/husk-src/build/husk"
+	cp -a "$CACHE/rootfs-busybox" "$ROOT/var/cache/husk-test/busybox"
+	for f in "${BATS_FILES[@]}"; do
+		[[ -f $REPO/$f ]] || die "--bats: no $f in $REPO"
+		echo "$f"
+	done >"$ROOT/husk-src/bats.list"
+}
+if ((${#BATS_FILES[@]})); then
+	[[ -d $CACHE/rootfs-busybox ]] || die "--bats needs scripts/build-rootfs.sh (for the fixture rootfs)"
+	pack_bats
+fi
 mkdir -p "$RFS/vmt"
 chmod 1777 "$RFS/vmt"
 
@@ -331,6 +380,21 @@ for m in "${MODES[@]}"; do
 		problem="$f test(s) failed"
 	elif ((p == 0)); then
 		problem="no test ran"
+	fi
+	if ((${#BATS_FILES[@]})); then # husk's bats files ran after the guest tests
+		bp=$(grep -cE '^bats: ok [0-9]+ ' "$WORK/$m.txt" || true)
+		bs=$(grep -cE '^bats: ok [0-9]+ .*# skip' "$WORK/$m.txt" || true)
+		bf=$(grep -cE '^bats: not ok [0-9]+ ' "$WORK/$m.txt" || true)
+		bplan=$(sed -n 's/^bats: 1\.\.\([0-9]*\)$/\1/p' "$WORK/$m.txt" | head -n1)
+		echo "=== vm [$m]: bats ${BATS_FILES[*]}: $((bp - bs)) passed, $bf failed, $bs skipped of ${bplan:-?} planned"
+		grep -E '^bats: not ok|^bats: husk-vm' "$WORK/$m.txt" | sed "s/^/  [$m] /" || true
+		p=$((p + bp - bs))
+		f=$((f + bf))
+		if [[ -z $problem && (-z $bplan || $((bp + bf)) -ne ${bplan:-0}) ]]; then
+			problem="bats ran $((bp + bf)) of ${bplan:-?} planned tests"
+		elif [[ -z $problem ]] && ((bf > 0)); then
+			problem="$bf bats test(s) failed"
+		fi
 	fi
 	PASSED=$((PASSED + p))
 	FAILED=$((FAILED + f))
