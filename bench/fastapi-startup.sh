@@ -124,15 +124,21 @@ status=0
 /usr/bin/python3 - "$TARGET" "$NETWORK" "${hosts[*]}" "${ctrs[*]}" <<'EOF' || status=$?
 import statistics, sys
 target, net = float(sys.argv[1]), sys.argv[2]
-host = statistics.median(float(x) for x in sys.argv[3].split())
-ctr = statistics.median(float(x) for x in sys.argv[4].split())
-n = len(sys.argv[3].split())
+hosts = [float(x) for x in sys.argv[3].split()]
+ctrs = [float(x) for x in sys.argv[4].split()]
+host, ctr = statistics.median(hosts), statistics.median(ctrs)
+n = len(hosts)
 what = "one run" if n == 1 else f"median of {n} runs"
 ratio = ctr / host
 print(f"uvicorn on the host           : {host * 1000:6.0f} ms to the first 200 on /health ({what})")
 print(f"run-fastapi.sh run (husk, {net:6}): {ctr * 1000:6.0f} ms to the first 200 on /health ({what})")
 print(f"ratio container / host        : {ratio:.3f}x (target <= {target:.2f}x: "
       f"{'met' if ratio <= target else 'NOT met'})")
+if n > 1:
+    # the fastest run of each side: the cost with the least interference from
+    # whatever else the machine was doing
+    print(f"fastest runs                  : host {min(hosts) * 1000:.0f} ms, container "
+          f"{min(ctrs) * 1000:.0f} ms, ratio {min(ctrs) / min(hosts):.3f}x")
 sys.exit(0 if ratio <= target else 3)
 EOF
 ((CHECK == 0 || status == 0)) || exit 1

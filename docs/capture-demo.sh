@@ -8,7 +8,8 @@
 # terminal shows, whole history included:
 #   docs/demo-session.txt     ./run-fastapi.sh demo
 #   docs/explain-session.txt  husk run --explain in a busybox rootfs
-# Both are then spliced into docs/walkthrough.md between their BEGIN/END markers.
+#   docs/bench-startup.txt    bench/fastapi-startup.sh --runs 5 (no terminal needed)
+# They are then spliced into docs/walkthrough.md between their BEGIN/END markers.
 # Nothing in those files is typed by hand; run this again to refresh them.
 set -Eeuo pipefail
 
@@ -115,8 +116,13 @@ record "$DOCS/demo-session.txt" 180 "$demo_cmd"
 
 # shellcheck disable=SC2016 # $$ and $(hostname) are for the container's shell
 record "$DOCS/explain-session.txt" 60 \
-	"build/husk run --explain --name explain-demo --memory 64M --cpus 0.5 --pids-limit 32 --network none $BUSYBOX /bin/sh -c 'echo \"hostname: \$(hostname), my PID: \$\$\"; ps; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null'"
+	"build/husk run --explain --name explain-demo --memory 64M --cpus 0.5 --pids-limit 32 $BUSYBOX /bin/sh -c 'echo \"hostname: \$(hostname), my PID: \$\$\"; ps; ip -4 addr show eth0; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null'"
+
+log "running: bench/fastapi-startup.sh --runs 5"
+"$ROOT/bench/fastapi-startup.sh" --rootfs "$ROOTFS" --runs 5 >"$DOCS/bench-startup.txt"
+cat "$DOCS/bench-startup.txt" >&2
 
 splice demo-session "$DOCS/demo-session.txt"
+splice bench "$DOCS/bench-startup.txt"
 splice explain-session "$DOCS/explain-session.txt"
 log "docs/walkthrough.md updated"
