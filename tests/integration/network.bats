@@ -1,0 +1,295 @@
+#!/usr/bin/env bats
+# Networking (issue #3): --network none|host|bridge, the husk0 bridge, veth pairs,
+# the IPAM, masquerade, published ports (DNAT + the userspace forwarder), clean-up.
+# Traffic goes only to loopback and to addresses inside the namespaces husk made.
+
+load helpers
+
+SUBNET_RE='^10\.89\.0\.'
+NET_DIR=/run/husk/.net
+
+setup_file() {
+	# a tiny static UDP echo server for the UDP publish test (busybox nc has no -u)
+	if command -v cc >/dev/null; then
+		cat >"$BATS_FILE_TMPDIR/udpecho.c" <<-'EOF'
+			#include <netinet/in.h>
+			#include <stdlib.h>
+			#include <sys/socket.h>
+			int main(int argc, char **argv)
+			{
+				int fd = socket(AF_INET, SOCK_DGRAM, 0);
+				struct sockaddr_in a = { .sin_family = AF_INET,
+							 .sin_port = htons(atoi(argv[1])) };
+				if (argc < 2 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0)
+					return 1;
+				for (;;) {
+					char buf[2048];
+					struct sockaddr_storage p;
+					socklen_t l = sizeof p;
+					ssize_t n = recvfrom(fd, buf + 5, sizeof buf - 5, 0, (struct sockaddr *)&p, &l);
+					if (n < 0)
+						return 1;
+					__builtin_memcpy(buf, "echo:", 5);
+					sendto(fd, buf, n + 5, 0, (struct sockaddr *)&p, l);
+				}
+			}
+		EOF
+		cc -static -O2 -o "$BATS_FILE_TMPDIR/udpecho" "$BATS_FILE_TMPDIR/udpecho.c" || true
+	fi
+}
+
+setup() {
+	husk_setup
+	ROOTFS=$(rootfs_busybox)
+	LOCALNET_BEFORE=$(cat /proc/sys/net/ipv4/conf/all/route_localnet)
+}
+
+# Network objects husk may own: the bridge, its table, the lease directory, the
+# forwarders, a route_localnet switched on anywhere.
+net_leftovers() {
+	ip link show husk0 >/dev/null 2>&1 && echo "bridge husk0"
+	nft list table ip husk >/dev/null 2>&1 && echo "nft table ip husk"
+	[[ -e $NET_DIR ]] && echo "state $NET_DIR"
+	pgrep -x husk-forward >/dev/null && echo "forwarder $(pgrep -x husk-forward | tr '\n' ' ')"
+	grep -l 1 /proc/sys/net/ipv4/conf/*/route_localnet 2>/dev/null | sed 's/^/route_localnet=1 /'
+	return 0
+}
+
+no_net_leftovers() { [[ -z $(net_leftovers) ]]; }
+
+teardown() {
+	husk_teardown
+	# other husks on this machine may hold the bridge for a while: give them the
+	# same grace as the shared helpers do
+	if ! wait_for "$((HUSK_LEFTOVER_GRACE + 1))" "no network leftovers" no_net_leftovers; then
+		net_leftovers >&2
+		return 1
+	fi
+	[[ $(cat /proc/sys/net/ipv4/conf/all/route_localnet) == "$LOCALNET_BEFORE" ]]
+}
+
+# run_ok ARGS...: husk run ARGS, which must succeed
+run_ok() {
+	run "$HUSK" run "$@"
+	echo "$output"
+	[[ $status -eq 0 ]]
+}
+
+# The address on eth0 in a container's `ip -4 -o addr show eth0` output
+addr_of() { sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' "$1" | head -1; }
+
+@test "bridge: eth0 has an address in the subnet, a default route via husk0, lo is up" {
+	run_ok --name "$(cname addr)" "$ROOTFS" /bin/sh -c \
+		'ip -4 -o addr show eth0; ip route; ip -o link show lo'
+	[[ $output =~ inet\ 10\.89\.0\.([0-9]+)/24 ]]
+	[[ $output == *"default via 10.89.0.1 dev eth0"* ]]
+	[[ $output == *"lo: <LOOPBACK,UP"* ]]
+}
+
+@test "bridge: the container reaches the bridge address; hosts and resolv.conf are generated" {
+	local n
+	n=$(cname ping)
+	run_ok --name "$n" --hostname web "$ROOTFS" /bin/sh -c \
+		'ping -c 1 -W 5 10.89.0.1 && cat /etc/hosts /etc/resolv.conf'
+	[[ $output == *"1 packets received"* ]]
+	[[ $output =~ 10\.89\.0\.[0-9]+[[:space:]]+web\ $n ]]
+	[[ $output == *"nameserver "* ]]
+	# loopback nameservers are unreachable from a network namespace: never copied
+	! grep -E '^nameserver (127\.|::1)' <<<"$output"
+}
+
+@test "--network none: only loopback, up; --network host: the host's interfaces" {
+	run_ok --network none --name "$(cname none)" "$ROOTFS" /bin/sh -c 'ip -o link'
+	[[ $(grep -c . <<<"$output") -eq 1 ]]
+	[[ $output == *"lo: <LOOPBACK,UP"* ]]
+	run_ok --network host --name "$(cname host)" "$ROOTFS" /bin/sh -c 'ip -o link'
+	[[ $(grep -c . <<<"$output") -eq $(ip -o link | grep -c .) ]]
+}
+
+@test "two containers on the bridge talk to each other (busybox nc)" {
+	local a b
+	a=$(cname srv)
+	b=$(cname cli)
+	husk_bg srv run --name "$a" "$ROOTFS" /bin/sh -c \
+		'ip -4 -o addr show eth0; nc -l -p 9000'
+	local srv=$BG_PID
+	wait_output "$BATS_TEST_TMPDIR/srv.out" "inet 10.89"
+	local ip
+	ip=$(addr_of "$BATS_TEST_TMPDIR/srv.out")
+	[[ $ip =~ $SUBNET_RE ]]
+	# the listener may need a moment after printing its address: retry the connect
+	run_ok --name "$b" "$ROOTFS" /bin/sh -c \
+		"for i in \$(seq 50); do echo hello-from-$b | nc $ip 9000 && exit 0; usleep 100000; done; exit 1"
+	bg_wait "$srv"
+	[[ $BG_STATUS -eq 0 ]]
+	grep -q "hello-from-$b" "$BATS_TEST_TMPDIR/srv.out"
+}
+
+@test "-p 127.0.0.1:18080:8080: busybox httpd inside serves a file to curl on the host" {
+	local rootfs n
+	rootfs=$(rootfs_copy)
+	mkdir -p "$rootfs/www"
+	echo "served-by-husk-$$" >"$rootfs/www/index.html"
+	n=$(cname web)
+	husk_bg web run --init --name "$n" -p 127.0.0.1:18080:8080 "$rootfs" /usr/sbin/httpd -f -p 8080 -h /www
+	wait_running "$n"
+	# httpd binds right after exec: poll until it answers
+	wait_for 10 "httpd through the published port" curl -sf -o "$BATS_TEST_TMPDIR/page" \
+		http://127.0.0.1:18080/index.html
+	grep -qx "served-by-husk-$$" "$BATS_TEST_TMPDIR/page"
+	# the forwarder serves loopback: no DNAT element, route_localnet untouched
+	! nft list map ip husk tcp_dnat | grep -q 18080
+	[[ $(cat /proc/sys/net/ipv4/conf/all/route_localnet) == 0 ]]
+	[[ $(cat /proc/sys/net/ipv4/conf/lo/route_localnet) == 0 ]]
+	kill -TERM "$BG_PID"
+	bg_wait "$BG_PID"
+	[[ $BG_STATUS -eq 143 || $BG_STATUS -eq 0 ]]
+	! curl -sf -m 2 http://127.0.0.1:18080/index.html
+}
+
+@test "-p HOSTPORT:CTRPORT: DNAT for traffic from another namespace, forwarder for the host" {
+	local rootfs n m
+	rootfs=$(rootfs_copy)
+	mkdir -p "$rootfs/www"
+	echo "dnat-$$" >"$rootfs/www/index.html"
+	n=$(cname web)
+	m=$(cname cli)
+	husk_bg web run --init --name "$n" -p 18081:8080 "$rootfs" /usr/sbin/httpd -f -p 8080 -h /www
+	wait_running "$n"
+	wait_for 10 "httpd on 127.0.0.1:18081" curl -sf -o /dev/null http://127.0.0.1:18081/
+	# all addresses: an element in husk's DNAT map while it runs
+	nft list map ip husk tcp_dnat | grep -q '0.0.0.0/0 . 18081 : 10.89.0.[0-9]* . 8080'
+	# from another container, to the host's address on the bridge: kernel DNAT
+	run_ok --name "$m" "$ROOTFS" /usr/bin/wget -q -O - http://10.89.0.1:18081/index.html
+	[[ $output == *"dnat-$$"* ]]
+	kill -TERM "$BG_PID"
+	bg_wait "$BG_PID"
+}
+
+@test "-p 127.0.0.1:19001:9001/udp: datagrams reach the container and the replies come back" {
+	[[ -x $BATS_FILE_TMPDIR/udpecho ]] || skip "no C compiler for the UDP echo server"
+	local rootfs n reply
+	rootfs=$(rootfs_copy)
+	cp "$BATS_FILE_TMPDIR/udpecho" "$rootfs/bin/udpecho"
+	n=$(cname udp)
+	husk_bg udp run --init --name "$n" -p 127.0.0.1:19001:9001/udp "$rootfs" /bin/udpecho 9001
+	wait_running "$n"
+	udp_roundtrip() {
+		local reply
+		reply=$(python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+s.sendto(sys.argv[1].encode(), ("127.0.0.1", 19001))
+print(s.recv(2048).decode())' "ping-$$") || return 1
+		[[ $reply == "echo:ping-$$" ]]
+	}
+	wait_for 10 "a UDP echo through 127.0.0.1:19001" udp_roundtrip
+	kill -TERM "$BG_PID"
+	bg_wait "$BG_PID"
+}
+
+@test "8 containers started at once get distinct addresses" {
+	local i pids=() n
+	for i in 1 2 3 4 5 6 7 8; do
+		n=$(cname par$i)
+		# each stays up until told to stop, so that all 8 hold a lease together
+		husk_bg "par$i" run --init --name "$n" "$ROOTFS" /bin/sh -c \
+			'ip -4 -o addr show eth0; exec sleep 60'
+		pids+=("$BG_PID")
+	done
+	for i in 1 2 3 4 5 6 7 8; do
+		wait_output "$BATS_TEST_TMPDIR/par$i.out" "inet " 30
+		addr_of "$BATS_TEST_TMPDIR/par$i.out"
+	done >"$BATS_TEST_TMPDIR/addrs"
+	cat "$BATS_TEST_TMPDIR/addrs"
+	[[ $(grep -c "$SUBNET_RE" "$BATS_TEST_TMPDIR/addrs") -eq 8 ]]
+	[[ $(sort -u "$BATS_TEST_TMPDIR/addrs" | wc -l) -eq 8 ]]
+	[[ $(ls "$NET_DIR/leases" | grep -cxF -f "$BATS_TEST_TMPDIR/addrs") -eq 8 ]]
+	for i in "${!pids[@]}"; do
+		kill -TERM "${pids[$i]}"
+		bg_wait "${pids[$i]}"
+		[[ $BG_STATUS -eq 143 ]]
+	done
+}
+
+@test "after 50 runs (some publishing ports, some failing) no veth, nft rule, lease or forwarder is left" {
+	local i
+	for i in $(seq 50); do
+		case $((i % 3)) in
+		0) "$HUSK" run --name "$(cname loop)" "$ROOTFS" /bin/true ;;
+		1) "$HUSK" run --name "$(cname loop)" -p 127.0.0.1:18090:80 -p 18091:81/udp "$ROOTFS" /bin/true ;;
+		2) run -127 "$HUSK" run --name "$(cname loop)" "$ROOTFS" /no/such/command
+		   [[ $status -eq 127 ]] ;;
+		esac
+	done
+	# checked right away (teardown checks again, with the shared helpers)
+	! grep -qs "name hkt-loop-" "$NET_DIR"/leases/*
+	! pgrep -x husk-forward
+	if ! [[ -e $NET_DIR ]]; then # no other husk holds the bridge: all of it is gone
+		! ip link show husk0
+		! nft list table ip husk
+		[[ -z $(ip -o link show type veth | grep -E ': hk[0-9a-f]{8}') ]]
+	fi
+	[[ $(cat /proc/sys/net/ipv4/conf/all/route_localnet) == 0 ]]
+}
+
+@test "a husk killed with SIGKILL: the next husk reclaims its lease, DNAT element and bridge" {
+	local n
+	n=$(cname killed)
+	husk_bg k run --name "$n" -p 18092:8080 "$ROOTFS" /bin/sleep 1000
+	wait_running "$n"
+	nft list map ip husk tcp_dnat | grep -q '. 18092 :'
+	kill -KILL "$BG_PID"
+	bg_wait "$BG_PID"
+	# the dead husk's lease is still there until another husk looks
+	grep -lq "name $n" "$NET_DIR"/leases/*
+	run_ok --network none --name "$(cname next)" "$ROOTFS" /bin/true
+	! grep -qs "name $n" "$NET_DIR"/leases/*
+	if nft list map ip husk tcp_dnat 2>/dev/null; then
+		! nft list map ip husk tcp_dnat | grep -q '. 18092 :'
+	fi
+}
+
+@test "bad network input: one line, exit 125, nothing created" {
+	local bad
+	# a listener of someone else's on 127.0.0.1:18099
+	python3 -c 'import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 18099)); s.listen(); print("ready", flush=True); time.sleep(120)' \
+		>"$BATS_TEST_TMPDIR/taken.out" &
+	local taker=$!
+	wait_output "$BATS_TEST_TMPDIR/taken.out" ready
+	for bad in "-p garbage" "-p 0:80" "-p 65536:80" "-p 80:0" "-p 1.2.3:80:80" "-p 80:80/sctp" \
+		"-p 127.0.0.1:18099:80" "-p 18099:80" "-p 18098:80 -p 18098:81" \
+		"--network bogus" "--network none -p 18097:80" "--network host -p 18097:80" \
+		"-p 192.0.2.254:18097:80"; do
+		# shellcheck disable=SC2086 # word splitting wanted
+		run "$HUSK" run --name "$(cname bad)" $bad "$ROOTFS" /bin/true
+		echo "$bad -> $status: $output"
+		[[ $status -eq 125 ]]
+		[[ $(grep -c . <<<"$output") -eq 1 ]]
+		[[ $output == husk:* ]]
+		no_net_leftovers || [[ -e $NET_DIR ]] # (another husk's bridge may be up)
+	done
+	run env HUSK_SUBNET=10.89.0.0/33 "$HUSK" run --name "$(cname bad)" "$ROOTFS" /bin/true
+	[[ $status -eq 125 && $output == *"HUSK_SUBNET"* ]]
+	kill "$taker"
+	wait "$taker" || true
+}
+
+@test "HUSK_SUBNET picks another subnet (when no bridge container runs)" {
+	[[ -e $NET_DIR ]] && skip "another husk holds the bridge"
+	HUSK_SUBNET=10.123.4.0/24 run_ok --name "$(cname subnet)" "$ROOTFS" /bin/sh -c \
+		'ip -4 -o addr show eth0; ip route'
+	[[ $output == *"inet 10.123.4."*"/24"* ]]
+	[[ $output == *"default via 10.123.4.1"* ]]
+}
+
+@test "--explain shows the network steps as shell commands" {
+	run_ok --explain --name "$(cname explain)" -p 127.0.0.1:18093:80 "$ROOTFS" /bin/true
+	[[ $output == *"ip link add hk"*"type veth peer name eth0"* ]]
+	[[ $output == *"ip addr add 10.89.0."*"dev eth0"* ]]
+	[[ $output == *"ip route add default via 10.89.0.1"* ]]
+	[[ $output == *"husk-forward 127.0.0.1:18093/tcp"* ]]
+	[[ $output == *"route_localnet stays 0"* ]]
+}
