@@ -171,6 +171,7 @@ cmd_setup() {
 RUN_NAME=
 RUN_LOG=
 HUSK_PID=
+STARTED_HUSK_PID=
 GOT_SIGNAL=0
 
 # Ctrl-C or SIGTERM: pass the signal to husk, which forwards it to the app (PID 1 in
@@ -192,8 +193,19 @@ on_run_exit() {
 		kill -TERM "$HUSK_PID" 2>/dev/null || true
 		wait_gone "$HUSK_PID" 15 || kill -KILL "$HUSK_PID" 2>/dev/null || true
 	fi
-	[[ -z $RUN_NAME ]] || teardown_container "$RUN_NAME" quiet
+	if [[ -n $RUN_NAME ]] && ! run_by_another_husk "$RUN_NAME"; then
+		teardown_container "$RUN_NAME" quiet
+	fi
 	exit "$status"
+}
+
+# True if NAME's record belongs to a live husk other than the one this run started
+# (another run took the name first): that one is not ours to tear down.
+run_by_another_husk() {
+	local json=$HUSK_STATE/$1/state.json hpid
+	[[ -f $json ]] || return 1
+	hpid=$(sed -n 's/.*"husk_pid":\([0-9]*\).*/\1/p' "$json")
+	[[ -n $hpid && $hpid != "$STARTED_HUSK_PID" ]] && kill -0 "$hpid" 2>/dev/null
 }
 
 # wait_gone PID SECONDS: poll until PID has exited.
@@ -212,8 +224,14 @@ cmd_run() {
 	fi
 	local ts
 	printf -v ts '%(%Y%m%d-%H%M%S)T' -1
-	RUN_NAME=${RUN_NAME:-$NAME_PREFIX$ts}
-	[[ ! -e $HUSK_STATE/$RUN_NAME ]] || RUN_NAME=$RUN_NAME-$$
+	if [[ -n $RUN_NAME ]]; then
+		# never tear down (from the EXIT trap) a container this run did not make
+		[[ ! -e $HUSK_STATE/$RUN_NAME ]] ||
+			die "a container named $RUN_NAME exists already (teardown removes it)"
+	else
+		RUN_NAME=$NAME_PREFIX$ts
+		[[ ! -e $HUSK_STATE/$RUN_NAME ]] || RUN_NAME=$RUN_NAME-$$
+	fi
 	RUN_LOG=${RUN_LOG:-$LOG_DIR/container_$ts.log}
 	[[ -d ${RUN_LOG%/*} ]] || mkdir -p "${RUN_LOG%/*}"
 
@@ -254,6 +272,7 @@ cmd_run() {
 	# it once; husk then forwards it to the app.
 	setsid "$HUSK" "${args[@]}" </dev/null &
 	HUSK_PID=$!
+	STARTED_HUSK_PID=$HUSK_PID
 	local status=0
 	wait "$HUSK_PID" || status=$?
 	# A trap interrupted the wait (status > 128); wait again for husk's real status.
