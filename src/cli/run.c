@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "engine/container.h"
 #include "engine/monitor.h"
+#include "linux/sealed_exe.h"
 #include "spec.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
@@ -353,6 +354,9 @@ int cmd_run(struct husk_global *g, int argc, char **argv)
 		spec_free(&s);
 		return 0;
 	}
+	/* --init keeps husk code in the container as PID 1: run from a sealed copy */
+	if (r == 0 && s.init && sealed_exe_reexec(&err))
+		r = -1;
 	if (r == 0 && !s.detach && (mo.restart != RESTART_NO || mo.log_max))
 		r = husk_error(&err, 0, "invalid --%s without -d: a foreground container has no monitor",
 			       mo.log_max ? "log-opt" : "restart");

@@ -164,7 +164,12 @@ void child_main(struct container *c, int sock)
 		child_fail(sock, &err);
 	}
 
-	/* 8. --init: PID 1 stays husk's reaper; the command runs as its child */
+	/* 8. seccomp, before the --init fork so that PID 1 is confined too; the filter
+	 * must allow what is left (fork, signal dispositions, execve) */
+	if (seccomp_load(s, &err))
+		child_fail(sock, &err);
+
+	/* 9. --init: PID 1 stays husk's reaper; the command runs as its child */
 	if (s->init) {
 		pid_t pid = fork();
 		if (pid < 0) {
@@ -177,7 +182,7 @@ void child_main(struct container *c, int sock)
 		}
 	}
 
-	/* 9. seccomp last (it must allow what is left), signals back to default, exec */
+	/* 10. signals back to default, exec */
 	/* the command starts as under docker: every signal at its default, none blocked */
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
@@ -185,8 +190,6 @@ void child_main(struct container *c, int sock)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (seccomp_load(s, &err))
-		child_fail(sock, &err);
 	t = explain_enabled ? explain_now() : 0;
 	EXPLAIN(t, "exec %s", path);
 	execve(path, s->argv, s->env);
