@@ -106,7 +106,7 @@ export LOG_DIR
 trap 'rm -rf "$LOG_DIR"' EXIT
 
 container=("$ROOT/run-fastapi.sh" run --rootfs "$ROOTFS" --port "$PORT" --network "$NETWORK")
-host=(/usr/bin/python3 -m uvicorn --app-dir "$ROOT/app" main:app --host 127.0.0.1 --port "$PORT")
+host=(env PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 /usr/bin/python3 -m uvicorn --app-dir "$ROOT/app" main:app --host 127.0.0.1 --port "$PORT")
 
 echo "warm-up (not counted) ..." >&2
 time_to_health "host warm-up" "${host[@]}" >/dev/null

@@ -222,6 +222,47 @@ cgroup_value() {
 	[[ -z $output ]]
 }
 
+@test "app: reads its limits from cgroup v2, v1 and hybrid files, unknown without them" {
+	/usr/bin/python3 -B - "$HUSK_SRC/app" "$BATS_TEST_TMPDIR/cg" <<'EOF'
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import main
+
+root = sys.argv[2]
+def files(d, **kv):
+    os.makedirs(d, exist_ok=True)
+    for k, v in kv.items():
+        with open(os.path.join(d, k.replace("_", ".", 1)), "w") as f:
+            f.write(v + "\n")
+
+# v2: one hierarchy; in a cgroup namespace our cgroup is its root
+files(root + "/v2", memory_max="268435456", cpu_max="50000 100000", pids_max="max")
+main.CGROUP_ROOT = root + "/v2"
+main.own_cgroups = lambda: {"": "/"}
+r = main.cgroup_limits()
+assert (r["version"], r["memory_limit"], r["cpu_limit"], r["pids_limit"]) == \
+    ("v2", "256M", 0.5, "unlimited"), r
+
+# v1 (and hybrid: v1 controllers plus an empty v2 entry): one tree per controller
+files(root + "/v1/memory", memory_limit_in_bytes="134217728")
+files(root + "/v1/cpu", cpu_cfs_quota_us="-1", cpu_cfs_period_us="100000")
+files(root + "/v1/pids", pids_max="64")
+main.CGROUP_ROOT = root + "/v1"
+main.own_cgroups = lambda: {"memory": "/", "cpu": "/", "cpuacct": "/", "pids": "/", "": "/"}
+r = main.cgroup_limits()
+assert (r["version"], r["memory_limit_bytes"], r["cpu_limit"], r["pids_limit"]) == \
+    ("v1", 134217728, "unlimited", 64), r
+files(root + "/v1/memory", memory_limit_in_bytes="9223372036854771712")
+assert main.cgroup_limits()["memory_limit"] == "unlimited"
+
+# nothing mounted
+main.CGROUP_ROOT = root + "/none"
+r = main.cgroup_limits()
+assert (r["memory_limit"], r["cpu_limit"], r["pids_limit"]) == ("unknown",) * 3, r
+print("ok")
+EOF
+}
+
 @test "build-rootfs.sh: idempotent, refuses a directory it did not make" {
 	local dir=$BATS_TEST_TMPDIR/bb
 	run -0 "$BUILD_ROOTFS" "$dir" --method busybox
