@@ -140,23 +140,27 @@ static int v2_setup(struct cgroup *cg, struct husk_err *err)
 	EXPLAIN_START(t);
 	struct bpf_insn prog[8 + ARRAY_SIZE(rules) * 9];
 	size_t n = build_program(prog);
-	char log[4096] = "";
 	union bpf_attr load = { 0 };
 	load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
 	load.insns = (uint64_t)(uintptr_t)prog;
 	load.insn_cnt = (uint32_t)n;
 	load.license = (uint64_t)(uintptr_t)"Apache-2.0";
-	load.log_buf = (uint64_t)(uintptr_t)log;
-	load.log_size = sizeof log;
-	load.log_level = 1;
 	cleanup_close int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
 	if (fd < 0) {
-		/* the verifier's last line says why */
+		/* load again with the verifier's log: its last line says why */
+		int e = errno;
+		char log[16384] = "";
+		load.log_buf = (uint64_t)(uintptr_t)log;
+		load.log_size = sizeof log;
+		load.log_level = 1;
+		int fd2 = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+		if (fd2 >= 0)
+			close(fd2);
 		char *last = log, *nl;
 		while ((nl = strchr(last, '\n')) && nl[1])
 			last = nl + 1;
 		last[strcspn(last, "\n")] = '\0';
-		return husk_error(err, errno, "device rules: loading the eBPF device program%s%s",
+		return husk_error(err, e, "device rules: loading the eBPF device program%s%s",
 				  *last ? ": " : "", last);
 	}
 	union bpf_attr attach = { 0 };
