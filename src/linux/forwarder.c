@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -408,16 +409,16 @@ static __attribute__((noreturn)) void forwarder_loop(struct listener *ls, size_t
 
 /* Leaves the forwarder with its sockets only: none of husk's other fds (state
  * locks, the lease, the container's pipes) may outlive husk through it. */
-static void keep_only(const struct fwd_rule *rules, size_t n)
+static void keep_only(const struct fwd_rule *rules, size_t n, int netns_fd)
 {
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; fd < 3 && devnull >= 0; fd++)
 		dup2(devnull, fd);
-	int max = 2;
+	int max = netns_fd > 2 ? netns_fd : 2;
 	for (size_t i = 0; i < n; i++)
 		max = rules[i].fd > max ? rules[i].fd : max;
 	for (int fd = 3; fd <= max; fd++) {
-		bool keep = false;
+		bool keep = fd == netns_fd;
 		for (size_t i = 0; i < n; i++)
 			keep |= rules[i].fd == fd;
 		if (!keep)
@@ -427,7 +428,7 @@ static void keep_only(const struct fwd_rule *rules, size_t n)
 }
 
 static __attribute__((noreturn)) void forwarder_main(const struct fwd_rule *rules, size_t n,
-						     pid_t parent)
+						     int netns_fd, pid_t parent)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
@@ -439,7 +440,14 @@ static __attribute__((noreturn)) void forwarder_main(const struct fwd_rule *rule
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	keep_only(rules, n);
+	keep_only(rules, n, netns_fd);
+	/* sockets made from here on live in the container's namespace; the bound
+	 * host sockets (and what they accept) stay in the host's. If this fails, the
+	 * connections take the bridge instead: slower, as correct. */
+	if (netns_fd >= 0) {
+		setns(netns_fd, CLONE_NEWNET);
+		close(netns_fd);
+	}
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
@@ -460,14 +468,14 @@ static __attribute__((noreturn)) void forwarder_main(const struct fwd_rule *rule
 	forwarder_loop(ls, n);
 }
 
-pid_t forwarder_start(const struct fwd_rule *rules, size_t n, struct husk_err *err)
+pid_t forwarder_start(const struct fwd_rule *rules, size_t n, int netns_fd, struct husk_err *err)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		return husk_error(err, errno, "publishing ports: fork");
 	if (pid == 0)
-		forwarder_main(rules, n, parent);
+		forwarder_main(rules, n, netns_fd, parent);
 	return pid;
 }
 

@@ -2,7 +2,10 @@
  * 127.0.0.1 included, which kernel NAT could only serve with route_localnet=1 (the
  * hole of CVE-2020-8558). One process per container, forked by husk: it owns the
  * bound host ports, relays TCP with splice(2) (no copy through user space) and UDP
- * datagrams per client, dies with husk (PR_SET_PDEATHSIG) and is killed at teardown. */
+ * datagrams per client, dies with husk (PR_SET_PDEATHSIG) and is killed at teardown.
+ * Its host sockets are bound in the host's namespace; then it enters the container's
+ * network namespace, so that its connections to the container go over the
+ * container's loopback path instead of veth + bridge + netfilter. */
 #pragma once
 #include <netinet/in.h>
 #include <stddef.h>
@@ -16,8 +19,8 @@ struct fwd_rule {
 	struct sockaddr_in dst;  /* the container's address and port */
 };
 
-/* Forks the forwarder for these sockets; the caller then closes its copies.
- * Returns its pid, or -1. */
-pid_t forwarder_start(const struct fwd_rule *rules, size_t n, struct husk_err *err);
+/* Forks the forwarder for these sockets, to run in the network namespace netns_fd
+ * (-1: stay in husk's); the caller then closes its copies. Returns its pid, or -1. */
+pid_t forwarder_start(const struct fwd_rule *rules, size_t n, int netns_fd, struct husk_err *err);
 /* kill -KILL and reap. */
 void forwarder_stop(pid_t pid);

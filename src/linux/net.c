@@ -193,7 +193,7 @@ int net_attach(struct net_state *n, const struct husk_spec *s, pid_t pid, struct
 	nl_close(&nl);
 	if (r)
 		return -1;
-	return ports_publish(&n->ports, s, n->addr, n->lease_fd, err);
+	return ports_publish(&n->ports, s, pid, n->addr, n->lease_fd, err);
 }
 
 /* ip link set lo up */

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,22 +163,24 @@ static int add_elements(struct ports *ps, const struct husk_spec *s, uint32_t ct
 	return 0;
 }
 
-static void explain_forwarder(const struct husk_spec *s, uint32_t ctr_addr, pid_t pid, uint64_t t)
+static void explain_forwarder(const struct husk_spec *s, uint32_t ctr_addr, pid_t pid,
+			      pid_t ctr_pid, uint64_t t)
 {
 	char ctr[INET_ADDRSTRLEN];
 	addr_format(ctr_addr, ctr, sizeof ctr);
 	for (size_t i = 0; i < s->n_ports; i++) {
 		char what[96];
 		describe(&s->ports[i], what, sizeof what);
-		explain_line(t, "husk-forward %s -> %s:%u   # PID %d: userspace relay (splice) for "
-			     "connections to the host's own addresses; route_localnet stays 0",
-			     what, ctr, s->ports[i].ctr_port, pid);
+		explain_line(t, "husk-forward %s -> nsenter --net=/proc/%d/ns/net %s:%u   # PID %d: "
+			     "userspace relay (splice) for connections to the host's own "
+			     "addresses; route_localnet stays 0", what, ctr_pid, ctr,
+			     s->ports[i].ctr_port, pid);
 		t = explain_now();
 	}
 }
 
-static int start_forwarder(struct ports *ps, const struct husk_spec *s, uint32_t ctr_addr,
-			   struct husk_err *err)
+static int start_forwarder(struct ports *ps, const struct husk_spec *s, pid_t ctr_pid,
+			   uint32_t ctr_addr, struct husk_err *err)
 {
 	cleanup_free struct fwd_rule *rules = calloc(s->n_ports, sizeof *rules);
 	if (!rules)
@@ -195,19 +198,22 @@ static int start_forwarder(struct ports *ps, const struct husk_spec *s, uint32_t
 		r = rules[n].fd < 0 ? -1 : 0;
 	}
 	if (r == 0) {
-		ps->forwarder = forwarder_start(rules, n, err);
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/ns/net", ctr_pid);
+		cleanup_close int netns = open(path, O_RDONLY | O_CLOEXEC);
+		ps->forwarder = forwarder_start(rules, n, netns, err);
 		r = ps->forwarder < 0 ? -1 : 0;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (rules[i].fd >= 0)
 			close(rules[i].fd); /* the forwarder has them */
 	if (r == 0 && explain_enabled)
-		explain_forwarder(s, ctr_addr, ps->forwarder, t);
+		explain_forwarder(s, ctr_addr, ps->forwarder, ctr_pid, t);
 	return r;
 }
 
-int ports_publish(struct ports **pp, const struct husk_spec *s, uint32_t ctr_addr, int lease_fd,
-		  struct husk_err *err)
+int ports_publish(struct ports **pp, const struct husk_spec *s, pid_t pid, uint32_t ctr_addr,
+		  int lease_fd, struct husk_err *err)
 {
 	if (!s->n_ports)
 		return 0;
@@ -215,7 +221,7 @@ int ports_publish(struct ports **pp, const struct husk_spec *s, uint32_t ctr_add
 	if (!ps)
 		return husk_error(err, ENOMEM, "--publish");
 	*pp = ps;
-	if (start_forwarder(ps, s, ctr_addr, err) || add_elements(ps, s, ctr_addr, lease_fd, err))
+	if (start_forwarder(ps, s, pid, ctr_addr, err) || add_elements(ps, s, ctr_addr, lease_fd, err))
 		return -1;
 	return 0;
 }

@@ -3,6 +3,7 @@
  * host's own addresses, loopback included (never route_localnet=1). */
 #pragma once
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "spec.h"
 
@@ -12,7 +13,7 @@ struct ports;
 int ports_validate(const struct husk_spec *s, struct husk_err *err);
 /* Binds the host ports, adds the DNAT elements (each noted in the lease first, so
  * that a dead husk's are found), starts the forwarder. */
-int ports_publish(struct ports **pp, const struct husk_spec *s, uint32_t ctr_addr, int lease_fd,
-		  struct husk_err *err);
+int ports_publish(struct ports **pp, const struct husk_spec *s, pid_t pid, uint32_t ctr_addr,
+		  int lease_fd, struct husk_err *err);
 /* Stops the forwarder, deletes the elements. Idempotent. */
 void ports_unpublish(struct ports **pp);
