@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "linux/cgroup.h"
+#include "linux/net.h"
 #include "util/fs.h"
 
 static int failures;
@@ -111,5 +112,8 @@ int cmd_check(struct husk_global *g, int argc, char **argv)
 	printf("%-4s %-22s %s\n", veth ? "ok" : "warn", "veth", veth ? "loaded" : "not loaded yet (loaded on demand)");
 	bool bridge = stat("/sys/module/bridge", &st) == 0;
 	printf("%-4s %-22s %s\n", bridge ? "ok" : "warn", "bridge", bridge ? "loaded" : "not loaded yet (loaded on demand)");
+	char net[400];
+	bool net_ok = net_describe_host(net, sizeof net);
+	printf("%-4s %-22s %s\n", net_ok ? "ok" : "warn", "husk network", net);
 	return failures ? 1 : 0;
 }
