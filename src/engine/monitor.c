@@ -139,8 +139,8 @@ static void log_rotate(struct monitor *m)
 	if (rename(from, to) < 0 || log_open(m) < 0) {
 		/* cannot rotate: start the file over rather than grow without bound */
 		m->log_fd = old;
-		if (ftruncate(old, 0) == 0)
-			m->log_size = 0;
+		(void)!ftruncate(old, 0);
+		m->log_size = 0;
 		return;
 	}
 	close(old);
@@ -148,14 +148,28 @@ static void log_rotate(struct monitor *m)
 		dup2(m->log_fd, STDERR_FILENO); /* the monitor's own warnings go there too */
 }
 
+/* Never more than log_max in a file: what does not fit goes to a fresh one, cut
+ * after the last whole line that fits (a longer line is cut where the file is full). */
 static void log_append(struct monitor *m, const char *buf, size_t n)
 {
-	if (m->log_size > 0 && m->log_size + (int64_t)n > m->o.log_max)
-		log_rotate(m);
-	write_all(m->log_fd, buf, n);
-	m->log_size += (int64_t)n;
 	if (m->c.io.log_fd >= 0) /* --log-file: a copy, not capped */
 		write_all(m->c.io.log_fd, buf, n);
+	while (n > 0) {
+		size_t room = m->log_size < m->o.log_max ? (size_t)(m->o.log_max - m->log_size) : 0;
+		size_t k = n;
+		if (k > room) {
+			const char *nl = room ? memrchr(buf, '\n', room) : NULL;
+			k = nl ? (size_t)(nl - buf) + 1 : m->log_size ? 0 : room;
+		}
+		if (k == 0) {
+			log_rotate(m);
+			continue;
+		}
+		write_all(m->log_fd, buf, k);
+		m->log_size += (int64_t)k;
+		buf += k;
+		n -= k;
+	}
 }
 
 /* -1 once fd is at EOF (or broken). */

@@ -203,7 +203,7 @@ log_count() { "$HUSK" logs "$1" | grep -c -- "$2" || true; }
 	wait_for 10 "$n to exit" status_is "$n" exited
 	size=$(stat -c %s "$HUSK_STATE_ROOT/$n/container.log")
 	old=$(stat -c %s "$HUSK_STATE_ROOT/$n/container.log.1")
-	((size <= 8192 + 65536 && old <= 8192 + 65536))
+	((size <= 8192 && old <= 8192 && old > 4096))
 	run -0 "$HUSK" logs --tail 1 "$n"
 	[[ $output == "line 399 "* ]]
 	run -0 "$HUSK" rm "$n"
