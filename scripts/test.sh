@@ -214,7 +214,7 @@ leftovers() {
 		if ($4 ~ /husk/ || $5 ~ /husk/ || $(i + 2) ~ /husk/) print "mount " $5 }' /proc/self/mountinfo
 	ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "veth " $2 }'
 	nft list tables 2>/dev/null | grep -i husk | sed 's/^/nft /' || true
-	[[ -d /run/husk ]] && find /run/husk -mindepth 1 -maxdepth 1 -printf 'state %p\n'
+	[[ -d /run/husk ]] && { find /run/husk -mindepth 1 -maxdepth 1 -printf 'state %p\n' 2>/dev/null || true; }
 	grep -ls ':/husk/' /proc/[0-9]*/cgroup 2>/dev/null | while IFS= read -r p; do
 		p=${p#/proc/}
 		p=${p%%/*}
@@ -224,7 +224,7 @@ leftovers() {
 }
 
 check_leftovers() {
-	local start left deadline
+	local start left deadline line
 	start=$(now)
 	log "leftover check (cgroups, mounts, veths, nftables, /run/husk, processes)"
 	deadline=$((SECONDS + 5))
@@ -236,7 +236,7 @@ check_leftovers() {
 		record "leftovers" 1 0 0 "$start"
 	else
 		echo "husk left these behind:"
-		printf '  %s\n' "$left"
+		while IFS= read -r line; do echo "  $line"; done <<<"$left"
 		record "leftovers" 0 1 0 "$start" "$(wc -l <<<"$left") objects left"
 	fi
 }
@@ -268,12 +268,14 @@ main() {
 		install_packages
 	fi
 	ensure_bats
+	record "packages" 0 0 0 "$start" "ok"
 	[[ $BUILD_DIR == /* ]] || BUILD_DIR=$REPO/$BUILD_DIR
 	HUSK=$BUILD_DIR/husk
 	export HUSK CI="${CI:-}" BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-180}" \
 		HUSK_LEFTOVER_STRICT="${HUSK_LEFTOVER_STRICT:-1}"
 
 	log "build ($BUILD_DIR)"
+	start=$(now)
 	if build; then
 		record "build" 0 0 0 "$start" "ok"
 	else
@@ -281,11 +283,11 @@ main() {
 		finish "$t0"
 	fi
 
-	local before
+	local before line
 	before=$(leftovers)
 	if [[ -n $before ]]; then
 		warn "husk objects exist BEFORE the tests (the final leftover check will count them):"
-		printf '  %s\n' "$before" >&2
+		while IFS= read -r line; do echo "  $line"; done <<<"$before" >&2
 	fi
 
 	run_unit

@@ -130,17 +130,17 @@ crash() {
 	husk_bg "$live" run --network none --name "$live" "$R" sh -c "$SLEEPER"
 	local live_pid=$BG_PID
 	wait_running "$live"
-	# what a husk killed before it could clean up leaves: a state directory whose
-	# lock nobody holds, and empty cgroup directories
-	# (made under a dot name, which husk ignores, then renamed into place: another
-	# husk on this machine may sweep it as soon as it appears)
+	# what a husk killed before it could clean up leaves: empty cgroup directories
+	# and a state directory whose lock nobody holds. The state goes last and appears
+	# at once (made under a dot name, which husk ignores, then renamed): another husk
+	# on this machine may sweep it as soon as it exists, cgroups included.
+	for d in $(cgroup_dirs "$stale"); do
+		mkdir -p "$d"
+	done
 	mkdir -p "$HUSK_STATE_ROOT/.$stale"
 	printf '{"name":"%s","pid":999999,"status":"running"}\n' "$stale" >"$HUSK_STATE_ROOT/.$stale/state.json"
 	: >"$HUSK_STATE_ROOT/.$stale/lock"
 	mv "$HUSK_STATE_ROOT/.$stale" "$HUSK_STATE_ROOT/$stale"
-	for d in $(cgroup_dirs "$stale"); do
-		mkdir -p "$d"
-	done
 	run "$HUSK" run --network none --name "$(cname next)" "$R" true
 	[ "$status" -eq 0 ]
 	nothing_of "$stale"
