@@ -121,10 +121,11 @@ int caps_validate(struct husk_spec *s, struct husk_err *err)
 
 uint64_t caps_mask(const struct husk_spec *s)
 {
-	uint64_t m = CAPS_DOCKER_DEFAULT & bounding_set();
-	struct husk_err ignored = { 0 };
 	if (s == cached_spec)
 		return cached_mask;
+	uint64_t m;
+	struct husk_err ignored = { 0 };
+	/* not validated (a caller outside the run path): the default set */
 	return resolve(s, &m, &ignored) ? CAPS_DOCKER_DEFAULT & bounding_set() : m;
 }
 
@@ -150,6 +151,9 @@ static int get_permitted(uint64_t *perm)
 
 static void explain_caps(uint64_t t, uint64_t mask, bool root)
 {
+	if (!explain_enabled)
+		return;
+	uint64_t done = explain_now();
 	char list[1024] = "";
 	size_t off = 0;
 	for (int c = 0; c <= last_cap() && off < sizeof list; c++) {
@@ -160,7 +164,9 @@ static void explain_caps(uint64_t t, uint64_t mask, bool root)
 					name ? name + (strncmp(name, "cap_", 4) ? 0 : 4) : "?");
 		cap_free(name);
 	}
-	EXPLAIN(t, "setpriv --bounding-set -all%s --inh-caps -all --ambient-caps -all%s", list,
+	/* the time of the step, not of naming the capabilities for this line */
+	EXPLAIN(t + (explain_now() - done), "setpriv --bounding-set -all%s --inh-caps -all "
+		"--ambient-caps -all%s", list,
 		root ? "   # root: permitted = effective = bounding" :
 		       "   # not root: permitted and effective empty");
 }

@@ -11,7 +11,8 @@
  *            clone, clone3, personality, socket: a small block each (arguments)
  *            allowed numbers as sorted ranges, in groups of 16 ranges whose header
  *            skips the group when nr is above it: about 20 steps for any nr
- *            ret EPERM */
+ *            (a number between two ranges: EPERM)
+ *            ret ENOSYS (a number above every allowed one: a newer syscall) */
 #define HUSK_USES_LIBSECCOMP 1
 #include <errno.h>
 #include <linux/audit.h>
@@ -191,7 +192,9 @@ static void emit_ranges(struct prog *p, const struct nr_set *set)
 		RET(p, RET_ALLOW);
 		RET(p, RET_EPERM);
 	}
-	RET(p, RET_EPERM);
+	/* above every allowed number: a syscall newer than this profile. ENOSYS, as runc
+	 * does, so that libc falls back to the older call (fchmodat2 -> fchmodat ...) */
+	RET(p, RET_ENOSYS);
 }
 
 static const char *const special_names[] = { "clone", "clone3", "personality", "socket" };
