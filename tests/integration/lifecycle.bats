@@ -131,7 +131,11 @@ log_count() { "$HUSK" logs "$1" | grep -c -- "$2" || true; }
 	local n
 	n=$(cname e)
 	echo secret >"$BATS_TEST_TMPDIR/host-only"
-	run_d "$n" --hostname inside "$ROOTFS" sh -c 'exec sleep 1000'
+	run_d "$n" --hostname inside --cap-drop NET_RAW "$ROOTFS" sh -c 'exec sleep 1000'
+	# the same security profile as the container's process: capabilities, seccomp
+	profile="Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp:"
+	run -0 "$HUSK" exec "$n" grep -E "$profile" /proc/self/status
+	[[ $output == "$(grep -E "$profile" "/proc/$(container_pid "$n")/status")" ]]
 	run -0 "$HUSK" exec "$n" sh -c "tr '\\0' ' ' </proc/1/cmdline"
 	[[ $output == "sleep 1000 " ]]
 	run -0 "$HUSK" exec "$n" hostname
