@@ -96,7 +96,7 @@ static uint32_t run(const struct sock_fprog *p, const struct seccomp_data *d)
 	return 0xdeadbeef; /* fell off the end */
 }
 
-static int reference(uint64_t caps, struct sock_fprog *out)
+static int reference_libseccomp(uint64_t caps, struct sock_fprog *out)
 {
 	struct husk_err err = { 0 };
 	scmp_filter_ctx ctx;
@@ -117,6 +117,63 @@ static int reference(uint64_t caps, struct sock_fprog *out)
 	return 0;
 }
 
+/* The same profile written in docker's JSON format, compiled by husk's profile reader:
+ * the tables as names, the conditional rules with args, includes and excludes. */
+struct buf {
+	char s[32768];
+	size_t n;
+};
+
+static void add_name(const char *name, void *arg)
+{
+	struct buf *b = arg;
+	b->n += (size_t)snprintf(b->s + b->n, sizeof b->s - b->n, "\"%s\", ", name);
+}
+
+static int reference_json(uint64_t caps, struct sock_fprog *out)
+{
+	static struct buf b;
+	b.n = (size_t)snprintf(b.s, sizeof b.s,
+		"{ \"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1,\n"
+		"  \"archMap\": [ { \"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": [ \"SCMP_ARCH_X86\" ] },\n"
+		"               { \"architecture\": \"SCMP_ARCH_AARCH64\", \"subArchitectures\": [ \"SCMP_ARCH_ARM\" ] } ],\n"
+		"  \"syscalls\": [ { \"names\": [ ");
+	seccomp_default_names(caps, add_name, &b);
+	b.n += (size_t)snprintf(b.s + b.n, sizeof b.s - b.n,
+		"\"no_such_syscall\" ], \"action\": \"SCMP_ACT_ALLOW\" },\n"
+		"  { \"names\": [ \"clone\" ], \"action\": \"SCMP_ACT_ALLOW\",\n"
+		"    \"args\": [ { \"index\": 0, \"value\": 2114060288, \"op\": \"SCMP_CMP_MASKED_EQ\" } ],\n"
+		"    \"excludes\": { \"caps\": [ \"CAP_SYS_ADMIN\" ], \"arches\": [ \"s390\", \"s390x\" ] } },\n"
+		"  { \"names\": [ \"clone3\" ], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 38,\n"
+		"    \"excludes\": { \"caps\": [ \"CAP_SYS_ADMIN\" ] } },\n"
+		"  { \"names\": [ \"personality\" ], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [\n"
+		"    { \"index\": 0, \"value\": 0, \"op\": \"SCMP_CMP_EQ\" },\n"
+		"    { \"index\": 0, \"value\": 8, \"op\": \"SCMP_CMP_EQ\" },\n"
+		"    { \"index\": 0, \"value\": 131072, \"op\": \"SCMP_CMP_EQ\" },\n"
+		"    { \"index\": 0, \"value\": 131080, \"op\": \"SCMP_CMP_EQ\" },\n"
+		"    { \"index\": 0, \"value\": 4294967295, \"op\": \"SCMP_CMP_EQ\" } ] },\n"
+		"  { \"names\": [ \"socket\" ], \"action\": \"SCMP_ACT_ALLOW\",\n"
+		"    \"args\": [ { \"index\": 0, \"value\": 40, \"op\": \"SCMP_CMP_NE\" } ] },\n"
+		"  { \"names\": [ \"keyctl\" ], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": { \"arches\": [ \"s390x\" ] } },\n"
+		"  { \"names\": [ \"kexec_load\" ], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": { \"minKernel\": \"99.0\" } },\n"
+		"  { \"names\": [ \"add_key\" ], \"action\": \"SCMP_ACT_ALLOW\",\n"
+		"    \"includes\": { \"caps\": [ \"CAP_SYS_ADMIN\", \"CAP_SYS_MODULE\", \"CAP_MAC_ADMIN\" ] },\n"
+		"    \"excludes\": { \"caps\": [ \"CAP_SYS_ADMIN\" ] } }\n"
+		"] }\n");
+	char path[] = "/tmp/husk-test-profile-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, b.s, b.n) != (ssize_t)b.n)
+		return -1;
+	close(fd);
+	struct husk_err err = { 0 };
+	unsigned flags;
+	int r = seccomp_compile(path, caps, out, &flags, &err);
+	unlink(path);
+	if (r)
+		fprintf(stderr, "%s\n", err.msg);
+	return r;
+}
+
 /* arguments worth trying for each syscall: zero, and the values the rules test */
 static const uint64_t probes[] = {
 	0, 1, 2, 8, 10, 16, 40, 0x20000, 0x20008, 0xffffffff, 0x400000,
@@ -125,13 +182,13 @@ static const uint64_t probes[] = {
 		CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID,
 };
 
-static void compare(uint64_t caps, const char *what)
+static void compare(uint64_t caps, const char *what, int (*reference)(uint64_t, struct sock_fprog *))
 {
 	struct husk_err err = { 0 };
 	struct sock_fprog mine = { 0 }, ref = { 0 };
 	CHECK(seccomp_default_bpf(caps, &mine, &err) == 0, "%s: %s", what, err.msg);
 	int before = failed;
-	CHECK(reference(caps, &ref) == 0, "%s: libseccomp reference", what);
+	CHECK(reference(caps, &ref) == 0, "%s: reference", what);
 	if (failed > before)
 		return;
 	struct { uint32_t token; uint32_t base; const char *name; } arches[] = {
@@ -170,7 +227,7 @@ static void compare(uint64_t caps, const char *what)
 	/* a foreign architecture is killed by both */
 	struct seccomp_data d = { .nr = 0, .arch = AUDIT_ARCH_AARCH64 };
 	CHECK(run(&mine, &d) == SECCOMP_RET_KILL_PROCESS, "%s: foreign arch", what);
-	printf("# %s: husk %u instructions, libseccomp %u\n", what, mine.len, ref.len);
+	printf("# %s: husk %u instructions, reference %u\n", what, mine.len, ref.len);
 	free(mine.filter);
 	free(ref.filter);
 }
@@ -217,10 +274,16 @@ int main(void)
 {
 	const uint64_t dflt = 0xa80425fb;
 	if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
-		compare(dflt, "default capabilities");
-		compare(dflt | (UINT64_C(1) << CAP_SYS_ADMIN), "with CAP_SYS_ADMIN");
-		compare((UINT64_C(1) << (CAP_LAST_CAP + 1)) - 1, "every capability");
-		compare(0, "no capability");
+		const uint64_t admin = dflt | (UINT64_C(1) << CAP_SYS_ADMIN);
+		const uint64_t all = (UINT64_C(1) << (CAP_LAST_CAP + 1)) - 1;
+		compare(dflt, "default capabilities", reference_libseccomp);
+		compare(admin, "with CAP_SYS_ADMIN", reference_libseccomp);
+		compare(all, "every capability", reference_libseccomp);
+		compare(0, "no capability", reference_libseccomp);
+		/* the JSON reader against the same profile in docker's format */
+		compare(dflt, "JSON, default capabilities", reference_json);
+		compare(admin, "JSON, with CAP_SYS_ADMIN", reference_json);
+		compare(all, "JSON, every capability", reference_json);
 	} else {
 		printf("# not x86_64: the comparison with libseccomp is skipped\n");
 	}
