@@ -302,12 +302,14 @@ pack_bats() {
 		fi
 	done < <({ ldd "${elfs[@]}" 2>/dev/null || true; } |
 		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }' | sort -u)
-	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$ROOT/etc/passwd"
-	printf 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
+	# the host's users and groups (some tests compare them with ROOTFS's); no shadow
+	cp /etc/passwd /etc/group "$ROOT/etc/"
 	# the repository as the bats files expect it, husk in build/, the fixture cache filled
 	mkdir -p "$ROOT/husk-src/build" "$ROOT/var/cache/husk-test" "$ROOT/root"
 	cp -a "$REPO/tests" "$REPO/scripts" "$ROOT/husk-src/"
-	[[ ! -d $REPO/app ]] || cp -a "$REPO/app" "$ROOT/husk-src/"
+	for f in app docs bench run-fastapi.sh; do
+		[[ ! -e $REPO/$f ]] || cp -a "$REPO/$f" "$ROOT/husk-src/"
+	done
 	install -m 0755 "$HUSK" "$ROOT/husk-src/build/husk"
 	cp -a "$CACHE/rootfs-busybox" "$ROOT/var/cache/husk-test/busybox"
 	for f in "${BATS_FILES[@]}"; do
