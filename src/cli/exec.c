@@ -265,7 +265,7 @@ __attribute__((noreturn)) static void exec_child(struct exec_ctx *x, int sock)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (seccomp_load(s, &err))
+	if (seccomp_apply(s, &err))
 		fail(sock, &err);
 	environ = s->env; /* execvp looks the command up in the container's PATH */
 	execvp(s->argv[0], s->argv);

@@ -166,7 +166,7 @@ void child_main(struct container *c, int sock)
 
 	/* 8. seccomp, before the --init fork so that PID 1 is confined too; the filter
 	 * must allow what is left (fork, signal dispositions, execve) */
-	if (seccomp_load(s, &err))
+	if (seccomp_apply(s, &err))
 		child_fail(sock, &err);
 
 	/* 9. --init: PID 1 stays husk's reaper; the command runs as its child */

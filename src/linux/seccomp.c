@@ -5,6 +5,8 @@
 #include "linux/seccomp.h"
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -50,7 +52,7 @@ int seccomp_validate(struct husk_spec *s, struct husk_err *err)
 	return 0;
 }
 
-int seccomp_load(const struct husk_spec *s, struct husk_err *err)
+int seccomp_apply(const struct husk_spec *s, struct husk_err *err)
 {
 	if (!seccomp_active(s))
 		return 0;

@@ -13,7 +13,6 @@
  *            skips the group when nr is above it: about 20 steps for any nr
  *            (a number between two ranges: EPERM)
  *            ret ENOSYS (a number above every allowed one: a newer syscall) */
-#define HUSK_USES_LIBSECCOMP 1
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/capability.h>

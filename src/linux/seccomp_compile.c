@@ -1,6 +1,5 @@
 /* The libseccomp side of the seccomp module: a profile (the default or a JSON file)
  * becomes a libseccomp filter, which becomes BPF once, in memory. */
-#define HUSK_USES_LIBSECCOMP 1
 #include <errno.h>
 #include <seccomp.h>
 #include <stdlib.h>

@@ -7,7 +7,6 @@
  * This file holds the profile as tables, and builds it with libseccomp: that filter
  * is the reference tests/unit/test_seccomp.c checks seccomp_bpf.c's against; husk
  * itself loads seccomp_bpf.c's, built in microseconds instead of milliseconds. */
-#define HUSK_USES_LIBSECCOMP 1
 #include <errno.h>
 #include <seccomp.h>
 #include <linux/capability.h>

@@ -3,7 +3,6 @@
  * OCI runtime-spec's linux.seccomp (architectures, flags). As docker and runc do,
  * syscalls libseccomp does not know are skipped (they belong to other kernels or
  * architectures); anything malformed is an error naming the file and the key. */
-#define HUSK_USES_LIBSECCOMP 1
 #include <ctype.h>
 #include <errno.h>
 #include <seccomp.h>
