@@ -33,6 +33,7 @@
 #include "engine/state.h"
 #include "engine/sync.h"
 #include "linux/caps.h"
+#include "linux/sealed_exe.h"
 #include "linux/seccomp.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -389,6 +390,10 @@ int cmd_exec(struct husk_global *g, int argc, char **argv)
 		spec_free(&x.spec);
 		return 0;
 	}
+	/* husk code runs in the container's namespaces before the command (its /proc/PID/exe
+	 * is reachable there): from a sealed copy, not the host's binary (CVE-2019-5736) */
+	if (r == 0 && sealed_exe_reexec(&err))
+		r = -1;
 	if (r == 0 && ctr_open(g, argv[optind], &x.ct) < 0) {
 		spec_free(&x.spec);
 		return 1;
