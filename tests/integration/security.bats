@@ -326,6 +326,19 @@ expect_bad() {
 	[[ $(sha256sum <"$HUSK") == "$sum" ]]
 }
 
+@test "exec: husk joins the container from a sealed copy of itself (CVE-2019-5736)" {
+	local name exe
+	name=$(cname)
+	run "$HUSK" run -d --network none --name "$name" "$R" sleep 60
+	[[ $status -eq 0 ]] || fail "husk run -d: $output"
+	husk_bg ex exec "$name" sh -c 'echo started; sleep 30'
+	wait_output "$BATS_TEST_TMPDIR/ex.out" started
+	exe=$(readlink "/proc/$BG_PID/exe")
+	"$HUSK" rm -f "$name" >/dev/null
+	bg_wait "$BG_PID"
+	[[ $exe == "/memfd:husk (deleted)" ]] || fail "husk exec runs $exe"
+}
+
 # --- bad input ------------------------------------------------------------------------
 
 @test "bad capability names, --security-opt values and profiles: exit 125, one line" {

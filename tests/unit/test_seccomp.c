@@ -3,7 +3,6 @@
  * A small classic-BPF interpreter runs both over every syscall number of every
  * architecture in the filter, with the argument values the conditional rules look
  * at, and the two must decide the same. Also: the JSON profile reader's errors. */
-#define HUSK_USES_LIBSECCOMP 1
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
