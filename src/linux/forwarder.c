@@ -31,6 +31,7 @@
 
 #define PIPE_BYTES (1 << 20)     /* per direction of a TCP connection */
 #define BATCH 16                 /* work per wake-up before others get a turn */
+#define BULK (64 << 10)          /* a read this big says more is coming at once */
 #define UDP_IDLE_MS 60000
 #define UDP_MAX_FLOWS 512        /* per published port */
 
@@ -169,12 +170,17 @@ static int pump(struct conn *c, int d)
 {
 	struct half *h = &c->dir[d];
 	int from = c->end[d].fd, to = c->end[1 - d].fd;
+	bool bulk = true;
 	for (int i = 0; i < BATCH; i++) {
 		if (h->len) {
 			ssize_t n = splice(h->pipe[0], NULL, to, NULL, h->len,
 					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n > 0) {
 				h->len -= (size_t)n;
+				/* a small message is usually all there is: epoll says
+				 * when more comes, without a read that fails first */
+				if (!h->len && !bulk)
+					return 0;
 				continue;
 			}
 			return n < 0 && errno == EAGAIN ? 0 : -1;
@@ -187,9 +193,10 @@ static int pump(struct conn *c, int d)
 		}
 		ssize_t n = splice(from, NULL, h->pipe[1], NULL, PIPE_BYTES,
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n > 0)
+		if (n > 0) {
 			h->len = (size_t)n;
-		else if (n == 0)
+			bulk = n >= BULK;
+		} else if (n == 0)
 			h->eof = true;
 		else
 			return errno == EAGAIN ? 0 : -1;
@@ -219,10 +226,17 @@ static void tcp_event(struct end *e, uint32_t events)
 		return;
 	if (events & EPOLLERR)
 		goto broken;
-	if (!c->connected && conn_connected(c) < 0)
-		goto broken;
-	if (pump(c, 0) < 0 || pump(c, 1) < 0)
-		goto broken;
+	int k = e == &c->end[0] ? 0 : 1;
+	if (!c->connected || (events & EPOLLHUP)) {
+		if ((!c->connected && conn_connected(c) < 0) || pump(c, 0) < 0 || pump(c, 1) < 0)
+			goto broken;
+	} else {
+		/* readable: data from this end; writable: data waiting for it */
+		if ((events & EPOLLIN) && pump(c, k) < 0)
+			goto broken;
+		if ((events & EPOLLOUT) && pump(c, 1 - k) < 0)
+			goto broken;
+	}
 	if (c->dir[0].shut && c->dir[1].shut)
 		goto broken; /* done both ways: not broken, but the same clean-up */
 	if (conn_update(c) < 0)

@@ -63,8 +63,10 @@ static void reclaim_record(const char *record, void *arg)
 		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
 		if (!strncmp(line, "veth ", 5) && nl->sk)
 			veth_delete(nl, line + 5);
-		else if (!strncmp(line, "nft ", 4))
-			nft_element_delete(line + 4);
+		else if (!strncmp(line, "nft ", 4)) {
+			const char *elem = line + 4;
+			nft_elements_delete(&elem, 1);
+		}
 		p += n + (p[n] == '\n');
 	}
 }

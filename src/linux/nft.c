@@ -1,7 +1,12 @@
 /* husk's nftables table through libnftables. The commands are nft's own language,
- * so --explain prints exactly what runs. */
+ * so --explain prints exactly what runs.
+ *
+ * libnftables is opened with dlopen(3) when a bridge container first needs it: it
+ * and what it pulls in (libnftnl, libxtables, libjansson, libgmp) would otherwise
+ * be mapped and relocated by every `husk run`, --network none included. */
 #include "linux/nft.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
@@ -9,24 +14,67 @@
 
 #include "util/explain.h"
 
+#define LIBNFTABLES "libnftables.so.1"
+
+static struct {
+	void *handle;
+	__typeof__(nft_ctx_new) *ctx_new;
+	__typeof__(nft_ctx_free) *ctx_free;
+	__typeof__(nft_ctx_buffer_output) *buffer_output;
+	__typeof__(nft_ctx_buffer_error) *buffer_error;
+	__typeof__(nft_ctx_get_error_buffer) *get_error_buffer;
+	__typeof__(nft_ctx_get_output_buffer) *get_output_buffer;
+	__typeof__(nft_run_cmd_from_buffer) *run_cmd;
+	struct nft_ctx *ctx; /* one per husk: making one costs a millisecond or more */
+} lib;
+
+static int load_libnftables(const char *what, struct husk_err *err)
+{
+	if (lib.handle)
+		return 0;
+	void *h = dlopen(LIBNFTABLES, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return what ? husk_error(err, 0, "nftables: %s: cannot load " LIBNFTABLES ": %s",
+					 what, dlerror()) : -1;
+	lib.ctx_new = (__typeof__(lib.ctx_new))dlsym(h, "nft_ctx_new");
+	lib.ctx_free = (__typeof__(lib.ctx_free))dlsym(h, "nft_ctx_free");
+	lib.buffer_output = (__typeof__(lib.buffer_output))dlsym(h, "nft_ctx_buffer_output");
+	lib.buffer_error = (__typeof__(lib.buffer_error))dlsym(h, "nft_ctx_buffer_error");
+	lib.get_error_buffer = (__typeof__(lib.get_error_buffer))dlsym(h, "nft_ctx_get_error_buffer");
+	lib.get_output_buffer = (__typeof__(lib.get_output_buffer))dlsym(h, "nft_ctx_get_output_buffer");
+	lib.run_cmd = (__typeof__(lib.run_cmd))dlsym(h, "nft_run_cmd_from_buffer");
+	if (!lib.ctx_new || !lib.ctx_free || !lib.buffer_output || !lib.buffer_error ||
+	    !lib.get_error_buffer || !lib.get_output_buffer || !lib.run_cmd) {
+		dlclose(h);
+		return what ? husk_error(err, 0, "nftables: %s: " LIBNFTABLES " lacks a function", what) : -1;
+	}
+	lib.handle = h;
+	return 0;
+}
+
 /* Runs a batch of commands (one transaction). what == NULL: failures are quiet. */
 static int nft_run(const char *cmds, const char *what, struct husk_err *err)
 {
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!ctx)
-		return what ? husk_error(err, ENOMEM, "nftables: %s", what) : -1;
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
-	int r = nft_run_cmd_from_buffer(ctx, cmds);
+	if (load_libnftables(what, err))
+		return -1;
+	if (!lib.ctx) {
+		lib.ctx = lib.ctx_new(NFT_CTX_DEFAULT);
+		if (!lib.ctx)
+			return what ? husk_error(err, ENOMEM, "nftables: %s", what) : -1;
+		lib.buffer_output(lib.ctx);
+		lib.buffer_error(lib.ctx);
+	}
+	int r = lib.run_cmd(lib.ctx, cmds);
+	/* reading a buffer empties it for the next command */
+	lib.get_output_buffer(lib.ctx);
+	const char *e = lib.get_error_buffer(lib.ctx);
 	if (r && what) {
 		char msg[256];
-		const char *e = nft_ctx_get_error_buffer(ctx);
-		snprintf(msg, sizeof msg, "%s", e ? e : "failed");
+		snprintf(msg, sizeof msg, "%s", e && e[0] ? e : "failed");
 		msg[strcspn(msg, "\n")] = '\0';
 		const char *m = strncmp(msg, "Error: ", 7) ? msg : msg + 7;
 		husk_error(err, 0, "nftables: %s: %s", what, m[0] ? m : "failed");
 	}
-	nft_ctx_free(ctx);
 	return r ? -1 : 0;
 }
 
@@ -102,31 +150,59 @@ static int split_elem(const char *elem, const char **map, const char **rest)
 	return 0;
 }
 
-int nft_element_add(const char *elem, struct husk_err *err)
+/* "add element ip husk tcp_dnat { KEY : VALUE }\n" (delete: the key only) */
+static int element_cmd(const char *elem, bool add, char *buf, size_t len)
 {
 	const char *map, *rest;
 	if (split_elem(elem, &map, &rest))
-		return husk_error(err, EINVAL, "nftables: bad element '%s'", elem);
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "add element ip " NFT_TABLE " %s { %s }", map, rest);
-	EXPLAIN_START(t);
-	if (nft_run(cmd, "publishing a port", err))
 		return -1;
-	EXPLAIN(t, "nft '%s'", cmd);
+	const char *colon = strstr(rest, " : ");
+	int klen = add || !colon ? (int)strlen(rest) : (int)(colon - rest);
+	int n = snprintf(buf, len, "%s element ip " NFT_TABLE " %s { %.*s }\n",
+			 add ? "add" : "delete", map, klen, rest);
+	return n < (int)len ? n : -1;
+}
+
+/* One batch for all the elements; -1 if one is malformed or the batch too long. */
+static int elements_batch(const char *const *elems, size_t n, bool add, char *buf, size_t len)
+{
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		int k = element_cmd(elems[i], add, buf + off, len - off);
+		if (k < 0)
+			return -1;
+		off += (size_t)k;
+	}
+	if (off)
+		buf[off - 1] = '\0'; /* no empty last command */
 	return 0;
 }
 
-void nft_element_delete(const char *elem)
+int nft_elements_add(const char *const *elems, size_t n, struct husk_err *err)
 {
-	const char *map, *rest;
-	if (split_elem(elem, &map, &rest))
-		return;
-	char cmd[512];
-	/* the key is what comes before " : " */
-	const char *colon = strstr(rest, " : ");
-	int klen = colon ? (int)(colon - rest) : (int)strlen(rest);
-	snprintf(cmd, sizeof cmd, "delete element ip " NFT_TABLE " %s { %.*s }", map, klen, rest);
+	if (!n)
+		return 0;
+	char cmds[8192];
+	if (elements_batch(elems, n, true, cmds, sizeof cmds))
+		return husk_error(err, EINVAL, "nftables: too many published ports");
 	EXPLAIN_START(t);
-	if (nft_run(cmd, NULL, NULL) == 0)
-		EXPLAIN(t, "nft '%s'", cmd);
+	if (nft_run(cmds, "publishing ports", err))
+		return -1;
+	explain_batch(t, cmds);
+	return 0;
+}
+
+void nft_elements_delete(const char *const *elems, size_t n)
+{
+	char cmds[8192];
+	if (!n)
+		return;
+	EXPLAIN_START(t);
+	if (elements_batch(elems, n, false, cmds, sizeof cmds) == 0 && nft_run(cmds, NULL, NULL) == 0) {
+		explain_batch(t, cmds);
+		return;
+	}
+	/* one was gone already (a transaction is all or nothing): one at a time */
+	for (size_t i = 0; i < n && n > 1; i++)
+		nft_elements_delete(&elems[i], 1);
 }

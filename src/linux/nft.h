@@ -4,6 +4,9 @@
  * port by adding one map element and withdraws it by deleting that element, so no
  * rule handle has to be remembered and a dead husk's ports are found in its lease. */
 #pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "linux/ipam.h"
 
 #define NFT_TABLE "husk"
@@ -14,6 +17,8 @@ int nft_table_create(const struct subnet *sn, const char *bridge, struct husk_er
 void nft_table_delete(void);
 /* Whether the table exists (for husk check). */
 bool nft_table_exists(void);
-/* ELEM is "tcp|udp KEY : VALUE", e.g. "tcp 0.0.0.0/0 . 8080 : 10.89.0.2 . 80". */
-int nft_element_add(const char *elem, struct husk_err *err);
-void nft_element_delete(const char *elem);
+/* An element is "tcp|udp KEY : VALUE", e.g. "tcp 0.0.0.0/0 . 8080 : 10.89.0.2 . 80".
+ * All of them in one transaction. */
+int nft_elements_add(const char *const *elems, size_t n, struct husk_err *err);
+/* Deletes those that exist. */
+void nft_elements_delete(const char *const *elems, size_t n);

@@ -20,7 +20,8 @@
 struct ports {
 	pid_t forwarder;
 	size_t n_elems;
-	char elems[][128]; /* "tcp KEY : VALUE" added to husk's DNAT maps */
+	const char **elem_ptrs; /* elems[i], as nft.c takes them */
+	char elems[][128];      /* "tcp KEY : VALUE" added to husk's DNAT maps */
 };
 
 static const char *proto_name(int proto)
@@ -148,18 +149,21 @@ static void dnat_element(const struct port_map *p, uint32_t ctr_addr, char *buf,
 static int add_elements(struct ports *ps, const struct husk_spec *s, uint32_t ctr_addr,
 			int lease_fd, struct husk_err *err)
 {
+	size_t n = 0;
 	for (size_t i = 0; i < s->n_ports; i++) {
-		char elem[128], note[160];
-		dnat_element(&s->ports[i], ctr_addr, elem, sizeof elem);
+		char *elem = ps->elems[n], note[160];
+		dnat_element(&s->ports[i], ctr_addr, elem, sizeof ps->elems[0]);
 		if (!elem[0])
 			continue;
+		/* noted first: if husk dies now, the next husk deletes it */
 		snprintf(note, sizeof note, "nft %s", elem);
 		if (ipam_note(lease_fd, note) < 0)
 			return husk_error(err, errno, "network: recording a published port in the lease");
-		if (nft_element_add(elem, err))
-			return -1;
-		snprintf(ps->elems[ps->n_elems++], sizeof ps->elems[0], "%s", elem);
+		ps->elem_ptrs[n++] = elem;
 	}
+	if (nft_elements_add(ps->elem_ptrs, n, err))
+		return -1;
+	ps->n_elems = n;
 	return 0;
 }
 
@@ -218,8 +222,10 @@ int ports_publish(struct ports **pp, const struct husk_spec *s, pid_t pid, uint3
 	if (!s->n_ports)
 		return 0;
 	struct ports *ps = calloc(1, sizeof *ps + s->n_ports * sizeof ps->elems[0]);
-	if (!ps)
+	if (!ps || !(ps->elem_ptrs = calloc(s->n_ports, sizeof *ps->elem_ptrs))) {
+		free(ps);
 		return husk_error(err, ENOMEM, "--publish");
+	}
 	*pp = ps;
 	if (start_forwarder(ps, s, pid, ctr_addr, err) || add_elements(ps, s, ctr_addr, lease_fd, err))
 		return -1;
@@ -236,8 +242,8 @@ void ports_unpublish(struct ports **pp)
 		forwarder_stop(ps->forwarder);
 		EXPLAIN(t, "kill %d   # the port forwarder", ps->forwarder);
 	}
-	for (size_t i = ps->n_elems; i-- > 0;)
-		nft_element_delete(ps->elems[i]);
+	nft_elements_delete(ps->elem_ptrs, ps->n_elems);
+	free(ps->elem_ptrs);
 	free(ps);
 	*pp = NULL;
 }
