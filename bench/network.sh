@@ -224,7 +224,8 @@ listening() {
 	fi
 }
 
-ctr_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "/run/husk/$1/state.json" 2>/dev/null; }
+ctr_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "/run/husk/$1/state.json" 2>/dev/null || true; }
+has_pid() { [[ -n $(ctr_pid "$1") ]]; }
 
 bench_rtt() {
 	bench_log "latency: $TRIPS TCP round trips of 64 bytes to nc -e cat"
@@ -234,7 +235,7 @@ bench_rtt() {
 		"$ROOTFS" /usr/bin/nc -l -p 9000 -e /bin/cat
 	local ctr=$LAST_BG
 	until_ok 20 listening "$P_ECHO_HOST"
-	until_ok 20 test -n "$(ctr_pid "$name")"
+	until_ok 20 has_pid "$name"
 	pid=$(ctr_pid "$name")
 	# nc serves a single connection: wait for it to listen instead of probing it
 	until_ok 20 listening 9000 "$pid"

@@ -166,6 +166,41 @@ addr_of() { sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' "$1" | head -1; }
 	bg_wait "$BG_PID"
 }
 
+@test "the forwarder carries 20 MiB each way intact, and passes a half-close on" {
+	local rootfs n sum
+	rootfs=$(rootfs_copy)
+	mkdir -p "$rootfs/www"
+	head -c $((20 << 20)) /dev/urandom >"$rootfs/www/blob"
+	sum=$(sha256sum <"$rootfs/www/blob" | cut -d' ' -f1)
+	n=$(cname bulk)
+	# download: httpd -> forwarder -> curl
+	husk_bg dl run --init --name "$n" -p 127.0.0.1:18094:8080 "$rootfs" /usr/sbin/httpd -f -p 8080 -h /www
+	wait_running "$n"
+	wait_for 10 "httpd on 127.0.0.1:18094" curl -sf -o /dev/null -r 0-0 http://127.0.0.1:18094/blob
+	curl -sf -o "$BATS_TEST_TMPDIR/blob" http://127.0.0.1:18094/blob
+	[[ $(sha256sum <"$BATS_TEST_TMPDIR/blob" | cut -d' ' -f1) == "$sum" ]]
+	kill -TERM "$BG_PID"
+	bg_wait "$BG_PID"
+	# upload: the client shuts its side down; nc in the container must see EOF
+	n=$(cname up)
+	husk_bg up run --name "$n" -p 127.0.0.1:18095:9000 "$rootfs" /bin/sh -c \
+		'nc -l -p 9000 | sha256sum; echo done'
+	local up=$BG_PID
+	wait_running "$n"
+	listening_in() { nsenter -t "$(container_pid "$n")" -n ss -Htln 'sport = :9000' | grep -q .; }
+	wait_for 10 "nc listening in $n" listening_in
+	python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", 18095))
+with open(sys.argv[1], "rb") as f:
+    s.sendfile(f)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)' "$rootfs/www/blob"
+	bg_wait "$up"
+	[[ $BG_STATUS -eq 0 ]]
+	grep -q "^$sum" "$BATS_TEST_TMPDIR/up.out"
+	grep -qx done "$BATS_TEST_TMPDIR/up.out"
+}
+
 @test "-p 127.0.0.1:19001:9001/udp: datagrams reach the container and the replies come back" {
 	[[ -x $BATS_FILE_TMPDIR/udpecho ]] || skip "no C compiler for the UDP echo server"
 	local rootfs n reply
