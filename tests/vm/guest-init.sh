@@ -6,7 +6,7 @@
 # refuses to move the initial ramfs (it has no parent mount), and husk uses pivot_root.
 # Stage 2 mounts /proc, /sys, /dev and the cgroup hierarchies of the mode named on the
 # kernel command line (husk_mode=v2|v1|hybrid), loads the kernel modules listed in
-# /lib/modules/load.list, runs /guest-test.sh (and the clone3 benchmark when
+# /lib/modules/$(uname -r)/load.list, runs /guest-test.sh (and the clone3 benchmark when
 # husk_bench=N), prints a summary line on the serial console and powers off.
 export PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin
 
@@ -99,15 +99,18 @@ if [ -e $RFS/.husk-vm-links ]; then
 	rm $RFS/.husk-vm-links
 fi
 
-if [ -f /lib/modules/load.list ]; then
+# the modules run.sh lists, dependencies first; the others load on demand
+# (the kernel runs /sbin/modprobe, busybox's, which reads modules.dep and .alias)
+MODDIR=/lib/modules/$(uname -r)
+if [ -f "$MODDIR/load.list" ]; then
 	while read -r ko; do
 		[ -n "$ko" ] || continue
 		name=${ko##*/}
 		name=${name%.ko}
-		# built in or already loaded: nothing to do
+		# already loaded: nothing to do
 		grep -q "^$name " /proc/modules && continue
-		insmod "/lib/modules/$ko" || echo "husk-vm: insmod $ko failed"
-	done </lib/modules/load.list
+		insmod "$MODDIR/$ko" || echo "husk-vm: insmod $ko failed"
+	done <"$MODDIR/load.list"
 fi
 
 echo "husk-vm: kernel $(uname -r), cgroup mode $MODE, $(nproc) CPUs, $(awk '/MemTotal/ {print $2 / 1024 " MiB"}' /proc/meminfo), up $(cut -d' ' -f1 /proc/uptime) s"

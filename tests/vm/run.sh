@@ -37,8 +37,14 @@ REPO=$(cd "$HERE/../.." && pwd)
 CACHE=${HUSK_VM_CACHE:-/var/cache/husk-vm}
 TIMEOUT=${HUSK_VM_TIMEOUT:-150}
 PARALLEL=${HUSK_VM_PARALLEL:-1}
-# modules the tests or husk check use, with what they depend on; built-ins are skipped
+# modules /init loads (husk check reports them), with what they depend on; built-ins
+# are skipped. The netfilter and bridge modules are there too, for the kernel to load
+# on demand (busybox modprobe, modules.dep/alias made by busybox depmod), as on a host.
 WANT_MODULES=(overlay veth bridge)
+# (libcrc32c, which nf_tables needs, asks the crypto API for crc32c: a module too)
+ON_DEMAND_DIRS=(kernel/net/netfilter kernel/net/ipv4/netfilter kernel/net/ipv6/netfilter kernel/net/bridge
+	kernel/crypto/crc32c_generic.ko kernel/arch/x86/crypto/crc32c-intel.ko)
+CACHE_FORMAT=3 # bump when what the cache holds changes
 
 trap 'printf "%s: failed at line %s: %s\n" "$PROG" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
@@ -149,8 +155,9 @@ if [[ -z $KPKG ]]; then
 	apt_update || true
 	KPKG=$(kernel_package || true)
 fi
+cache_ok() { [[ $(cat "$1/ready" 2>/dev/null) == "$CACHE_FORMAT" ]]; }
 KDIR=
-if [[ -n $KPKG && -f $CACHE/$KPKG/ready ]]; then
+if [[ -n $KPKG ]] && cache_ok "$CACHE/$KPKG"; then
 	KDIR=$CACHE/$KPKG
 elif [[ -n $KPKG ]]; then
 	log "fetching $KPKG (apt-get download; unpacked with dpkg -x, not installed)"
@@ -164,10 +171,12 @@ elif [[ -n $KPKG ]]; then
 		krel=$(basename "$(ls -d "$dl"/x/lib/modules/*)")
 		cp "$dl"/x/boot/vmlinuz-* "$CACHE/$KPKG/vmlinuz"
 		cp "$dl"/x/boot/config-* "$CACHE/$KPKG/config"
-		# keep only what the modules list needs, not the 400 MB tree
+		# keep only the modules named above and what they need, not the 400 MB tree
 		mdir=$dl/x/lib/modules/$krel
-		mkdir -p "$CACHE/$KPKG/modules"
-		: >"$CACHE/$KPKG/modules/load.list"
+		out=$CACHE/$KPKG/modroot/lib/modules/$krel
+		mkdir -p "$out"
+		cp "$mdir"/modules.builtin* "$mdir/modules.order" "$out/"
+		: >"$out/load.list"
 		# the package has no modules.dep (depmod makes it on install): read each
 		# module's own "depends=" from its .modinfo section instead
 		declare -A kofile=() seen=()
@@ -176,37 +185,49 @@ elif [[ -n $KPKG ]]; then
 			n=${n%.ko}
 			kofile[${n//-/_}]=$rel
 		done < <(cd "$mdir" && find kernel -name '*.ko')
-		add_module() { # add_module NAME: its dependencies first, then itself
-			local name=${1//-/_} rel d
+		add_module() { # add_module NAME [load]: its dependencies first, then itself
+			local name=${1//-/_} load=${2:-} rel d
 			tr '-' '_' <"$mdir/modules.builtin" | grep -q "/$name\.ko\$" && return 0
 			rel=${kofile[$name]:-}
 			[[ -n $rel ]] || { log "kernel module $name: neither built in nor a module"; return 0; }
-			[[ -z ${seen[$name]:-} ]] || return 0
-			seen[$name]=1
-			for d in $(tr '\0' '\n' <"$mdir/$rel" | sed -n 's/^depends=//p' | tr ',' ' '); do
-				add_module "$d"
-			done
-			mkdir -p "$CACHE/$KPKG/modules/$(dirname "$rel")"
-			cp "$mdir/$rel" "$CACHE/$KPKG/modules/$rel"
-			echo "$rel" >>"$CACHE/$KPKG/modules/load.list"
+			if [[ -z ${seen[$name]:-} ]]; then
+				seen[$name]=1
+				for d in $(tr '\0' '\n' <"$mdir/$rel" | sed -n 's/^depends=//p' | tr ',' ' '); do
+					add_module "$d" "$load"
+				done
+				mkdir -p "$out/$(dirname "$rel")"
+				cp "$mdir/$rel" "$out/$rel"
+			fi
+			if [[ -n $load ]] && ! grep -qx "$rel" "$out/load.list"; then
+				# a dependency loaded on demand before may be needed at boot now
+				for d in $(tr '\0' '\n' <"$mdir/$rel" | sed -n 's/^depends=//p' | tr ',' ' '); do
+					add_module "$d" load
+				done
+				echo "$rel" >>"$out/load.list"
+			fi
 		}
-		for m in "${WANT_MODULES[@]}"; do add_module "$m"; done
+		for m in "${WANT_MODULES[@]}"; do add_module "$m" load; done
+		while read -r rel; do
+			n=${rel##*/}
+			add_module "${n%.ko}"
+		done < <(cd "$mdir" && find "${ON_DEMAND_DIRS[@]}" -name '*.ko' | sort)
+		"$BUSYBOX" depmod -b "$CACHE/$KPKG/modroot" "$krel"
 		echo "$krel" >"$CACHE/$KPKG/release"
 		rm -rf "$dl"
-		touch "$CACHE/$KPKG/ready"
+		echo "$CACHE_FORMAT" >"$CACHE/$KPKG/ready"
 	else
 		rm -rf "$dl"
 	fi
 fi
-if [[ -z $KDIR && -n $KPKG && -f $CACHE/$KPKG/ready ]]; then
+if [[ -z $KDIR && -n $KPKG ]] && cache_ok "$CACHE/$KPKG"; then
 	KDIR=$CACHE/$KPKG
 fi
 if [[ -z $KDIR ]]; then
 	# apt could not tell or fetch the current one: an earlier download still proves husk
-	old=$(printf '%s\n' "$CACHE"/linux-image-*/ready | sort -V | tail -n1)
-	[[ -e $old ]] || old=
-	[[ -n $old ]] || die "cannot get Debian's kernel: apt-get download ${KPKG:-(the package linux-image-amd64 depends on)} failed and $CACHE has none"
-	KDIR=$(dirname "$old")
+	for old in "$CACHE"/linux-image-*/; do
+		cache_ok "$old" && KDIR=${old%/}
+	done
+	[[ -n $KDIR ]] || die "cannot get Debian's kernel: apt-get download ${KPKG:-(the package linux-image-amd64 depends on)} failed and $CACHE has none"
 	log "using the cached $(basename "$KDIR") (apt could not provide ${KPKG:-the current one})"
 fi
 flock -u 9
@@ -234,7 +255,7 @@ elif ! grep -q 'not a dynamic executable' <<<"$ldd_out"; then
 fi
 
 # kernel modules
-cp -a "$KDIR/modules/." "$ROOT/lib/modules/"
+cp -a "$KDIR/modroot/lib/modules/." "$ROOT/lib/modules/"
 
 # the guest scripts; a marker that must not be visible inside a container
 install -m 0755 "$HERE/guest-init.sh" "$ROOT/init"
@@ -312,9 +333,17 @@ pack_bats() {
 	done
 	install -m 0755 "$HUSK" "$ROOT/husk-src/build/husk"
 	cp -a "$CACHE/rootfs-busybox" "$ROOT/var/cache/husk-test/busybox"
+	# repository-relative names as they are; any other file is copied in beside them
+	mkdir -p "$ROOT/husk-src/tests/vm-extra"
 	for f in "${BATS_FILES[@]}"; do
-		[[ -f $REPO/$f ]] || die "--bats: no $f in $REPO"
-		echo "$f"
+		if [[ $f != /* && -f $REPO/$f ]]; then
+			echo "$f"
+		elif [[ -f $f ]]; then
+			cp "$f" "$ROOT/husk-src/tests/vm-extra/"
+			echo "tests/vm-extra/${f##*/}"
+		else
+			die "--bats: no $f"
+		fi
 	done >"$ROOT/husk-src/bats.list"
 }
 if ((${#BATS_FILES[@]})); then
