@@ -4,9 +4,11 @@
 #   bench/network.sh [--quick] [--duration S] [--runs N] [--husk PATH] [--rootfs DIR]
 #                    [--out DIR] [--keep]
 #
-# 1. HTTP through a published port: wrk against busybox httpd in a container
-#    (-p 127.0.0.1:PORT:8080, served by husk's forwarder) vs the same httpd on the
-#    host's loopback: requests/s ratio, p50/p99 latency of both.
+# 1. HTTP through a published port: wrk (keep-alive) against a tiny HTTP server
+#    answering like a /health endpoint, in a container (-p 127.0.0.1:PORT:8080,
+#    served by husk's forwarder) vs the same server on the host's loopback:
+#    requests/s ratio, p50/p99 latency of both. (The FastAPI app itself:
+#    bench/fastapi-startup.sh and the FastAPI figures in bench/README.md.)
 # 2. Bulk TCP: iperf3 through the published port (host -> container and back, -R)
 #    vs iperf3 on the host's loopback; and container -> another container's
 #    published port through the host address (kernel DNAT over the bridge).
@@ -30,7 +32,7 @@ usage: bench/network.sh [OPTIONS]
 
 Measure husk's bridge networking: wrk and iperf3 through a published port against
 the host's loopback, and the start-up cost of --network bridge over --network none.
-Needs root; installs wrk, iperf3, hyperfine and busybox-static when missing.
+Needs root; installs wrk, iperf3, hyperfine, gcc and busybox-static when missing.
 
   --quick         5 s per throughput run, 5000 round trips, 20 start-up runs
   --duration S    seconds per wrk/iperf3 run (default 10)
@@ -115,13 +117,71 @@ until_ok() {
 	done
 }
 
-# A private rootfs: busybox, a page for httpd, iperf3 with its libraries.
+# A keep-alive HTTP/1.1 server, one process per connection, that answers every
+# request with {"status":"ok"} (what a /health endpoint returns).
+build_httpd() {
+	cat >"$WORK/health.c" <<'EOF'
+#define _GNU_SOURCE
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			   "Content-Length: 15\r\n\r\n{\"status\":\"ok\"}";
+
+static void serve(int c)
+{
+	char buf[8192], *end;
+	size_t have = 0;
+	for (;;) {
+		ssize_t n = read(c, buf + have, sizeof buf - have);
+		if (n <= 0)
+			_exit(0);
+		have += (size_t)n;
+		while ((end = memmem(buf, have, "\r\n\r\n", 4))) {
+			if (write(c, resp, sizeof resp - 1) < 0)
+				_exit(0);
+			size_t used = (size_t)(end + 4 - buf);
+			memmove(buf, buf + used, have - used);
+			have -= used;
+		}
+		if (have == sizeof buf)
+			_exit(0);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGCHLD, SIG_IGN);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
+	a.sin_addr.s_addr = htonl(argc > 2 ? INADDR_LOOPBACK : INADDR_ANY);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1024) < 0)
+		return 1;
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+		if (c >= 0 && fork() == 0) {
+			close(fd);
+			serve(c);
+		}
+		if (c >= 0)
+			close(c);
+	}
+}
+EOF
+	cc -static -O2 -Wall -Werror -o "$WORK/health" "$WORK/health.c" || bench_die "cannot build the test HTTP server"
+}
+
+# A private rootfs: busybox, the HTTP server, iperf3 with its libraries.
 make_rootfs() {
 	local src=$1 dst=$2 lib
 	mkdir -p "$dst"
 	cp -a "$src/." "$dst/"
-	mkdir -p "$dst/www"
-	head -c 1024 /dev/zero | tr '\0' 'x' >"$dst/www/index.html"
+	install -D -m 0755 "$WORK/health" "$dst/usr/bin/health"
 	install -D -m 0755 "$(command -v iperf3)" "$dst/usr/bin/iperf3"
 	while read -r lib; do
 		install -D -m 0755 "$lib" "$dst$lib"
@@ -154,15 +214,15 @@ print("%s %.2f" % (sys.argv[2], d["end"]["sum_received"]["bits_per_second"] / 1e
 ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 
 bench_http() {
-	bench_log "HTTP: wrk -t2 -c16 -d${DURATION}s, busybox httpd (a fork per request)"
-	bg httpd-host busybox httpd -f -p "127.0.0.1:$P_HTTP_HOST" -h "$ROOTFS/www"
-	bg httpd-ctr "$HUSK" run --init --name "bench-net-httpd-$$" -p "127.0.0.1:$P_HTTP_CTR:8080" \
-		"$ROOTFS" /usr/sbin/httpd -f -p 8080 -h /www
+	bench_log "HTTP: wrk -t2 -c16 -d${DURATION}s (keep-alive) against a /health-like server"
+	bg http-host "$WORK/health" "$P_HTTP_HOST" loopback
+	bg http-ctr "$HUSK" run --init --name "bench-net-http-$$" -p "127.0.0.1:$P_HTTP_CTR:8080" \
+		"$ROOTFS" /usr/bin/health 8080
 	local ctr=$LAST_BG
-	until_ok 20 curl -sf -o /dev/null "http://127.0.0.1:$P_HTTP_HOST/index.html"
-	until_ok 20 curl -sf -o /dev/null "http://127.0.0.1:$P_HTTP_CTR/index.html"
-	read -r _ H_RPS H_P50 H_P99 _ < <(wrk_run "http://127.0.0.1:$P_HTTP_HOST/index.html" http-host)
-	read -r _ C_RPS C_P50 C_P99 _ < <(wrk_run "http://127.0.0.1:$P_HTTP_CTR/index.html" http-published)
+	until_ok 20 curl -sf -o /dev/null "http://127.0.0.1:$P_HTTP_HOST/health"
+	until_ok 20 curl -sf -o /dev/null "http://127.0.0.1:$P_HTTP_CTR/health"
+	read -r _ H_RPS H_P50 H_P99 _ < <(wrk_run "http://127.0.0.1:$P_HTTP_HOST/health" http-host)
+	read -r _ C_RPS C_P50 C_P99 _ < <(wrk_run "http://127.0.0.1:$P_HTTP_CTR/health" http-published)
 	stop_bg "$ctr"
 	HTTP_RATIO=$(ratio "$C_RPS" "$H_RPS")
 }
@@ -256,17 +316,50 @@ print("%.1f %.1f %.1f %.1f" % (c["bridge"]["median_ms"], c["none"]["median_ms"],
       c["bridge"]["median_ms"] - c["none"]["median_ms"], c["bridge"]["mean_ms"] - c["none"]["mean_ms"]))' "$1"
 }
 
+# explain_steps OUT N: N runs with --explain; the median of the network steps'
+# durations, set-up and tear-down apart -> "setup_ms teardown_ms"
+explain_steps() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		"$HUSK" run --explain "$ROOTFS" /bin/true 2>&1 >/dev/null | grep -F 'husk: [' || true
+		echo '--'
+	done >"$1"
+	python3 - "$1" <<'PY'
+import re, statistics, sys
+setup, teardown, runs, cur = [], [], [], None
+net = re.compile(r"(flock \S*/\.net|touch \S*/leases|nft '|ip (link|addr|route)|sysctl -w net|"
+                 r"hosts   #|> \S*/hosts|resolv\.conf|kill \d+   # the port)")
+for line in open(sys.argv[1]):
+    if line.startswith("--"):
+        if cur:
+            runs.append(cur)
+        cur = [0.0, 0.0, False]
+        continue
+    m = re.match(r"husk: \[\s*(\d+) us\] (.*)", line)
+    if not m or cur is None:
+        continue
+    us, what = int(m.group(1)), m.group(2)
+    if what.startswith("exec "):
+        cur[2] = True  # what follows is the tear-down
+    elif net.search(what) and "lo up" not in what:
+        cur[1 if cur[2] else 0] += us / 1000
+print("%.2f %.2f" % (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
+PY
+}
+
 bench_startup() {
 	if [[ -e /run/husk/.net ]]; then
 		bench_warn "another bridge container is running: the cold figures are warm ones"
 	fi
 	bench_log "start-up, cold: every bridge run creates and removes husk0 and table ip husk"
 	read -r S_COLD_B S_COLD_N S_COLD_D S_COLD_DM < <(startup_round "$OUT/startup-cold")
+	read -r E_COLD_SETUP E_COLD_TEAR < <(explain_steps "$OUT/explain-cold.txt" 10)
 	bench_log "start-up, warm: another container keeps the bridge up"
 	bg holder "$HUSK" run --init --name "bench-net-holder-$$" "$ROOTFS" /bin/sleep 100000
 	local holder=$LAST_BG
 	until_ok 20 test -e /run/husk/.net/subnet
 	read -r S_WARM_B S_WARM_N S_WARM_D S_WARM_DM < <(startup_round "$OUT/startup-warm")
+	read -r E_WARM_SETUP E_WARM_TEAR < <(explain_steps "$OUT/explain-warm.txt" 10)
 	stop_bg "$holder"
 }
 
@@ -276,17 +369,17 @@ report() {
 
 | measure | host loopback | through husk | ratio |
 |---|---:|---:|---:|
-| HTTP requests/s (busybox httpd, wrk -c16) | $H_RPS | $C_RPS | $HTTP_RATIO |
+| HTTP requests/s (keep-alive /health-like server, wrk -t2 -c16) | $H_RPS | $C_RPS | $HTTP_RATIO |
 | HTTP latency p50 / p99 (ms) | $H_P50 / $H_P99 | $C_P50 / $C_P99 | |
 | bulk TCP host -> container (Gbit/s, iperf3) | $B_HOST | $B_CTR | $BULK_RATIO |
 | bulk TCP container -> host (Gbit/s, iperf3 -R) | $B_HOST_R | $B_CTR_R | $BULK_RATIO_R |
 | bulk TCP container -> host address -> DNAT -> container (Gbit/s) | $B_HOST | $B_DNAT | $BULK_RATIO_DNAT |
 | TCP round trip, 64 B, p50 / p99 / mean (µs) | $R_HOST_P50 / $R_HOST_P99 / $R_HOST_MEAN | $R_CTR_P50 / $R_CTR_P99 / $R_CTR_MEAN | |
 
-| start-up (median ms per container) | --network bridge | --network none | bridge cost (median / mean) |
-|---|---:|---:|---:|
-| cold: husk0 and the table made and removed by each run | $S_COLD_B | $S_COLD_N | $S_COLD_D / $S_COLD_DM |
-| warm: another container holds the bridge | $S_WARM_B | $S_WARM_N | $S_WARM_D / $S_WARM_DM |
+| start-up (median ms per container, husk run ROOTFS /bin/true) | --network bridge | --network none | bridge cost (median / mean) | network steps in --explain: set-up / tear-down (median ms) |
+|---|---:|---:|---:|---:|
+| cold: husk0 and the table made and removed by each run | $S_COLD_B | $S_COLD_N | $S_COLD_D / $S_COLD_DM | $E_COLD_SETUP / $E_COLD_TEAR |
+| warm: another container holds the bridge | $S_WARM_B | $S_WARM_N | $S_WARM_D / $S_WARM_DM | $E_WARM_SETUP / $E_WARM_TEAR |
 
 Raw output: $OUT (wrk, iperf3 JSON, hyperfine rounds).
 EOF
@@ -294,7 +387,7 @@ EOF
 
 main() {
 	bench_need_root
-	bench_ensure wrk:wrk iperf3:iperf3 hyperfine:hyperfine curl:curl busybox:busybox-static \
+	bench_ensure wrk:wrk iperf3:iperf3 hyperfine:hyperfine curl:curl busybox:busybox-static cc:gcc \
 		nsenter:util-linux ss:iproute2
 	HUSK=$(bench_husk_binary "$HUSK_OPT")
 	WORK=$(mktemp -d /tmp/husk-bench-net-work.XXXXXX)
@@ -306,6 +399,7 @@ main() {
 		bench_build_rootfs "$src"
 	fi
 	ROOTFS=$WORK/rootfs
+	build_httpd
 	make_rootfs "$src" "$ROOTFS"
 	LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 	bench_http

@@ -54,11 +54,11 @@ int bridge_create(struct nl *nl, const struct subnet *sn, struct husk_err *err)
 	uint8_t mac[6];
 	nl_mac_for(htonl(subnet_gateway(sn)), mac);
 	EXPLAIN_START(t);
-	int r = nl_bridge_add(nl, BRIDGE_NAME, mac);
+	int r = nl_bridge_add(nl, BRIDGE_NAME, mac, HUSK_LINK_GROUP);
 	if (r < 0)
 		return husk_error(err, -r, "network: ip link add " BRIDGE_NAME " type bridge");
-	EXPLAIN(t, "ip link add " BRIDGE_NAME " address %02x:%02x:%02x:%02x:%02x:%02x type bridge",
-		mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	EXPLAIN(t, "ip link add " BRIDGE_NAME " address %02x:%02x:%02x:%02x:%02x:%02x group %d type bridge",
+		mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], HUSK_LINK_GROUP);
 	int ifindex = (int)if_nametoindex(BRIDGE_NAME);
 	if (!ifindex)
 		return husk_error(err, errno, "network: bridge " BRIDGE_NAME);
@@ -70,6 +70,17 @@ void bridge_delete(struct nl *nl)
 	EXPLAIN_START(t);
 	if (nl_link_del(nl, BRIDGE_NAME) == 0)
 		EXPLAIN(t, "ip link del " BRIDGE_NAME);
+}
+
+void bridge_delete_all(struct nl *nl)
+{
+	EXPLAIN_START(t);
+	if (nl_group_del(nl, HUSK_LINK_GROUP) == 0) {
+		EXPLAIN(t, "ip link del group %d   # " BRIDGE_NAME " and the last veth: one RCU grace "
+			"period for both", HUSK_LINK_GROUP);
+		return;
+	}
+	bridge_delete(nl);
 }
 
 int forward_enable(struct husk_err *err)

@@ -76,7 +76,7 @@ static void remove_shared(struct nl *nl, int lock_fd)
 {
 	nft_table_delete();
 	if (nl->sk)
-		bridge_delete(nl);
+		bridge_delete_all(nl);
 	forward_restore();
 	ipam_remove_dir(lock_fd);
 }
@@ -231,18 +231,43 @@ int net_child_setup(const struct net_state *n, struct husk_err *err)
 	return veth_child_setup(n->addr, n->subnet.prefix, subnet_gateway(&n->subnet), err);
 }
 
-/* Gives the lease back; the last bridge container out removes the shared objects. */
-static void leave_bridge(struct net_state *n, struct nl *nl)
+static void release_lease(struct net_state *n)
+{
+	if (!n->lease_taken)
+		return;
+	ipam_release(n->addr, n->lease_fd);
+	n->lease_taken = false;
+	n->lease_fd = -1;
+}
+
+/* The last bridge container out: our veth goes with the bridge, in one request. */
+static bool leave_last(struct net_state *n, struct nl *nl)
 {
 	int lock = ipam_lock(false);
-	if (n->lease_taken) {
-		ipam_release(n->addr, n->lease_fd);
-		n->lease_taken = false;
-		n->lease_fd = -1;
+	if (lock < 0)
+		return false;
+	bool last = ipam_reclaim(reclaim_record, nl) == (n->lease_taken ? 1 : 0);
+	if (last) {
+		release_lease(n);
+		remove_shared(nl, lock);
+		n->veth_created = false;
 	}
+	ipam_unlock(lock);
+	return last;
+}
+
+/* Not the last: the veth goes before the address is given back (a reused address
+ * has the same MAC, which must not be on two ports of the bridge at once). */
+static void leave_bridge(struct net_state *n, struct nl *nl)
+{
+	if (n->veth_created && nl->sk)
+		veth_delete(nl, n->host_veth);
+	n->veth_created = false;
+	int lock = ipam_lock(false);
+	release_lease(n);
 	if (lock < 0)
 		return;
-	if (ipam_reclaim(reclaim_record, nl) == 0)
+	if (ipam_reclaim(reclaim_record, nl) == 0) /* the others left meanwhile */
 		remove_shared(nl, lock);
 	ipam_unlock(lock);
 }
@@ -254,13 +279,13 @@ void net_teardown(struct net_state *n)
 	ports_unpublish(&n->ports);
 	struct nl nl = { 0 };
 	nl_open(&nl); /* on failure nl.sk stays NULL: the netlink steps are skipped */
-	if (n->veth_created && nl.sk) {
+	if (n->ipam_used || n->lease_taken) {
+		if (!leave_last(n, &nl))
+			leave_bridge(n, &nl);
+		n->ipam_used = false;
+	} else if (n->veth_created && nl.sk) {
 		veth_delete(&nl, n->host_veth);
 		n->veth_created = false;
-	}
-	if (n->ipam_used || n->lease_taken) {
-		leave_bridge(n, &nl);
-		n->ipam_used = false;
 	}
 	nl_close(&nl);
 }

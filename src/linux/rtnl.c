@@ -75,7 +75,7 @@ static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, int index)
 	return ifi;
 }
 
-int nl_bridge_add(struct nl *nl, const char *name, const uint8_t mac[6])
+int nl_bridge_add(struct nl *nl, const char *name, const uint8_t mac[6], uint32_t group)
 {
 	char buf[NL_BUF];
 	struct nlmsghdr *nlh = nl_msg(nl, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
@@ -84,13 +84,14 @@ int nl_bridge_add(struct nl *nl, const char *name, const uint8_t mac[6])
 	/* a MAC set by hand stays put; otherwise the bridge takes the lowest of its
 	 * ports' MACs and every container's ARP entry for the gateway goes stale */
 	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
 	mnl_attr_nest_end(nlh, info);
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
-int nl_veth_add(struct nl *nl, const char *name, int master, const char *peer,
+int nl_veth_add(struct nl *nl, const char *name, int master, uint32_t group, const char *peer,
 		const uint8_t peer_mac[6], pid_t peer_pid)
 {
 	char buf[NL_BUF];
@@ -100,6 +101,7 @@ int nl_veth_add(struct nl *nl, const char *name, int master, const char *peer,
 	ifi->ifi_change = IFF_UP;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -132,6 +134,15 @@ int nl_link_del(struct nl *nl, const char *name)
 	struct nlmsghdr *nlh = nl_msg(nl, buf, RTM_DELLINK, NLM_F_ACK);
 	put_ifinfo(nlh, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int nl_group_del(struct nl *nl, uint32_t group)
+{
+	char buf[NL_BUF];
+	struct nlmsghdr *nlh = nl_msg(nl, buf, RTM_DELLINK, NLM_F_ACK);
+	put_ifinfo(nlh, 0);
+	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 

@@ -17,15 +17,19 @@ struct nl {
 int nl_open(struct nl *nl);
 void nl_close(struct nl *nl);
 
-/* ip link add NAME address MAC type bridge */
-int nl_bridge_add(struct nl *nl, const char *name, const uint8_t mac[6]);
-/* ip link add NAME master MASTER up type veth peer name PEER address PEER_MAC netns PID */
-int nl_veth_add(struct nl *nl, const char *name, int master, const char *peer,
+/* ip link add NAME address MAC group GROUP type bridge */
+int nl_bridge_add(struct nl *nl, const char *name, const uint8_t mac[6], uint32_t group);
+/* ip link add NAME master MASTER group GROUP up type veth peer name PEER address
+ * PEER_MAC netns PID */
+int nl_veth_add(struct nl *nl, const char *name, int master, uint32_t group, const char *peer,
 		const uint8_t peer_mac[6], pid_t peer_pid);
 /* ip link set dev IFINDEX up */
 int nl_link_up(struct nl *nl, int ifindex);
 /* ip link del NAME (-ENODEV if there is none) */
 int nl_link_del(struct nl *nl, const char *name);
+/* ip link del group GROUP: all its devices, unregistered together (the kernel then
+ * waits for one RCU grace period, not one per device) */
+int nl_group_del(struct nl *nl, uint32_t group);
 /* ip addr add ADDR/PREFIX dev IFINDEX (addresses in network byte order) */
 int nl_addr_add(struct nl *nl, int ifindex, uint32_t addr, int prefix);
 /* ip route add default via GW dev IFINDEX */

@@ -26,14 +26,14 @@ int veth_create(struct nl *nl, const char *host, pid_t pid, uint32_t addr, struc
 	uint8_t mac[6];
 	nl_mac_for(htonl(addr), mac);
 	EXPLAIN_START(t);
-	int r = nl_veth_add(nl, host, master, "eth0", mac, pid);
+	int r = nl_veth_add(nl, host, master, HUSK_LINK_GROUP, "eth0", mac, pid);
 	if (r == -EEXIST)
 		return husk_error(err, EEXIST, "network: veth %s exists already", host);
 	if (r < 0)
 		return husk_error(err, -r, "network: ip link add %s type veth peer name eth0 netns %d",
 				  host, pid);
-	EXPLAIN(t, "ip link add %s master " BRIDGE_NAME " up type veth peer name eth0 "
-		"address %02x:%02x:%02x:%02x:%02x:%02x netns %d", host,
+	EXPLAIN(t, "ip link add %s master " BRIDGE_NAME " group %d up type veth peer name eth0 "
+		"address %02x:%02x:%02x:%02x:%02x:%02x netns %d", host, HUSK_LINK_GROUP,
 		mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], pid);
 	return 0;
 }
