@@ -22,7 +22,8 @@
 #
 # Modes (default: all three, booted in parallel):
 #   v2      cgroup2 alone at /sys/fs/cgroup (and cgroup_no_v1=all)
-#   v1      a tmpfs at /sys/fs/cgroup with memory, cpu,cpuacct and pids hierarchies
+#   v1      a tmpfs at /sys/fs/cgroup with memory, cpu,cpuacct, pids, devices and
+#           freezer hierarchies (devices: husk refuses to start without it)
 #   hybrid  v1 as above plus cgroup2 at /sys/fs/cgroup/unified (like this CI host)
 #
 # Environment: HUSK_VM_CACHE (default /var/cache/husk-vm), HUSK_VM_PARALLEL (1: boot
