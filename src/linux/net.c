@@ -1,13 +1,15 @@
 /* Networking: the order of the steps, and what is undone on every path. The kernel
- * work is in bridge.c, veth.c, ipam.c, nft.c, ports.c and netfiles.c.
+ * work is in rtnl.c, bridge.c, veth_pair.c, ipam.c, nft.c, ports.c, forwarder.c and
+ * netfiles.c.
  *
  *   net_prepare   lock the IPAM; reclaim dead husks' leases; first bridge container:
  *                 husk0 + table ip husk + ip_forward; take a lease; hosts and
  *                 resolv.conf
  *   net_attach    veth pair, its peer born as eth0 in the child's netns; -p:
- *                 forwarder, DNAT
+ *                 forwarder, DNAT elements
  *   child         lo up; eth0 address, up; default route
- *   net_teardown  forwarder, DNAT elements, veth, lease; last one: table, bridge,
+ *   net_teardown  forwarder, DNAT elements; then either (not the last) veth, lease,
+ *                 or (the last bridge container) lease, table, husk0 with the veth,
  *                 ip_forward, the IPAM directory */
 #include "linux/net.h"
 
