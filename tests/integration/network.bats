@@ -44,13 +44,36 @@ setup() {
 	LOCALNET_BEFORE=$(cat /proc/sys/net/ipv4/conf/all/route_localnet)
 }
 
-# Network objects husk may own: the bridge, its table, the lease directory, the
-# forwarders, a route_localnet switched on anywhere.
+# Leases whose husk is alive (it holds their flock): another suite's containers may
+# hold the shared bridge, table and lease directory while this one runs.
+live_leases() {
+	local f
+	for f in "$NET_DIR"/leases/*; do
+		[[ -e $f ]] || continue
+		flock -n -x "$f" true || echo "$f"
+	done
+}
+
+# Network objects husk left: leases and forwarders of this test's containers; the
+# bridge, its table and the lease directory when no live husk holds a lease; a
+# route_localnet switched on anywhere.
 net_leftovers() {
-	ip link show husk0 >/dev/null 2>&1 && echo "bridge husk0"
-	nft list table ip husk >/dev/null 2>&1 && echo "nft table ip husk"
-	[[ -e $NET_DIR ]] && echo "state $NET_DIR"
-	pgrep -x husk-forward >/dev/null && echo "forwarder $(pgrep -x husk-forward | tr '\n' ' ')"
+	local names=$BATS_TEST_TMPDIR/.husk-names f pid parent
+	if [[ -s $names ]]; then
+		for f in "$NET_DIR"/leases/*; do
+			[[ -e $f ]] && grep -qF -f "$names" "$f" && echo "lease $f: $(head -1 "$f")"
+		done
+		for pid in $(pgrep -x husk-forward); do
+			parent=$(ps -o ppid= -p "$pid" | tr -d ' ')
+			tr '\0' ' ' <"/proc/$parent/cmdline" 2>/dev/null | grep -qF -f "$names" &&
+				echo "forwarder $pid of husk $parent"
+		done
+	fi
+	if [[ -z $(live_leases) ]]; then
+		ip link show husk0 >/dev/null 2>&1 && echo "bridge husk0"
+		nft list table ip husk >/dev/null 2>&1 && echo "nft table ip husk"
+		[[ -e $NET_DIR ]] && echo "state $NET_DIR"
+	fi
 	grep -l 1 /proc/sys/net/ipv4/conf/*/route_localnet 2>/dev/null | sed 's/^/route_localnet=1 /'
 	return 0
 }
@@ -306,13 +329,32 @@ s.bind(("127.0.0.1", 18099)); s.listen(); print("ready", flush=True); time.sleep
 		[[ $output == husk:* ]]
 		no_net_leftovers || [[ -e $NET_DIR ]] # (another husk's bridge may be up)
 	done
-	run env HUSK_SUBNET=10.89.0.0/33 "$HUSK" run --name "$(cname bad)" "$ROOTFS" /bin/true
-	[[ $status -eq 125 && $output == *"HUSK_SUBNET"* ]]
 	kill "$taker"
 	wait "$taker" || true
 }
 
-@test "HUSK_SUBNET picks another subnet (when no bridge container runs)" {
+@test "HUSK_SUBNET must match the subnet of a running bridge; a bad one is refused" {
+	local n
+	n=$(cname holder)
+	husk_bg holder run --init --name "$n" "$ROOTFS" /bin/sleep 60
+	wait_running "$n"
+	run env HUSK_SUBNET=10.123.4.0/24 "$HUSK" run --name "$(cname other)" "$ROOTFS" /bin/true
+	echo "$output"
+	[[ $status -eq 125 && $output == *"HUSK_SUBNET 10.123.4.0/24 differs from 10.89.0.0/24"* ]]
+	run env HUSK_SUBNET=10.89.0.0/24 "$HUSK" run --name "$(cname same)" "$ROOTFS" /bin/true
+	[[ $status -eq 0 ]]
+	for bad in 10.89.0.0/33 10.89.0.0/15 10.89.0.1/24 garbage; do
+		run env HUSK_SUBNET=$bad "$HUSK" run --name "$(cname bad)" "$ROOTFS" /bin/true
+		[[ $status -eq 125 && $output == *"invalid HUSK_SUBNET '$bad'"* ]]
+	done
+	kill -TERM "$BG_PID"
+	bg_wait "$BG_PID"
+}
+
+@test "HUSK_SUBNET picks another subnet (alone on the machine: CI or HUSK_TEST_EXCLUSIVE=1)" {
+	# a different subnet would refuse other suites' bridge containers meanwhile
+	[[ ${CI:-} == true || ${HUSK_TEST_EXCLUSIVE:-} == 1 ]] ||
+		skip "changes the host-wide subnet: set HUSK_TEST_EXCLUSIVE=1 when nothing else runs"
 	[[ -e $NET_DIR ]] && skip "another husk holds the bridge"
 	HUSK_SUBNET=10.123.4.0/24 run_ok --name "$(cname subnet)" "$ROOTFS" /bin/sh -c \
 		'ip -4 -o addr show eth0; ip route'
