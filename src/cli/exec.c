@@ -249,23 +249,9 @@ __attribute__((noreturn)) static void exec_child(struct exec_ctx *x, int sock)
 		husk_error(&err, errno, "invalid --workdir '%s'", dir);
 		fail(sock, &err);
 	}
-	if (caps_apply(s, &err))
+	if (child_drop_privileges(s, &err))
 		fail(sock, &err);
-	if (s->sec.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		husk_error(&err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
-		fail(sock, &err);
-	}
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-		husk_error(&err, errno, "close_range");
-		fail(sock, &err);
-	}
-	/* the command starts as the container's did: every signal at its default */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	child_reset_signals(); /* the command starts as the container's did */
 	if (seccomp_apply(s, &err))
 		fail(sock, &err);
 	environ = s->env; /* execvp looks the command up in the container's PATH */

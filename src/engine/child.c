@@ -105,6 +105,29 @@ static int enter_workdir(const struct husk_spec *s, struct husk_err *err)
 	return 0;
 }
 
+int child_drop_privileges(const struct husk_spec *s, struct husk_err *err)
+{
+	if (caps_apply(s, err))
+		return -1;
+	if (s->sec.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return husk_error(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+	/* close-on-exec, not close: the sync socket must stay until execve */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return husk_error(err, errno, "close_range");
+	return 0;
+}
+
+void child_reset_signals(void)
+{
+	/* the command starts as under docker: every signal at its default, none blocked */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 void child_main(struct container *c, int sock)
 {
 	struct husk_spec *s = c->spec;
@@ -153,16 +176,8 @@ void child_main(struct container *c, int sock)
 		child_fail(sock, &err);
 
 	/* 7. privileges: capabilities, no_new_privs; every fd but 0-2 closes on exec */
-	if (caps_apply(s, &err))
+	if (child_drop_privileges(s, &err))
 		child_fail(sock, &err);
-	if (s->sec.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		husk_error(&err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
-		child_fail(sock, &err);
-	}
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-		husk_error(&err, errno, "close_range");
-		child_fail(sock, &err);
-	}
 
 	/* 8. seccomp, before the --init fork so that PID 1 is confined too; the filter
 	 * must allow what is left (fork, signal dispositions, execve) */
@@ -183,13 +198,7 @@ void child_main(struct container *c, int sock)
 	}
 
 	/* 10. signals back to default, exec */
-	/* the command starts as under docker: every signal at its default, none blocked */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	child_reset_signals();
 	t = explain_enabled ? explain_now() : 0;
 	EXPLAIN(t, "exec %s", path);
 	execve(path, s->argv, s->env);

@@ -53,27 +53,6 @@ static void container_destroy(struct container *c)
 	c->lock_fd = -1;
 }
 
-/* A detached container's stdout and stderr: pipes that its monitor reads. */
-static int capture_output(struct container *c, struct husk_err *err)
-{
-	struct io *io = &c->io;
-	if (!c->capture || c->spec->tty || io->out_r >= 0)
-		return 0;
-	int out[2], e[2];
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return husk_error(err, errno, "pipe");
-	if (pipe2(e, O_CLOEXEC) < 0) {
-		close(out[0]);
-		close(out[1]);
-		return husk_error(err, errno, "pipe");
-	}
-	io->out_r = out[0];
-	io->out_w = out[1];
-	io->err_r = e[0];
-	io->err_w = e[1];
-	return 0;
-}
-
 /* Host side, before the child exists. */
 static int container_create(struct container *c, struct husk_err *err)
 {
@@ -82,7 +61,7 @@ static int container_create(struct container *c, struct husk_err *err)
 	    cgroup_create(&c->cg, s->name, &s->res, err) ||
 	    devices_setup(&c->cg, s, err) ||
 	    net_prepare(&c->net, s, c->state_dir, err) ||
-	    io_prepare(&c->io, s, err) || capture_output(c, err))
+	    io_prepare(&c->io, s, c->capture, err))
 		return -1;
 	return 0;
 }

@@ -41,6 +41,12 @@ int container_launch(struct container *c, struct husk_err *err);
  * (c->oom), undoes the host side; returns code. */
 int container_finish(struct container *c, int code);
 
+/* Capabilities, no_new_privs, close-on-exec for every fd but 0-2 (child.c; also
+ * used by husk exec). */
+int child_drop_privileges(const struct husk_spec *s, struct husk_err *err);
+/* Every signal back to its default, none blocked, as a command expects. */
+void child_reset_signals(void);
+
 /* The child side: never returns (child.c). */
 __attribute__((noreturn)) void child_main(struct container *c, int sync_fd);
 

@@ -21,7 +21,7 @@ void io_init(struct io *io)
 	io->stderr_fd = STDERR_FILENO;
 }
 
-int io_prepare(struct io *io, const struct husk_spec *s, struct husk_err *err)
+int io_prepare(struct io *io, const struct husk_spec *s, bool capture, struct husk_err *err)
 {
 	if (s->log_file) {
 		io->log_fd = open(s->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -29,7 +29,7 @@ int io_prepare(struct io *io, const struct husk_spec *s, struct husk_err *err)
 			return husk_error(err, errno, "invalid --log-file '%s'", s->log_file);
 	}
 	io->stdin_open = s->tty && s->interactive;
-	if (s->tty || io->log_fd < 0)
+	if (s->tty || (io->log_fd < 0 && !capture))
 		return 0;
 	int out[2], e[2];
 	if (pipe2(out, O_CLOEXEC) < 0)

@@ -18,8 +18,9 @@ struct io {
 };
 
 void io_init(struct io *io);
-/* Parent, before clone: the log file and the pipes. */
-int io_prepare(struct io *io, const struct husk_spec *s, struct husk_err *err);
+/* Parent, before clone: the log file, and pipes for stdout/stderr when they are
+ * copied to it or captured (a detached container's monitor reads them). */
+int io_prepare(struct io *io, const struct husk_spec *s, bool capture, struct husk_err *err);
 /* Child, after pivot_root: dup2 the streams into place (opens the pty with -t). */
 int io_child_setup(struct io *io, const struct husk_spec *s, int sync_sock, struct husk_err *err);
 /* Parent, after clone: closes the child's ends of the pipes. */
