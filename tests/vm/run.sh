@@ -302,7 +302,7 @@ echo "the container's rootfs" >"$RFS/husk-vm-rootfs"
 
 # --bats: bash, bats, the GNU tools and husk's sources, so its bats files run inside
 pack_bats() {
-	local pkgs=(bash coreutils findutils grep sed mawk procps util-linux bsdutils mount jq iproute2 nftables bats diffutils)
+	local pkgs=(bash coreutils findutils grep sed mawk procps util-linux bsdutils mount jq iproute2 nftables bats diffutils curl)
 	local f elfs=() lib
 	ensure_packages "${pkgs[@]}" || die "--bats: cannot install ${pkgs[*]}"
 	# the packages' programs and bats' own files, /bin and /sbin taken as /usr's (merged
