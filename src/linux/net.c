@@ -1,6 +1,6 @@
 /* Networking: the order of the steps, and what is undone on every path. The kernel
- * work is in rtnl.c, bridge.c, veth_pair.c, ipam.c, nft.c, ports.c, forwarder.c and
- * netfiles.c.
+ * work is in rtnl.c, bridge.c, veth_pair.c, ipam.c, nft.c, nft_dnat.c, ports.c,
+ * forwarder.c and netfiles.c.
  *
  *   net_prepare   lock the IPAM; reclaim dead husks' leases; first bridge container:
  *                 husk0 + table ip husk + ip_forward; take a lease; hosts and
@@ -27,6 +27,7 @@
 #include "linux/netfiles.h"
 #include "linux/rtnl.h"
 #include "linux/nft.h"
+#include "linux/nft_dnat.h"
 #include "linux/ports.h"
 #include "linux/veth_pair.h"
 #include "util/explain.h"
@@ -58,6 +59,7 @@ int net_validate(struct husk_spec *s, struct husk_err *err)
 static void reclaim_record(const char *record, void *arg)
 {
 	struct nl *nl = arg;
+	struct dnat_elem e;
 	const char *p = record;
 	while (*p) {
 		size_t n = strcspn(p, "\n");
@@ -65,10 +67,8 @@ static void reclaim_record(const char *record, void *arg)
 		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
 		if (!strncmp(line, "veth ", 5) && nl->sk)
 			veth_delete(nl, line + 5);
-		else if (!strncmp(line, "nft ", 4)) {
-			const char *elem = line + 4;
-			nft_elements_delete(&elem, 1);
-		}
+		else if (!strncmp(line, "nft ", 4) && dnat_elem_parse(line + 4, &e) == 0)
+			nft_dnat_delete(&e, 1);
 		p += n + (p[n] == '\n');
 	}
 }

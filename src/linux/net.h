@@ -1,8 +1,9 @@
 /* Container networking: none (loopback only), host (the host's namespace), bridge
  * (default: a veth pair on the husk0 bridge, an address from the IPAM, masquerade,
  * published ports). The pieces, one kernel facility per file: netlink.c (libmnl
- * requests), bridge.c (husk0, ip_forward), veth_pair.c, ipam.c (leases), nft.c (husk's
- * nftables table), ports.c + forwarder.c (-p), netfiles.c (hosts, resolv.conf).
+ * requests), bridge.c (husk0, ip_forward), veth_pair.c, ipam.c (leases), nft.c and
+ * nft_dnat.c (husk's nftables table), ports.c + forwarder.c (-p), netfiles.c (hosts,
+ * resolv.conf).
  *
  * The subnet is 10.89.0.0/24 (neither docker's 172.17.0.0/16 nor podman's
  * 10.88.0.0/16); HUSK_SUBNET=A.B.C.D/N in husk's environment picks another while no

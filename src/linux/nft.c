@@ -1,9 +1,11 @@
 /* husk's nftables table through libnftables. The commands are nft's own language,
  * so --explain prints exactly what runs.
  *
- * libnftables is opened with dlopen(3) when a bridge container first needs it: it
- * and what it pulls in (libnftnl, libxtables, libjansson, libgmp) would otherwise
- * be mapped and relocated by every `husk run`, --network none included. */
+ * libnftables is opened with dlopen(3) when the first bridge container creates the
+ * table: it and what it pulls in (libnftnl, libxtables, libjansson, libgmp) would
+ * otherwise be mapped and relocated by every `husk run`, --network none included.
+ * The per-container changes (map elements) and the table's removal do not need it:
+ * nft_dnat.c writes those as netlink messages. */
 #include "linux/nft.h"
 
 #include <dlfcn.h>
@@ -125,84 +127,7 @@ int nft_table_create(const struct subnet *sn, const char *bridge, struct husk_er
 	return 0;
 }
 
-void nft_table_delete(void)
-{
-	EXPLAIN_START(t);
-	if (nft_run("delete table ip " NFT_TABLE, NULL, NULL) == 0)
-		EXPLAIN(t, "nft 'delete table ip " NFT_TABLE "'");
-}
-
 bool nft_table_exists(void)
 {
 	return nft_run("list table ip " NFT_TABLE, NULL, NULL) == 0;
-}
-
-/* "tcp KEY : VALUE" -> the map's name and the rest */
-static int split_elem(const char *elem, const char **map, const char **rest)
-{
-	if (!strncmp(elem, "tcp ", 4))
-		*map = "tcp_dnat";
-	else if (!strncmp(elem, "udp ", 4))
-		*map = "udp_dnat";
-	else
-		return -1;
-	*rest = elem + 4;
-	return 0;
-}
-
-/* "add element ip husk tcp_dnat { KEY : VALUE }\n" (delete: the key only) */
-static int element_cmd(const char *elem, bool add, char *buf, size_t len)
-{
-	const char *map, *rest;
-	if (split_elem(elem, &map, &rest))
-		return -1;
-	const char *colon = strstr(rest, " : ");
-	int klen = add || !colon ? (int)strlen(rest) : (int)(colon - rest);
-	int n = snprintf(buf, len, "%s element ip " NFT_TABLE " %s { %.*s }\n",
-			 add ? "add" : "delete", map, klen, rest);
-	return n < (int)len ? n : -1;
-}
-
-/* One batch for all the elements; -1 if one is malformed or the batch too long. */
-static int elements_batch(const char *const *elems, size_t n, bool add, char *buf, size_t len)
-{
-	size_t off = 0;
-	for (size_t i = 0; i < n; i++) {
-		int k = element_cmd(elems[i], add, buf + off, len - off);
-		if (k < 0)
-			return -1;
-		off += (size_t)k;
-	}
-	if (off)
-		buf[off - 1] = '\0'; /* no empty last command */
-	return 0;
-}
-
-int nft_elements_add(const char *const *elems, size_t n, struct husk_err *err)
-{
-	if (!n)
-		return 0;
-	char cmds[8192];
-	if (elements_batch(elems, n, true, cmds, sizeof cmds))
-		return husk_error(err, EINVAL, "nftables: too many published ports");
-	EXPLAIN_START(t);
-	if (nft_run(cmds, "publishing ports", err))
-		return -1;
-	explain_batch(t, cmds);
-	return 0;
-}
-
-void nft_elements_delete(const char *const *elems, size_t n)
-{
-	char cmds[8192];
-	if (!n)
-		return;
-	EXPLAIN_START(t);
-	if (elements_batch(elems, n, false, cmds, sizeof cmds) == 0 && nft_run(cmds, NULL, NULL) == 0) {
-		explain_batch(t, cmds);
-		return;
-	}
-	/* one was gone already (a transaction is all or nothing): one at a time */
-	for (size_t i = 0; i < n && n > 1; i++)
-		nft_elements_delete(&elems[i], 1);
 }

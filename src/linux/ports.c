@@ -13,15 +13,14 @@
 
 #include "linux/forwarder.h"
 #include "linux/ipam.h"
-#include "linux/nft.h"
+#include "linux/nft_dnat.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
 
 struct ports {
 	pid_t forwarder;
 	size_t n_elems;
-	const char **elem_ptrs; /* elems[i], as nft.c takes them */
-	char elems[][128];      /* "tcp KEY : VALUE" added to husk's DNAT maps */
+	struct dnat_elem elems[]; /* added to husk's DNAT maps */
 };
 
 static const char *proto_name(int proto)
@@ -131,19 +130,23 @@ int ports_validate(const struct husk_spec *s, struct husk_err *err)
 	return r;
 }
 
-/* The DNAT element for p, or "" if only the forwarder serves it (loopback, IPv6). */
-static void dnat_element(const struct port_map *p, uint32_t ctr_addr, char *buf, size_t len)
+/* The DNAT element for p: 0, or -1 if only the forwarder serves it (loopback, IPv6). */
+static int dnat_element(const struct port_map *p, uint32_t ctr_addr, struct dnat_elem *e)
 {
 	struct in_addr a;
-	char ctr[INET_ADDRSTRLEN];
-	addr_format(ctr_addr, ctr, sizeof ctr);
-	buf[0] = '\0';
-	if (is_any(p->host_ip))
-		snprintf(buf, len, "%s 0.0.0.0/0 . %u : %s . %u", proto_name(p->proto), p->host_port,
-			 ctr, p->ctr_port);
-	else if (inet_pton(AF_INET, p->host_ip, &a) == 1 && (ntohl(a.s_addr) >> 24) != 127)
-		snprintf(buf, len, "%s %s . %u : %s . %u", proto_name(p->proto), p->host_ip,
-			 p->host_port, ctr, p->ctr_port);
+	memset(e, 0, sizeof *e);
+	if (is_any(p->host_ip)) {
+		e->host_hi = 0xffffffffu;
+	} else if (inet_pton(AF_INET, p->host_ip, &a) == 1 && (ntohl(a.s_addr) >> 24) != 127) {
+		e->host_lo = e->host_hi = a.s_addr;
+	} else {
+		return -1;
+	}
+	e->proto = p->proto;
+	e->host_port = p->host_port;
+	e->ctr_addr = htonl(ctr_addr);
+	e->ctr_port = p->ctr_port;
+	return 0;
 }
 
 static int add_elements(struct ports *ps, const struct husk_spec *s, uint32_t ctr_addr,
@@ -151,17 +154,16 @@ static int add_elements(struct ports *ps, const struct husk_spec *s, uint32_t ct
 {
 	size_t n = 0;
 	for (size_t i = 0; i < s->n_ports; i++) {
-		char *elem = ps->elems[n], note[160];
-		dnat_element(&s->ports[i], ctr_addr, elem, sizeof ps->elems[0]);
-		if (!elem[0])
+		char note[160] = "nft ";
+		if (dnat_element(&s->ports[i], ctr_addr, &ps->elems[n]))
 			continue;
 		/* noted first: if husk dies now, the next husk deletes it */
-		snprintf(note, sizeof note, "nft %s", elem);
+		dnat_elem_format(&ps->elems[n], note + 4, sizeof note - 4);
 		if (ipam_note(lease_fd, note) < 0)
 			return husk_error(err, errno, "network: recording a published port in the lease");
-		ps->elem_ptrs[n++] = elem;
+		n++;
 	}
-	if (nft_elements_add(ps->elem_ptrs, n, err))
+	if (nft_dnat_add(ps->elems, n, err))
 		return -1;
 	ps->n_elems = n;
 	return 0;
@@ -222,10 +224,8 @@ int ports_publish(struct ports **pp, const struct husk_spec *s, pid_t pid, uint3
 	if (!s->n_ports)
 		return 0;
 	struct ports *ps = calloc(1, sizeof *ps + s->n_ports * sizeof ps->elems[0]);
-	if (!ps || !(ps->elem_ptrs = calloc(s->n_ports, sizeof *ps->elem_ptrs))) {
-		free(ps);
+	if (!ps)
 		return husk_error(err, ENOMEM, "--publish");
-	}
 	*pp = ps;
 	if (start_forwarder(ps, s, pid, ctr_addr, err) || add_elements(ps, s, ctr_addr, lease_fd, err))
 		return -1;
@@ -242,8 +242,7 @@ void ports_unpublish(struct ports **pp)
 		forwarder_stop(ps->forwarder);
 		EXPLAIN(t, "kill %d   # the port forwarder", ps->forwarder);
 	}
-	nft_elements_delete(ps->elem_ptrs, ps->n_elems);
-	free(ps->elem_ptrs);
+	nft_dnat_delete(ps->elems, ps->n_elems);
 	free(ps);
 	*pp = NULL;
 }
