@@ -98,7 +98,8 @@ static int container_start(struct container *c, struct husk_err *err)
 
 	unsigned long flags = ns_clone_flags(s);
 	EXPLAIN_START(t);
-	pid_t pid = ns_clone(flags, c->cg.v2_fd);
+	bool in_cgroup;
+	pid_t pid = ns_clone(flags, c->cg.v2_fd, &in_cgroup);
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
@@ -119,7 +120,7 @@ static int container_start(struct container *c, struct husk_err *err)
 	io_parent_after_clone(&c->io);
 
 	/* clone3(CLONE_INTO_CGROUP) put the child in its cgroup already on v2 */
-	if (!(c->cg.mode == CGROUP_V2 && c->cg.v2_fd >= 0) && cgroup_enter(&c->cg, pid, err))
+	if (!in_cgroup && cgroup_enter(&c->cg, pid, err))
 		return -1;
 	if (net_attach(&c->net, s, pid, err))
 		return -1;

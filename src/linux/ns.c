@@ -20,8 +20,9 @@ unsigned long ns_clone_flags(const struct husk_spec *s)
 	return f;
 }
 
-pid_t ns_clone(unsigned long flags, int cgroup_fd)
+pid_t ns_clone(unsigned long flags, int cgroup_fd, bool *in_cgroup)
 {
+	*in_cgroup = false;
 #ifdef CLONE_INTO_CGROUP
 	if (cgroup_fd >= 0) {
 		struct clone_args args = {
@@ -30,8 +31,10 @@ pid_t ns_clone(unsigned long flags, int cgroup_fd)
 			.cgroup = (uint64_t)cgroup_fd,
 		};
 		pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
-		if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+		if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL)) {
+			*in_cgroup = pid >= 0;
 			return pid;
+		}
 		/* an older kernel: fall back to clone + writing cgroup.procs */
 	}
 #else
