@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2016,SC2154,SC2317  # single quotes are for the container's shell; bats sets $stderr; helpers are called through wait_for
 # Detached containers and their lifecycle: run -d (the monitor), ps, logs, stop, kill,
 # rm, inspect, exec, stats; --rm, --restart; a monitor killed; many husks at once.
 # Every test ends with nothing of husk left on the host (teardown checks).
@@ -160,7 +161,7 @@ log_count() { "$HUSK" logs "$1" | grep -c -- "$2" || true; }
 	run_d "$n" "$ROOTFS" sh -c 'exec sleep 1000'
 	# at the root of every hierarchy of its cgroup namespace: the container's cgroup
 	run -0 "$HUSK" exec "$n" cat /proc/self/cgroup
-	[[ -z $(grep -v ':/$' <<<"$output") ]]
+	! grep -qv ':/$' <<<"$output" || false
 	dir=$(cgroup_dir pids "$n")
 	husk_bg ex exec "$n" sleep 1000
 	two() { [[ $(wc -l <"$dir/cgroup.procs") -eq 2 ]]; }
@@ -189,7 +190,7 @@ log_count() { "$HUSK" logs "$1" | grep -c -- "$2" || true; }
 	[[ -z $output ]]
 	husk_bg follow logs -f --tail 1 "$n"
 	wait_output "$BATS_TEST_TMPDIR/follow.out" "line 5"
-	! grep -q "line 4" "$BATS_TEST_TMPDIR/follow.out"
+	! grep -q "line 4" "$BATS_TEST_TMPDIR/follow.out" || false
 	touch "$ctl/go"
 	wait_output "$BATS_TEST_TMPDIR/follow.out" "after go"
 	# the monitor ends with the container, and logs -f with it

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2016  # single quotes are for the container's shell; bats sets $stderr; helpers are called through wait_for
 # Networking (issue #3): --network none|host|bridge, the husk0 bridge, veth pairs,
 # the IPAM, masquerade, published ports (DNAT + the userspace forwarder), clean-up.
 # Traffic goes only to loopback and to addresses inside the namespaces husk made.
@@ -118,7 +119,7 @@ addr_of() { sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' "$1" | head -1; }
 	[[ $output =~ 10\.89\.0\.[0-9]+[[:space:]]+web\ $n ]]
 	[[ $output == *"nameserver "* ]]
 	# loopback nameservers are unreachable from a network namespace: never copied
-	! grep -E '^nameserver (127\.|::1)' <<<"$output"
+	! grep -E '^nameserver (127\.|::1)' <<<"$output" || false
 }
 
 @test "--network none: only loopback, up; --network host: the host's interfaces" {
@@ -161,13 +162,13 @@ addr_of() { sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' "$1" | head -1; }
 		http://127.0.0.1:18080/index.html
 	grep -qx "served-by-husk-$$" "$BATS_TEST_TMPDIR/page"
 	# the forwarder serves loopback: no DNAT element, route_localnet untouched
-	! nft list map ip husk tcp_dnat | grep -q 18080
+	! nft list map ip husk tcp_dnat | grep -q 18080 || false
 	[[ $(cat /proc/sys/net/ipv4/conf/all/route_localnet) == 0 ]]
 	[[ $(cat /proc/sys/net/ipv4/conf/lo/route_localnet) == 0 ]]
 	kill -TERM "$BG_PID"
 	bg_wait "$BG_PID"
 	[[ $BG_STATUS -eq 143 || $BG_STATUS -eq 0 ]]
-	! curl -sf -m 2 http://127.0.0.1:18080/index.html
+	! curl -sf -m 2 http://127.0.0.1:18080/index.html || false
 }
 
 @test "-p HOSTPORT:CTRPORT: DNAT for traffic from another namespace, forwarder for the host" {
@@ -221,7 +222,7 @@ s.recv(1)' "$rootfs/www/blob"
 	bg_wait "$up"
 	[[ $BG_STATUS -eq 0 ]]
 	grep -q "^$sum" "$BATS_TEST_TMPDIR/up.out"
-	grep -qx done "$BATS_TEST_TMPDIR/up.out"
+	grep -qx 'done' "$BATS_TEST_TMPDIR/up.out"
 }
 
 @test "-p 127.0.0.1:19001:9001/udp: datagrams reach the container and the replies come back" {
@@ -262,6 +263,7 @@ print(s.recv(2048).decode())' "ping-$$") || return 1
 	cat "$BATS_TEST_TMPDIR/addrs"
 	[[ $(grep -c "$SUBNET_RE" "$BATS_TEST_TMPDIR/addrs") -eq 8 ]]
 	[[ $(sort -u "$BATS_TEST_TMPDIR/addrs" | wc -l) -eq 8 ]]
+	# shellcheck disable=SC2010  # lease files are named by address: no odd names
 	[[ $(ls "$NET_DIR/leases" | grep -cxF -f "$BATS_TEST_TMPDIR/addrs") -eq 8 ]]
 	for i in "${!pids[@]}"; do
 		kill -TERM "${pids[$i]}"
@@ -281,12 +283,12 @@ print(s.recv(2048).decode())' "ping-$$") || return 1
 		esac
 	done
 	# checked right away (teardown checks again, with the shared helpers)
-	! grep -qs "name hkt-loop-" "$NET_DIR"/leases/*
-	! pgrep -x husk-forward
+	! grep -qs "name hkt-loop-" "$NET_DIR"/leases/* || false
+	! pgrep -x husk-forward || false
 	if ! [[ -e $NET_DIR ]]; then # no other husk holds the bridge: all of it is gone
-		! ip link show husk0
-		! nft list table ip husk
-		[[ -z $(ip -o link show type veth | grep -E ': hk[0-9a-f]{8}') ]]
+		! ip link show husk0 || false
+		! nft list table ip husk || false
+		! ip -o link show type veth | grep -qE ': hk[0-9a-f]{8}' || false
 	fi
 	[[ $(cat /proc/sys/net/ipv4/conf/all/route_localnet) == 0 ]]
 }
@@ -302,9 +304,9 @@ print(s.recv(2048).decode())' "ping-$$") || return 1
 	# the dead husk's lease is still there until another husk looks
 	grep -lq "name $n" "$NET_DIR"/leases/*
 	run_ok --network none --name "$(cname next)" "$ROOTFS" /bin/true
-	! grep -qs "name $n" "$NET_DIR"/leases/*
+	! grep -qs "name $n" "$NET_DIR"/leases/* || false
 	if nft list map ip husk tcp_dnat 2>/dev/null; then
-		! nft list map ip husk tcp_dnat | grep -q '. 18092 :'
+		! nft list map ip husk tcp_dnat | grep -q '. 18092 :' || false
 	fi
 }
 
