@@ -48,6 +48,7 @@ mount -t tmpfs -o mode=1777 tmp /tmp
 # keep the kernel's OOM reports and other notes off the console the host parses
 dmesg -n 1
 hostname husk-vm
+ip link set lo up # as on any host (published ports are reached through 127.0.0.1)
 
 MODE=v2
 BENCH=0
