@@ -411,8 +411,8 @@ cpu_usage_ns() {
 	[ "$BG_STATUS" -eq 0 ]
 	grep -qx 'max 20' "$BATS_TEST_TMPDIR/$n.out"
 	[ "$max" -le 20 ]
-	[ "$max" -ge 10 ]
-	# the kernel refused forks because of the limit
+	# the kernel refused forks because the limit was reached (pids.events counts a
+	# refusal only at the limit; a sampler on a busy host may miss the peak itself)
 	local refused
 	refused=$(sed -n 's/^events max \([0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/$n.out")
 	[ "${refused:-0}" -gt 0 ]
