@@ -116,6 +116,9 @@ static int container_start(struct container *c, struct husk_err *err)
 		char ns[128];
 		ns_describe(flags, ns, sizeof ns);
 		EXPLAIN(t, "unshare %s --fork   # PID 1 of the container is host PID %d", ns, pid);
+		if (in_cgroup) /* what writing cgroup.procs does, done by clone3 itself */
+			EXPLAIN(t, "# clone3(CLONE_INTO_CGROUP): PID 1 started inside %s (no cgroup.procs write)",
+				c->cg.v2_path);
 	}
 	io_parent_after_clone(&c->io);
 

@@ -128,13 +128,18 @@ static void cleanup_stale_locked(const char *root)
 	closedir(d);
 }
 
+static void remove_root_if_empty(const char *root);
+
 void state_cleanup_stale(const char *root)
 {
+	if (access(root, F_OK) < 0)
+		return; /* no state root: nothing stale, and nothing to create */
 	struct husk_err err = { 0 };
 	int fd = lock_root(root, &err);
 	if (fd < 0)
 		return;
 	cleanup_stale_locked(root);
+	remove_root_if_empty(root);
 	close(fd);
 }
 

@@ -693,7 +693,8 @@ cpu_usage_ns() {
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"pivot_root"* ]]
 	[[ $stderr == *"mount -t proc"* ]]
-	[[ $stderr == *"cgroup.procs"* ]]
+	# joining the cgroup: a cgroup.procs write, or clone3(CLONE_INTO_CGROUP) on v2
+	[[ $stderr == *"cgroup.procs"* || $stderr == *"CLONE_INTO_CGROUP"* ]]
 	[[ $stderr == *"unshare"* ]]
 	[[ $stderr == *"hostname"* ]]
 	grep -Eq '^husk: \[ *[0-9]+ us\] ' <<<"$stderr"
