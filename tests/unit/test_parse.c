@@ -5,17 +5,7 @@
 
 #include "util/parse.h"
 
-static int failed, passed;
-
-#define CHECK(cond)                                                         \
-	do {                                                                \
-		if (cond) {                                                 \
-			passed++;                                           \
-		} else {                                                    \
-			failed++;                                           \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                           \
-	} while (0)
+#include "check.h"
 
 static int64_t size_of(const char *s)
 {

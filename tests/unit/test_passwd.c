@@ -10,17 +10,7 @@
 
 #include "util/passwd.h"
 
-static int failed, passed;
-
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (cond) {                                                         \
-			passed++;                                                   \
-		} else {                                                            \
-			failed++;                                                   \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                   \
-	} while (0)
+#include "check.h"
 
 static char base[PATH_MAX];
 

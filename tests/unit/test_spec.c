@@ -9,17 +9,7 @@
 
 #include "spec.h"
 
-static int failed, passed;
-
-#define CHECK(cond)                                                                 \
-	do {                                                                        \
-		if (cond) {                                                         \
-			passed++;                                                   \
-		} else {                                                            \
-			failed++;                                                   \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                   \
-	} while (0)
+#include "check.h"
 
 static char rootfs[PATH_MAX];
 static char plain_file[PATH_MAX + 16];
