@@ -208,31 +208,12 @@ __attribute__((noreturn)) static void fail(int sock, struct husk_err *err)
 	_exit(err->exit_code ? err->exit_code : HUSK_EXIT_FAILURE);
 }
 
-/* B, as root still: the user to run as (names from the container's files), HOME. */
+/* B, as root still: TERM for a terminal, then the user as the container's process. */
 static int become_user(struct husk_spec *s, struct husk_err *err)
 {
-	struct husk_user u = { .uid = 0, .gid = 0, .home = "/root" };
-	if (s->user) {
-		cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (passwd_resolve(root, s->user, &u, err))
-			return -1;
-	}
-	if (!spec_getenv(s, "HOME")) {
-		char kv[300];
-		snprintf(kv, sizeof kv, "HOME=%s", u.home[0] ? u.home : "/");
-		if (spec_setenv(s, kv, err))
-			return -1;
-	}
 	if (s->tty && !spec_getenv(s, "TERM") && spec_setenv(s, "TERM=xterm", err))
 		return -1;
-	if (!s->user)
-		return setgroups(0, NULL) < 0 ? husk_error(err, errno, "setgroups") : 0;
-	/* keep capabilities across setuid so caps_apply decides what stays */
-	if (prctl(PR_SET_KEEPCAPS, 1) < 0 || setgroups((size_t)u.ngroups, u.groups) < 0 ||
-	    setresgid(u.gid, u.gid, u.gid) < 0 || setresuid(u.uid, u.uid, u.uid) < 0)
-		return husk_error(err, errno, "switching to user '%s' (uid %u, gid %u)", s->user,
-				  u.uid, u.gid);
-	return 0;
+	return child_set_user(s, err);
 }
 
 /* B: inside every namespace; the same steps as the container's own process
@@ -244,11 +225,8 @@ __attribute__((noreturn)) static void exec_child(struct exec_ctx *x, int sock)
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* ends with the husk exec that relays it */
 	if (io_child_setup(&x->c.io, s, sock, &err) || become_user(s, &err))
 		fail(sock, &err);
-	const char *dir = s->workdir ? s->workdir : "/";
-	if (chdir(dir) < 0) {
-		husk_error(&err, errno, "invalid --workdir '%s'", dir);
+	if (child_enter_workdir(s, &err))
 		fail(sock, &err);
-	}
 	if (child_drop_privileges(s, &err))
 		fail(sock, &err);
 	child_reset_signals(); /* the command starts as the container's did */

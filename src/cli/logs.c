@@ -16,6 +16,7 @@
 #include "cli/record.h"
 #include "engine/monitor.h"
 #include "engine/state.h"
+#include "util/fs.h"
 #include "util/cleanup.h"
 #include "util/parse.h"
 
@@ -34,19 +35,6 @@ struct log_file {
 	const char *data; /* mapped, or NULL when empty */
 	size_t len;
 };
-
-static void write_all(const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(STDOUT_FILENO, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		buf += w;
-		n -= (size_t)w;
-	}
-}
 
 static void map_file(const char *path, struct log_file *f)
 {
@@ -98,7 +86,7 @@ static int print_snapshot(const char *log, int64_t tail, int *fd_out)
 	tail_starts(f, tail, start);
 	for (int i = 0; i < 2; i++) {
 		if (f[i].data) {
-			write_all(f[i].data + start[i], f[i].len - start[i]);
+			write_all(STDOUT_FILENO, f[i].data + start[i], f[i].len - start[i]);
 			munmap((void *)f[i].data, f[i].len);
 		}
 	}
@@ -116,7 +104,7 @@ static void copy_new(int fd)
 	ssize_t n;
 	while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
 		if (n > 0)
-			write_all(buf, (size_t)n);
+			write_all(STDOUT_FILENO, buf, (size_t)n);
 }
 
 /* Prints what was added, following the monitor's rotation to a new file. */

@@ -22,6 +22,7 @@
 #include "linux/masked.h"
 #include "linux/rootfs.h"
 #include "linux/seccomp.h"
+#include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/passwd.h"
 
@@ -63,14 +64,12 @@ static int find_command(const struct husk_spec *s, char *out, size_t len, struct
 }
 
 /* Switches to the requested user; sets HOME. Runs as root before capabilities go. */
-static int set_user(struct husk_spec *s, struct husk_err *err)
+int child_set_user(struct husk_spec *s, struct husk_err *err)
 {
 	struct husk_user u = { .uid = 0, .gid = 0, .home = "/root" };
 	if (s->user) {
-		int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		int r = passwd_resolve(root, s->user, &u, err);
-		close(root);
-		if (r)
+		cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (passwd_resolve(root, s->user, &u, err))
 			return -1;
 	}
 	if (!spec_getenv(s, "HOME")) {
@@ -93,7 +92,7 @@ static int set_user(struct husk_spec *s, struct husk_err *err)
 	return 0;
 }
 
-static int enter_workdir(const struct husk_spec *s, struct husk_err *err)
+int child_enter_workdir(const struct husk_spec *s, struct husk_err *err)
 {
 	const char *dir = s->workdir ? s->workdir : "/";
 	if (chdir(dir) < 0)
@@ -172,7 +171,7 @@ void child_main(struct container *c, int sock)
 	/* 6. user, working directory, the command itself */
 	char path[PATH_MAX];
 	umask(022);
-	if (set_user(s, &err) || enter_workdir(s, &err) || find_command(s, path, sizeof path, &err))
+	if (child_set_user(s, &err) || child_enter_workdir(s, &err) || find_command(s, path, sizeof path, &err))
 		child_fail(sock, &err);
 
 	/* 7. privileges: capabilities, no_new_privs; every fd but 0-2 closes on exec */

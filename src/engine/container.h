@@ -41,6 +41,11 @@ int container_launch(struct container *c, struct husk_err *err);
  * (c->oom), undoes the host side; returns code. */
 int container_finish(struct container *c, int code);
 
+/* As root still: the user from the container's passwd/group files, and HOME
+ * (child.c; also used by husk exec). */
+int child_set_user(struct husk_spec *s, struct husk_err *err);
+/* chdir to the workdir and check it lies inside the root (CVE-2024-21626). */
+int child_enter_workdir(const struct husk_spec *s, struct husk_err *err);
 /* Capabilities, no_new_privs, close-on-exec for every fd but 0-2 (child.c; also
  * used by husk exec). */
 int child_drop_privileges(const struct husk_spec *s, struct husk_err *err);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/sync.h"
+#include "util/fs.h"
 #include "util/explain.h"
 
 void io_init(struct io *io)
@@ -143,20 +144,6 @@ int io_register(struct io *io, int epfd)
 	if (io->err_r >= 0 && add(epfd, io->err_r) < 0)
 		return -1;
 	return 0;
-}
-
-static void write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		buf += w;
-		n -= (size_t)w;
-	}
 }
 
 int io_pump(struct io *io, int fd)

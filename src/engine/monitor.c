@@ -22,6 +22,7 @@
 
 #include "engine/container.h"
 #include "engine/state.h"
+#include "util/fs.h"
 #include "util/cleanup.h"
 
 struct monitor {
@@ -90,19 +91,6 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		buf += w;
-		n -= (size_t)w;
-	}
 }
 
 static void notify(struct monitor *m, const struct husk_err *err)

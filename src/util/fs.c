@@ -41,6 +41,20 @@ int write_file(const char *path, const char *data)
 	return write_file_at(AT_FDCWD, path, data);
 }
 
+void write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
 ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t len)
 {
 	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
