@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "linux/ebpf.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
 
@@ -72,65 +73,40 @@ static int v1_setup(struct cgroup *cg, struct husk_err *err)
 	return 0;
 }
 
-/* eBPF instructions, written out as the kernel's samples do */
-#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
-#define LDX_W(d, s, o) INSN(BPF_LDX | BPF_W | BPF_MEM, d, s, o, 0)
-#define ALU32_IMM(op, d, i) INSN(BPF_ALU | (op) | BPF_K, d, 0, 0, i)
-#define MOV64_REG(d, s) INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
-#define MOV64_IMM(d, i) INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
-#define JNE_IMM(d, i, o) INSN(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, i)
-#define EXIT() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-
-/* Appends one instruction of a block; a jump skips what is left of the block. */
-struct block {
-	struct bpf_insn *p;
-	size_t n;
-	int left; /* instructions of the current block not yet written */
-};
-
-static void emit(struct block *b, struct bpf_insn i)
-{
-	b->left--;
-	if (BPF_CLASS(i.code) == BPF_JMP && BPF_OP(i.code) == BPF_JNE)
-		i.off = (short)b->left;
-	b->p[b->n++] = i;
-}
-
 /* r2 = device type, r3 = access, r4 = major, r5 = minor; each rule is a block that
  * returns 1 (allow) if everything matches, or jumps to the next block; 0 at the end */
-static size_t build_program(struct bpf_insn *p)
+static void build_program(struct ebpf_prog *p)
 {
-	struct block b = { .p = p, .left = 6 };
-	emit(&b, LDX_W(BPF_REG_2, BPF_REG_1, 0));
-	emit(&b, ALU32_IMM(BPF_AND, BPF_REG_2, 0xffff));
-	emit(&b, LDX_W(BPF_REG_3, BPF_REG_1, 0));
-	emit(&b, ALU32_IMM(BPF_RSH, BPF_REG_3, 16));
-	emit(&b, LDX_W(BPF_REG_4, BPF_REG_1, 4));
-	emit(&b, LDX_W(BPF_REG_5, BPF_REG_1, 8));
+	ebpf_block(p, 6);
+	ebpf_emit(p, EBPF_LDX_W(BPF_REG_2, BPF_REG_1, 0));
+	ebpf_emit(p, EBPF_ALU32_IMM(BPF_AND, BPF_REG_2, 0xffff));
+	ebpf_emit(p, EBPF_LDX_W(BPF_REG_3, BPF_REG_1, 0));
+	ebpf_emit(p, EBPF_ALU32_IMM(BPF_RSH, BPF_REG_3, 16));
+	ebpf_emit(p, EBPF_LDX_W(BPF_REG_4, BPF_REG_1, 4));
+	ebpf_emit(p, EBPF_LDX_W(BPF_REG_5, BPF_REG_1, 8));
 	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
 		const struct dev_rule *r = &rules[i];
 		bool typed = r->type != 'a', acc = r->access != ACC_ALL;
 		bool maj = r->major != ANY, min = r->minor != ANY;
-		b.left = typed + 3 * acc + maj + min + 2;
+		ebpf_block(p, typed + 3 * acc + maj + min + 2);
 		if (typed)
-			emit(&b, JNE_IMM(BPF_REG_2, r->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK, 0));
+			ebpf_emit(p, EBPF_JNE_IMM(BPF_REG_2, r->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK, 0));
 		if (acc) {
 			/* an access bit outside the rule's: no match */
-			emit(&b, MOV64_REG(BPF_REG_1, BPF_REG_3));
-			emit(&b, ALU32_IMM(BPF_AND, BPF_REG_1, ~r->access & ACC_ALL));
-			emit(&b, JNE_IMM(BPF_REG_1, 0, 0));
+			ebpf_emit(p, EBPF_MOV64_REG(BPF_REG_1, BPF_REG_3));
+			ebpf_emit(p, EBPF_ALU32_IMM(BPF_AND, BPF_REG_1, ~r->access & ACC_ALL));
+			ebpf_emit(p, EBPF_JNE_IMM(BPF_REG_1, 0, 0));
 		}
 		if (maj)
-			emit(&b, JNE_IMM(BPF_REG_4, r->major, 0));
+			ebpf_emit(p, EBPF_JNE_IMM(BPF_REG_4, r->major, 0));
 		if (min)
-			emit(&b, JNE_IMM(BPF_REG_5, r->minor, 0));
-		emit(&b, MOV64_IMM(BPF_REG_0, 1));
-		emit(&b, EXIT());
+			ebpf_emit(p, EBPF_JNE_IMM(BPF_REG_5, r->minor, 0));
+		ebpf_emit(p, EBPF_MOV64_IMM(BPF_REG_0, 1));
+		ebpf_emit(p, EBPF_EXIT());
 	}
-	b.left = 2;
-	emit(&b, MOV64_IMM(BPF_REG_0, 0));
-	emit(&b, EXIT());
-	return b.n;
+	ebpf_block(p, 2);
+	ebpf_emit(p, EBPF_MOV64_IMM(BPF_REG_0, 0));
+	ebpf_emit(p, EBPF_EXIT());
 }
 
 static int v2_setup(struct cgroup *cg, struct husk_err *err)
@@ -138,31 +114,13 @@ static int v2_setup(struct cgroup *cg, struct husk_err *err)
 	if (cg->v2_fd < 0)
 		return husk_error(err, EBADF, "device rules: no cgroup v2 directory");
 	EXPLAIN_START(t);
-	struct bpf_insn prog[8 + ARRAY_SIZE(rules) * 9];
-	size_t n = build_program(prog);
-	union bpf_attr load = { 0 };
-	load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-	load.insns = (uint64_t)(uintptr_t)prog;
-	load.insn_cnt = (uint32_t)n;
-	load.license = (uint64_t)(uintptr_t)"Apache-2.0";
-	cleanup_close int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
-	if (fd < 0) {
-		/* load again with the verifier's log: its last line says why */
-		int e = errno;
-		char log[16384] = "";
-		load.log_buf = (uint64_t)(uintptr_t)log;
-		load.log_size = sizeof log;
-		load.log_level = 1;
-		int fd2 = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
-		if (fd2 >= 0)
-			close(fd2);
-		char *last = log, *nl;
-		while ((nl = strchr(last, '\n')) && nl[1])
-			last = nl + 1;
-		last[strcspn(last, "\n")] = '\0';
-		return husk_error(err, e, "device rules: loading the eBPF device program%s%s",
-				  *last ? ": " : "", last);
-	}
+	struct bpf_insn insn[8 + ARRAY_SIZE(rules) * 9];
+	struct ebpf_prog prog = { .insn = insn, .cap = ARRAY_SIZE(insn) };
+	build_program(&prog);
+	cleanup_close int fd = ebpf_load(BPF_PROG_TYPE_CGROUP_DEVICE, 0, "husk_devices", &prog,
+					 "device rules: loading the eBPF device program", err);
+	if (fd < 0)
+		return -1;
 	union bpf_attr attach = { 0 };
 	attach.target_fd = (uint32_t)cg->v2_fd;
 	attach.attach_bpf_fd = (uint32_t)fd;
@@ -173,7 +131,7 @@ static int v2_setup(struct cgroup *cg, struct husk_err *err)
 				  cg->v2_path);
 	/* the cgroup holds the program now; it goes with the cgroup's rmdir */
 	EXPLAIN(t, "bpftool cgroup attach %s device <%zu-insn program: null zero full random "
-		   "urandom tty console ptmx pts/*, mknod of any> multi", cg->v2_path, n);
+		   "urandom tty console ptmx pts/*, mknod of any> multi", cg->v2_path, prog.n);
 	return 0;
 }
 

@@ -106,12 +106,16 @@ int nft_table_create(const struct subnet *sn, const char *bridge, struct husk_er
 		 "add map ip " NFT_TABLE " tcp_dnat { type ipv4_addr . inet_service : ipv4_addr . inet_service; flags interval; }\n"
 		 "add map ip " NFT_TABLE " udp_dnat { type ipv4_addr . inet_service : ipv4_addr . inet_service; flags interval; }\n"
 		 "add chain ip " NFT_TABLE " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+		 "add chain ip " NFT_TABLE " output { type nat hook output priority -100; policy accept; }\n"
 		 "add chain ip " NFT_TABLE " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
 		 "add chain ip " NFT_TABLE " forward { type filter hook forward priority filter; policy accept; }\n"
 		 /* published ports, for packets from outside; never for 127.0.0.0/8 (that
 		  * would need route_localnet=1, CVE-2020-8558): the forwarder serves those */
 		 "add rule ip " NFT_TABLE " prerouting iifname != \"lo\" fib daddr type local dnat ip to ip daddr . tcp dport map @tcp_dnat\n"
 		 "add rule ip " NFT_TABLE " prerouting iifname != \"lo\" fib daddr type local dnat ip to ip daddr . udp dport map @udp_dnat\n"
+		 /* and from the host itself to one of its addresses other than loopback */
+		 "add rule ip " NFT_TABLE " output ip daddr != 127.0.0.0/8 fib daddr type local dnat ip to ip daddr . tcp dport map @tcp_dnat\n"
+		 "add rule ip " NFT_TABLE " output ip daddr != 127.0.0.0/8 fib daddr type local dnat ip to ip daddr . udp dport map @udp_dnat\n"
 		 /* outbound NAT; and a container reaching another's published port through
 		  * a host address must see the replies come back the same way */
 		 "add rule ip " NFT_TABLE " postrouting ip saddr %s oifname != \"%s\" masquerade\n"

@@ -1,4 +1,7 @@
-/* Published ports: bind the host side, DNAT from outside, forward from inside. */
+/* Published ports: the host side's port held, kernel DNAT for the host's addresses
+ * other than loopback (from outside and from the host), and for its loopback either
+ * the eBPF connect redirect (sock_redirect.c) or, where the kernel cannot, or with
+ * HUSK_PORT_FORWARDER=1, the userspace forwarder (forwarder.c). */
 #include "linux/ports.h"
 
 #include <arpa/inet.h>
@@ -14,11 +17,15 @@
 #include "linux/forwarder.h"
 #include "linux/ipam.h"
 #include "linux/nft_dnat.h"
+#include "linux/sock_redirect.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
 
 struct ports {
 	pid_t forwarder;
+	struct sock_redirect *redirect;
+	int *held; /* with the redirect: the host ports, bound (not listening) */
+	size_t n_held;
 	size_t n_elems;
 	struct dnat_elem elems[]; /* added to husk's DNAT maps */
 };
@@ -99,7 +106,9 @@ static int port_bind(const struct port_map *p, bool listen_too, struct husk_err 
 	int one = 1, zero = 0;
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-	if (type == SOCK_STREAM) /* not for UDP: there it would share the port */
+	/* only for a listener (a held port must stop others' binds, and with UDP it
+	 * would share the port) */
+	if (type == SOCK_STREAM && listen_too)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
 	    (listen_too && type == SOCK_STREAM && listen(fd, 1024) < 0)) {
@@ -218,6 +227,63 @@ static int start_forwarder(struct ports *ps, const struct husk_spec *s, pid_t ct
 	return r;
 }
 
+/* The redirect serves IPv4 (all addresses, or one): an IPv6 host address needs
+ * the forwarder. HUSK_PORT_FORWARDER=1 asks for the forwarder anyway. */
+static bool redirect_wanted(const struct husk_spec *s)
+{
+	const char *env = getenv("HUSK_PORT_FORWARDER");
+	if (env && !strcmp(env, "1"))
+		return false;
+	for (size_t i = 0; i < s->n_ports; i++) {
+		struct in_addr a;
+		const char *ip = s->ports[i].host_ip;
+		if (!is_any(ip) && inet_pton(AF_INET, ip, &a) != 1)
+			return false;
+	}
+	return true;
+}
+
+/* The host ports stay bound by husk while the redirect serves them: nobody else can
+ * take them, and a second container asking for one is refused. */
+static int hold_ports(struct ports *ps, const struct husk_spec *s, struct husk_err *err)
+{
+	ps->held = malloc(s->n_ports * sizeof *ps->held);
+	if (!ps->held)
+		return husk_error(err, ENOMEM, "--publish");
+	for (size_t i = 0; i < s->n_ports; i++) {
+		int fd = port_bind(&s->ports[i], false, err);
+		if (fd < 0)
+			return -1;
+		ps->held[ps->n_held++] = fd;
+	}
+	return 0;
+}
+
+/* 0: the redirect serves the loopback; 1: the forwarder must; -1: failed. */
+static int start_redirect(struct ports *ps, const struct husk_spec *s, uint32_t ctr_addr,
+			  struct husk_err *err)
+{
+	if (!redirect_wanted(s))
+		return 1;
+	if (hold_ports(ps, s, err))
+		return -1;
+	EXPLAIN_START(t);
+	struct husk_err why = { 0 };
+	int r = sock_redirect_start(&ps->redirect, s, ctr_addr, &why);
+	if (r < 0 && !err->set)
+		*err = why;
+	if (r == 1) {
+		/* this kernel or host cannot: the forwarder takes the ports over */
+		EXPLAIN(t, "# no eBPF redirect (%s): the userspace forwarder serves the "
+			   "host's loopback", why.msg);
+		sock_redirect_stop(&ps->redirect);
+		for (size_t i = 0; i < ps->n_held; i++)
+			close(ps->held[i]);
+		ps->n_held = 0;
+	}
+	return r;
+}
+
 int ports_publish(struct ports **pp, const struct husk_spec *s, pid_t pid, uint32_t ctr_addr,
 		  int lease_fd, struct husk_err *err)
 {
@@ -227,9 +293,10 @@ int ports_publish(struct ports **pp, const struct husk_spec *s, pid_t pid, uint3
 	if (!ps)
 		return husk_error(err, ENOMEM, "--publish");
 	*pp = ps;
-	if (start_forwarder(ps, s, pid, ctr_addr, err) || add_elements(ps, s, ctr_addr, lease_fd, err))
+	int r = start_redirect(ps, s, ctr_addr, err);
+	if (r < 0 || (r == 1 && start_forwarder(ps, s, pid, ctr_addr, err)))
 		return -1;
-	return 0;
+	return add_elements(ps, s, ctr_addr, lease_fd, err);
 }
 
 void ports_unpublish(struct ports **pp)
@@ -242,6 +309,10 @@ void ports_unpublish(struct ports **pp)
 		forwarder_stop(ps->forwarder);
 		EXPLAIN(t, "kill %d   # the port forwarder", ps->forwarder);
 	}
+	sock_redirect_stop(&ps->redirect);
+	for (size_t i = 0; i < ps->n_held; i++)
+		close(ps->held[i]);
+	free(ps->held);
 	nft_dnat_delete(ps->elems, ps->n_elems);
 	free(ps);
 	*pp = NULL;

@@ -369,6 +369,11 @@ s.bind(("127.0.0.1", 18099)); s.listen(); print("ready", flush=True); time.sleep
 	[[ $output == *"ip link add hk"*"type veth peer name eth0"* ]]
 	[[ $output == *"ip addr add 10.89.0."*"dev eth0"* ]]
 	[[ $output == *"ip route add default via 10.89.0.1"* ]]
-	[[ $output == *"husk-forward 127.0.0.1:18093/tcp"* ]]
+	# the host's loopback: the eBPF redirect where the kernel has it, else the forwarder
+	[[ $output == *"cgroup attach "*" connect4 <"*"127.0.0.1:18093/tcp -> 10.89.0."*":80"* ||
+		$output == *"husk-forward 127.0.0.1:18093/tcp"* ]]
 	[[ $output == *"route_localnet stays 0"* ]]
+	HUSK_PORT_FORWARDER=1 run_ok --explain --name "$(cname explain)" -p 127.0.0.1:18093:80 \
+		"$ROOTFS" /bin/true
+	[[ $output == *"husk-forward 127.0.0.1:18093/tcp"* ]]
 }
