@@ -215,6 +215,13 @@ leftovers() {
 	ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "veth " $2 }'
 	nft list tables 2>/dev/null | grep -i husk | sed 's/^/nft /' || true
 	[[ -d /run/husk ]] && { find /run/husk -mindepth 1 -maxdepth 1 -printf 'state %p\n' 2>/dev/null || true; }
+	# published-port eBPF programs on a cgroup2 root (tests/tools/cgroup-bpf)
+	if [[ -x $BUILD_DIR/tests/tools/cgroup-bpf ]]; then
+		for p in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+			[[ $(stat -f -c %T "$p" 2>/dev/null) == cgroup2fs ]] || continue
+			"$BUILD_DIR/tests/tools/cgroup-bpf" "$p" | awk -v r="$p" '$2 == "husk_ports" { print "bpf " r " " $0 }'
+		done
+	fi
 	grep -ls ':/husk/' /proc/[0-9]*/cgroup 2>/dev/null | while IFS= read -r p; do
 		p=${p#/proc/}
 		p=${p%%/*}
@@ -226,7 +233,7 @@ leftovers() {
 check_leftovers() {
 	local start left deadline line
 	start=$(now)
-	log "leftover check (cgroups, mounts, veths, nftables, /run/husk, processes)"
+	log "leftover check (cgroups, mounts, veths, nftables, eBPF programs, /run/husk, processes)"
 	deadline=$((SECONDS + 5))
 	while left=$(leftovers) && [[ -n $left ]] && ((SECONDS < deadline)); do
 		sleep 0.5

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "linux/cgroup.h"
 #include "linux/net.h"
+#include "linux/sock_redirect.h"
 #include "util/fs.h"
 
 static int failures;
@@ -115,5 +116,10 @@ int cmd_check(struct husk_global *g, int argc, char **argv)
 	char net[400];
 	bool net_ok = net_describe_host(net, sizeof net);
 	printf("%-4s %-22s %s\n", net_ok ? "ok" : "warn", "husk network", net);
+	char where[160];
+	bool redirect = sock_redirect_supported(where, sizeof where);
+	printf("%-4s %-22s %s%s%s\n", "ok", "-p on loopback",
+	       redirect ? "eBPF connect redirect on the cgroup2 root " : "userspace forwarder (",
+	       where, redirect ? "" : ")");
 	return failures ? 1 : 0;
 }

@@ -83,8 +83,20 @@ static int bind_error(const struct port_map *p, int e, struct husk_err *err)
 	return husk_error(err, e, "cannot publish %s", what);
 }
 
-/* A socket bound to the host side of p (listening if TCP and listen is set). */
-static int port_bind(const struct port_map *p, bool listen_too, struct husk_err *err)
+enum bind_use {
+	PORT_PROBE,  /* is it free? (a TIME_WAIT left by an earlier run does not count) */
+	PORT_LISTEN, /* the forwarder's listener */
+	PORT_HOLD,   /* kept bound, not listening, so that no one else can take it */
+};
+
+static int bind_reuse(int fd, const struct sockaddr_storage *ss, socklen_t len, int reuse)
+{
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+	return bind(fd, (const struct sockaddr *)ss, len);
+}
+
+/* A socket bound to the host side of p, for use. */
+static int port_bind(const struct port_map *p, enum bind_use use, struct husk_err *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -103,15 +115,20 @@ static int port_bind(const struct port_map *p, bool listen_too, struct husk_err 
 	}
 	if (fd < 0)
 		return husk_error(err, errno, "publishing ports: socket");
-	int one = 1, zero = 0;
+	int zero = 0;
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-	/* only for a listener (a held port must stop others' binds, and with UDP it
-	 * would share the port) */
-	if (type == SOCK_STREAM && listen_too)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    (listen_too && type == SOCK_STREAM && listen(fd, 1024) < 0)) {
+	/* SO_REUSEADDR: a TIME_WAIT on the port is no conflict. Never for UDP (there it
+	 * would share the port). A held TCP port goes without it if it can: another
+	 * socket with SO_REUSEADDR could bind next to a held one that has it. */
+	int r;
+	if (type == SOCK_DGRAM)
+		r = bind(fd, (struct sockaddr *)&ss, len);
+	else if (use == PORT_HOLD)
+		r = bind_reuse(fd, &ss, len, 0) < 0 && errno == EADDRINUSE ? bind_reuse(fd, &ss, len, 1) : 0;
+	else
+		r = bind_reuse(fd, &ss, len, 1);
+	if (r < 0 || (use == PORT_LISTEN && type == SOCK_STREAM && listen(fd, 1024) < 0)) {
 		int e = errno;
 		close(fd);
 		return bind_error(p, e, err);
@@ -130,7 +147,7 @@ int ports_validate(const struct husk_spec *s, struct husk_err *err)
 	size_t i;
 	int r = 0;
 	for (i = 0; i < s->n_ports && r == 0; i++) {
-		fds[i] = port_bind(&s->ports[i], false, err);
+		fds[i] = port_bind(&s->ports[i], PORT_PROBE, err);
 		r = fds[i] < 0 ? -1 : 0;
 	}
 	for (size_t j = 0; j < i; j++)
@@ -209,7 +226,7 @@ static int start_forwarder(struct ports *ps, const struct husk_spec *s, pid_t ct
 		rules[n].dst.sin_family = AF_INET;
 		rules[n].dst.sin_addr.s_addr = htonl(ctr_addr);
 		rules[n].dst.sin_port = htons(p->ctr_port);
-		rules[n].fd = port_bind(p, true, err);
+		rules[n].fd = port_bind(p, PORT_LISTEN, err);
 		r = rules[n].fd < 0 ? -1 : 0;
 	}
 	if (r == 0) {
@@ -251,7 +268,7 @@ static int hold_ports(struct ports *ps, const struct husk_spec *s, struct husk_e
 	if (!ps->held)
 		return husk_error(err, ENOMEM, "--publish");
 	for (size_t i = 0; i < s->n_ports; i++) {
-		int fd = port_bind(&s->ports[i], false, err);
+		int fd = port_bind(&s->ports[i], PORT_HOLD, err);
 		if (fd < 0)
 			return -1;
 		ps->held[ps->n_held++] = fd;

@@ -23,6 +23,8 @@ fi
 HUSK_SRC=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 HUSK=${HUSK:-$HUSK_SRC/build/husk}
 [[ $HUSK == /* ]] || HUSK=$HUSK_SRC/$HUSK
+# test tools built next to husk (tests/tools)
+HUSK_TOOLS=${HUSK_TOOLS:-$(dirname "$HUSK")/tests/tools}
 HUSK_TEST_CACHE=${HUSK_TEST_CACHE:-/var/cache/husk-test}
 HUSK_STATE_ROOT=${HUSK_STATE_ROOT:-/run/husk}
 # Leftovers named after this test's containers (cname) always fail the test. Other
@@ -192,6 +194,17 @@ husk_leftovers() {
 		pid=${pid%%/*}
 		echo "process $pid (husk $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))"
 	done < <(find /proc/[0-9]*/exe -maxdepth 0 -lname "$HUSK*" 2>/dev/null)
+	return 0
+}
+
+# husk's published-port eBPF programs attached to a cgroup2 root, one line each
+husk_bpf_programs() {
+	local root
+	[[ -x $HUSK_TOOLS/cgroup-bpf ]] || return 0
+	for root in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+		[[ $(stat -f -c %T "$root" 2>/dev/null) == cgroup2fs ]] || continue
+		"$HUSK_TOOLS/cgroup-bpf" "$root" | awk -v r="$root" '$2 == "husk_ports" { print "bpf " r " " $0 }'
+	done
 	return 0
 }
 

@@ -56,8 +56,8 @@ live_leases() {
 }
 
 # Network objects husk left: leases and forwarders of this test's containers; the
-# bridge, its table and the lease directory when no live husk holds a lease; a
-# route_localnet switched on anywhere.
+# bridge, its table, the lease directory and published-port eBPF programs when no
+# live husk holds a lease; a route_localnet switched on anywhere.
 net_leftovers() {
 	local names=$BATS_TEST_TMPDIR/.husk-names f pid parent
 	if [[ -s $names ]]; then
@@ -74,6 +74,7 @@ net_leftovers() {
 		ip link show husk0 >/dev/null 2>&1 && echo "bridge husk0"
 		nft list table ip husk >/dev/null 2>&1 && echo "nft table ip husk"
 		[[ -e $NET_DIR ]] && echo "state $NET_DIR"
+		husk_bpf_programs
 	fi
 	grep -l 1 /proc/sys/net/ipv4/conf/*/route_localnet 2>/dev/null | sed 's/^/route_localnet=1 /'
 	return 0
@@ -161,7 +162,8 @@ addr_of() { sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' "$1" | head -1; }
 	wait_for 10 "httpd through the published port" curl -sf -o "$BATS_TEST_TMPDIR/page" \
 		http://127.0.0.1:18080/index.html
 	grep -qx "served-by-husk-$$" "$BATS_TEST_TMPDIR/page"
-	# the forwarder serves loopback: no DNAT element, route_localnet untouched
+	# loopback is served by the eBPF redirect (or the forwarder), never by DNAT:
+	# no element for it, route_localnet untouched
 	! nft list map ip husk tcp_dnat | grep -q 18080 || false
 	[[ $(cat /proc/sys/net/ipv4/conf/all/route_localnet) == 0 ]]
 	[[ $(cat /proc/sys/net/ipv4/conf/lo/route_localnet) == 0 ]]
@@ -171,7 +173,7 @@ addr_of() { sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' "$1" | head -1; }
 	! curl -sf -m 2 http://127.0.0.1:18080/index.html || false
 }
 
-@test "-p HOSTPORT:CTRPORT: DNAT for traffic from another namespace, forwarder for the host" {
+@test "-p HOSTPORT:CTRPORT: DNAT from another namespace and to the host's own address" {
 	local rootfs n m
 	rootfs=$(rootfs_copy)
 	mkdir -p "$rootfs/www"
@@ -186,11 +188,110 @@ addr_of() { sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' "$1" | head -1; }
 	# from another container, to the host's address on the bridge: kernel DNAT
 	run_ok --name "$m" "$ROOTFS" /usr/bin/wget -q -O - http://10.89.0.1:18081/index.html
 	[[ $output == *"dnat-$$"* ]]
+	# from the host to one of its own addresses other than loopback (husk0's):
+	# kernel DNAT in the output chain
+	[[ $(curl -sf http://10.89.0.1:18081/index.html) == "dnat-$$" ]]
 	kill -TERM "$BG_PID"
 	bg_wait "$BG_PID"
 }
 
-@test "the forwarder carries 20 MiB each way intact, and passes a half-close on" {
+# ctr_listening NAME PORT: a TCP listener on PORT inside container NAME
+ctr_listening() {
+	nsenter -t "$(container_pid "$1")" -n ss -Htln "sport = :$2" | grep -q .
+}
+
+cgroup2_root() {
+	local r
+	for r in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+		[[ $(stat -f -c %T "$r" 2>/dev/null) == cgroup2fs ]] && { echo "$r"; return 0; }
+	done
+	return 1
+}
+
+# the established connection to port 9000 inside container $1, as "local peer"
+ctr_conn() {
+	nsenter -t "$(container_pid "$1")" -n ss -Htn state established '( sport = :9000 )' |
+		awk '{ print $(NF - 1), $NF }' | sed 's/\[::ffff:\([0-9.]*\)\]/\1/g'
+}
+
+@test "-p on the host's loopback: the eBPF redirect goes straight to the container, from husk's namespace only" {
+	run "$HUSK" check
+	[[ $output == *"-p on loopback"*"eBPF connect redirect"* ]] || skip "this host: ${output##*-p on loopback}"
+	local n m root
+	root=$(cgroup2_root)
+	n=$(cname redir)
+	m=$(cname other)
+	husk_bg srv run --init --name "$n" -p 127.0.0.1:18096:9000 "$ROOTFS" /bin/sh -c \
+		'nc -l -p 9000 -e /bin/cat'
+	wait_running "$n"
+	wait_for 10 "nc listening in $n" ctr_listening "$n" 9000
+	# attached to the cgroup2 root while the container runs
+	"$HUSK_TOOLS/cgroup-bpf" "$root" >"$BATS_TEST_TMPDIR/progs"
+	grep -qx 'connect4 husk_ports id [0-9]*' "$BATS_TEST_TMPDIR/progs"
+	# no relay process: husk and the container's processes only
+	! pgrep -x -P "$BG_PID" husk-forward >/dev/null || false
+	# another container's 127.0.0.1 is its own: not redirected (it could reach the
+	# container over the bridge if it were)
+	run "$HUSK" run --rm --name "$m" "$ROOTFS" /bin/sh -c 'echo x | nc -w 2 127.0.0.1 18096'
+	[[ $status -ne 0 ]]
+	# a connection from the host's loopback arrives from the bridge address: no relay
+	# in between (the forwarder would connect from inside the container)
+	coproc ECHO { python3 -c 'import socket, sys, time
+s = socket.create_connection(("127.0.0.1", 18096))
+s.sendall(b"ping\n")
+print(s.recv(5).decode().strip(), flush=True)
+sys.stdin.readline()'; }
+	read -r -t 10 reply <&"${ECHO[0]}"
+	[[ $reply == ping ]]
+	local conn
+	conn=$(ctr_conn "$n")
+	[[ $conn =~ ^10\.89\.0\.[0-9]+:9000\ 10\.89\.0\.1:[0-9]+$ ]]
+	echo >&"${ECHO[1]}"
+	wait "$ECHO_PID"
+	# nc served its one connection: the container ends
+	bg_wait "$BG_PID"
+	[[ $BG_STATUS -eq 0 ]]
+	# gone with the container
+	"$HUSK_TOOLS/cgroup-bpf" "$root" >"$BATS_TEST_TMPDIR/progs"
+	! grep -q husk_ports "$BATS_TEST_TMPDIR/progs" || false
+}
+
+@test "HUSK_PORT_FORWARDER=1: the userspace forwarder serves the host's loopback instead" {
+	local n
+	n=$(cname fwd)
+	HUSK_PORT_FORWARDER=1 husk_bg srv run --init --name "$n" -p 127.0.0.1:18097:9000 "$ROOTFS" \
+		/bin/sh -c 'nc -l -p 9000 -e /bin/cat'
+	wait_running "$n"
+	wait_for 10 "nc listening in $n" ctr_listening "$n" 9000
+	pgrep -x -P "$BG_PID" husk-forward >/dev/null
+	coproc ECHO { python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", 18097))
+s.sendall(b"ping\n")
+print(s.recv(5).decode().strip(), flush=True)
+sys.stdin.readline()'; }
+	read -r -t 10 reply <&"${ECHO[0]}"
+	[[ $reply == ping ]]
+	# the forwarder connects from inside the container's namespace: the peer is the
+	# container's own address
+	local conn
+	conn=$(ctr_conn "$n")
+	echo "connection in the container: $conn"
+	[[ $conn =~ ^10\.89\.0\.[0-9]+:9000\ 10\.89\.0\.[0-9]+:[0-9]+$ ]]
+	[[ ${conn%%:*} == "$(cut -d' ' -f2 <<<"${conn%:*}")" ]]
+	echo >&"${ECHO[1]}"
+	wait "$ECHO_PID"
+	bg_wait "$BG_PID"
+	[[ $BG_STATUS -eq 0 ]]
+}
+
+@test "20 MiB each way intact, and a half-close passed on (redirect and forwarder)" {
+	local mode
+	for mode in 0 1; do
+		HUSK_PORT_FORWARDER=$mode bulk_both_ways
+	done
+}
+
+bulk_both_ways() {
 	local rootfs n sum
 	rootfs=$(rootfs_copy)
 	mkdir -p "$rootfs/www"
@@ -211,8 +312,7 @@ addr_of() { sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' "$1" | head -1; }
 		'nc -l -p 9000 | sha256sum; echo done'
 	local up=$BG_PID
 	wait_running "$n"
-	listening_in() { nsenter -t "$(container_pid "$n")" -n ss -Htln 'sport = :9000' | grep -q .; }
-	wait_for 10 "nc listening in $n" listening_in
+	wait_for 10 "nc listening in $n" ctr_listening "$n" 9000
 	python3 -c 'import socket, sys
 s = socket.create_connection(("127.0.0.1", 18095))
 with open(sys.argv[1], "rb") as f:
@@ -239,8 +339,10 @@ s.recv(1)' "$rootfs/www/blob"
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(1)
 s.sendto(sys.argv[1].encode(), ("127.0.0.1", 19001))
-print(s.recv(2048).decode())' "ping-$$") || return 1
-		[[ $reply == "echo:ping-$$" ]]
+data, peer = s.recvfrom(2048)
+print(peer[0], peer[1], data.decode())' "ping-$$") || return 1
+		# from the address and port it was sent to (the redirect rewrites the source)
+		[[ $reply == "127.0.0.1 19001 echo:ping-$$" ]]
 	}
 	wait_for 10 "a UDP echo through 127.0.0.1:19001" udp_roundtrip
 	kill -TERM "$BG_PID"
