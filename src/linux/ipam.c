@@ -60,11 +60,15 @@ bool subnet_contains(const struct subnet *sn, uint32_t addr)
  * waiter that then holds a lock on an unlinked file starts over. */
 int ipam_lock(bool create)
 {
-	for (;;) {
-		if (create && mkdir_p(LEASES, 0700) < 0)
+	/* ENOENT while creating: the last husk out removed a parent meanwhile */
+	for (int tries = 0;; tries++) {
+		if (create && mkdir_p(LEASES, 0700) < 0) {
+			if (errno == ENOENT && tries < 100)
+				continue;
 			return -1;
+		}
 		int fd = open(IPAM_DIR "/lock", O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-		if (fd < 0 && errno == ENOENT && create)
+		if (fd < 0 && errno == ENOENT && create && tries < 100)
 			continue;
 		if (fd < 0)
 			return -1;
