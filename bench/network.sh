@@ -4,11 +4,13 @@
 #   bench/network.sh [--quick] [--duration S] [--runs N] [--husk PATH] [--rootfs DIR]
 #                    [--out DIR] [--keep]
 #
+# Each published-port measure is taken on both of husk's paths for the host's
+# loopback: "redirect" (the eBPF connect redirect, the default) and "forwarder"
+# (HUSK_PORT_FORWARDER=1, the userspace splice relay).
 # 1. HTTP through a published port: wrk (keep-alive) against a tiny HTTP server
-#    answering like a /health endpoint, in a container (-p 127.0.0.1:PORT:8080,
-#    served by husk's forwarder) vs the same server on the host's loopback:
-#    requests/s ratio, p50/p99 latency of both. (The FastAPI app itself:
-#    bench/fastapi-startup.sh and the FastAPI figures in bench/README.md.)
+#    answering like a /health endpoint, in a container (-p 127.0.0.1:PORT:8080)
+#    vs the same server on the host's loopback: requests/s ratio, p50/p99 latency
+#    of both. (The FastAPI app itself: bench/fastapi-throughput.sh.)
 # 2. Bulk TCP: iperf3 through the published port (host -> container and back, -R)
 #    vs iperf3 on the host's loopback; and container -> another container's
 #    published port through the host address (kernel DNAT over the bridge).
@@ -213,32 +215,49 @@ print("%s %.2f" % (sys.argv[2], d["end"]["sum_received"]["bits_per_second"] / 1e
 
 ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 
+MODES=(redirect forwarder)
+declare -A C_RPS C_P50 C_P99 HTTP_RATIO B_CTR B_CTR_R BULK_RATIO BULK_RATIO_R \
+	R_CTR_P50 R_CTR_P99 R_CTR_MEAN
+
+# fwd MODE: the HUSK_PORT_FORWARDER value for it
+fwd() { [[ $1 == forwarder ]] && echo 1 || echo 0; }
+
 bench_http() {
+	local mode ctr
 	bench_log "HTTP: wrk -t2 -c16 -d${DURATION}s (keep-alive) against a /health-like server"
 	bg http-host "$WORK/health" "$P_HTTP_HOST" loopback
-	bg http-ctr "$HUSK" run --init --name "bench-net-http-$$" -p "127.0.0.1:$P_HTTP_CTR:8080" \
-		"$ROOTFS" /usr/bin/health 8080
-	local ctr=$LAST_BG
 	until_ok 20 curl -sf -o /dev/null "http://127.0.0.1:$P_HTTP_HOST/health"
-	until_ok 20 curl -sf -o /dev/null "http://127.0.0.1:$P_HTTP_CTR/health"
 	read -r _ H_RPS H_P50 H_P99 _ < <(wrk_run "http://127.0.0.1:$P_HTTP_HOST/health" http-host)
-	read -r _ C_RPS C_P50 C_P99 _ < <(wrk_run "http://127.0.0.1:$P_HTTP_CTR/health" http-published)
-	stop_bg "$ctr"
-	HTTP_RATIO=$(ratio "$C_RPS" "$H_RPS")
+	for mode in "${MODES[@]}"; do
+		HUSK_PORT_FORWARDER=$(fwd "$mode") bg "http-$mode" "$HUSK" run --init \
+			--name "bench-net-http-$$" -p "127.0.0.1:$P_HTTP_CTR:8080" "$ROOTFS" /usr/bin/health 8080
+		ctr=$LAST_BG
+		until_ok 20 curl -sf -o /dev/null "http://127.0.0.1:$P_HTTP_CTR/health"
+		read -r _ "C_RPS[$mode]" "C_P50[$mode]" "C_P99[$mode]" _ < <(wrk_run \
+			"http://127.0.0.1:$P_HTTP_CTR/health" "http-$mode")
+		stop_bg "$ctr"
+		HTTP_RATIO[$mode]=$(ratio "${C_RPS[$mode]}" "$H_RPS")
+	done
 }
 
 bench_bulk() {
 	bench_log "bulk TCP: iperf3 -t $DURATION through the published port vs host loopback"
+	local mode ctr
 	bg iperf-host iperf3 -s --forceflush -B 127.0.0.1 -p "$P_IPERF_HOST"
-	bg iperf-ctr "$HUSK" run --init --name "bench-net-iperf-$$" -p "$P_IPERF_CTR:5201" \
-		"$ROOTFS" /usr/bin/iperf3 -s --forceflush
-	local ctr=$LAST_BG
 	until_ok 20 grep -q 'Server listening' "$WORK/iperf-host.log"
-	until_ok 20 grep -q 'Server listening' "$WORK/iperf-ctr.log"
 	read -r _ B_HOST < <(iperf_run 127.0.0.1 "$P_IPERF_HOST" bulk-host)
-	read -r _ B_CTR < <(iperf_run 127.0.0.1 "$P_IPERF_CTR" bulk-published)
 	read -r _ B_HOST_R < <(iperf_run 127.0.0.1 "$P_IPERF_HOST" bulk-host-reverse -R)
-	read -r _ B_CTR_R < <(iperf_run 127.0.0.1 "$P_IPERF_CTR" bulk-published-reverse -R)
+	for mode in forwarder redirect; do # the redirect's container stays for the DNAT run
+		HUSK_PORT_FORWARDER=$(fwd "$mode") bg "iperf-$mode" "$HUSK" run --init \
+			--name "bench-net-iperf-$$-$mode" -p "$P_IPERF_CTR:5201" "$ROOTFS" /usr/bin/iperf3 -s --forceflush
+		ctr=$LAST_BG
+		until_ok 20 grep -q 'Server listening' "$WORK/iperf-$mode.log"
+		read -r _ "B_CTR[$mode]" < <(iperf_run 127.0.0.1 "$P_IPERF_CTR" "bulk-$mode")
+		read -r _ "B_CTR_R[$mode]" < <(iperf_run 127.0.0.1 "$P_IPERF_CTR" "bulk-$mode-reverse" -R)
+		BULK_RATIO[$mode]=$(ratio "${B_CTR[$mode]}" "$B_HOST")
+		BULK_RATIO_R[$mode]=$(ratio "${B_CTR_R[$mode]}" "$B_HOST_R")
+		[[ $mode == redirect ]] || stop_bg "$ctr"
+	done
 	# another container -> the host's address on the bridge -> DNAT -> the server
 	"$HUSK" run --name "bench-net-client-$$" "$ROOTFS" /usr/bin/iperf3 -c 10.89.0.1 \
 		-p "$P_IPERF_CTR" -t "$DURATION" -J >"$OUT/bulk-dnat.json"
@@ -246,8 +265,6 @@ bench_bulk() {
 print("%.2f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' \
 		"$OUT/bulk-dnat.json")
 	stop_bg "$ctr"
-	BULK_RATIO=$(ratio "$B_CTR" "$B_HOST")
-	BULK_RATIO_R=$(ratio "$B_CTR_R" "$B_HOST_R")
 	BULK_RATIO_DNAT=$(ratio "$B_DNAT" "$B_HOST")
 }
 
@@ -289,19 +306,23 @@ has_pid() { [[ -n $(ctr_pid "$1") ]]; }
 
 bench_rtt() {
 	bench_log "latency: $TRIPS TCP round trips of 64 bytes to nc -e cat"
-	local name=bench-net-echo-$$ pid
+	local name pid mode ctr
 	bg echo-host busybox nc -l -p "$P_ECHO_HOST" -e /bin/cat
-	bg echo-ctr "$HUSK" run --name "$name" -p "127.0.0.1:$P_ECHO_CTR:9000" \
-		"$ROOTFS" /usr/bin/nc -l -p 9000 -e /bin/cat
-	local ctr=$LAST_BG
 	until_ok 20 listening "$P_ECHO_HOST"
-	until_ok 20 has_pid "$name"
-	pid=$(ctr_pid "$name")
-	# nc serves a single connection: wait for it to listen instead of probing it
-	until_ok 20 listening 9000 "$pid"
 	read -r _ R_HOST_P50 R_HOST_P99 R_HOST_MEAN < <(rtt_run "$P_ECHO_HOST" rtt-host)
-	read -r _ R_CTR_P50 R_CTR_P99 R_CTR_MEAN < <(rtt_run "$P_ECHO_CTR" rtt-published)
-	stop_bg "$ctr"
+	for mode in "${MODES[@]}"; do
+		name=bench-net-echo-$$-$mode
+		HUSK_PORT_FORWARDER=$(fwd "$mode") bg "echo-$mode" "$HUSK" run --name "$name" \
+			-p "127.0.0.1:$P_ECHO_CTR:9000" "$ROOTFS" /usr/bin/nc -l -p 9000 -e /bin/cat
+		ctr=$LAST_BG
+		until_ok 20 has_pid "$name"
+		pid=$(ctr_pid "$name")
+		# nc serves a single connection: wait for it to listen instead of probing it
+		until_ok 20 listening 9000 "$pid"
+		read -r _ "R_CTR_P50[$mode]" "R_CTR_P99[$mode]" "R_CTR_MEAN[$mode]" < <(rtt_run \
+			"$P_ECHO_CTR" "rtt-$mode")
+		stop_bg "$ctr"
+	done
 }
 
 # startup_round OUTDIR: bridge vs none, RUNS each, interleaved
@@ -367,14 +388,17 @@ report() {
 	cat <<EOF | tee "$OUT/report.md"
 ## husk networking ($(date -u +%Y-%m-%d), $(nproc) CPUs, kernel $(uname -r), load before $LOAD_BEFORE)
 
-| measure | host loopback | through husk | ratio |
+| measure | host loopback | husk: eBPF redirect | ratio | husk: forwarder | ratio |
+|---|---:|---:|---:|---:|---:|
+| HTTP requests/s (keep-alive /health-like server, wrk -t2 -c16) | $H_RPS | ${C_RPS[redirect]} | ${HTTP_RATIO[redirect]} | ${C_RPS[forwarder]} | ${HTTP_RATIO[forwarder]} |
+| HTTP latency p50 / p99 (ms) | $H_P50 / $H_P99 | ${C_P50[redirect]} / ${C_P99[redirect]} | | ${C_P50[forwarder]} / ${C_P99[forwarder]} | |
+| bulk TCP host -> container (Gbit/s, iperf3) | $B_HOST | ${B_CTR[redirect]} | ${BULK_RATIO[redirect]} | ${B_CTR[forwarder]} | ${BULK_RATIO[forwarder]} |
+| bulk TCP container -> host (Gbit/s, iperf3 -R) | $B_HOST_R | ${B_CTR_R[redirect]} | ${BULK_RATIO_R[redirect]} | ${B_CTR_R[forwarder]} | ${BULK_RATIO_R[forwarder]} |
+| TCP round trip, 64 B, p50 / p99 / mean (µs) | $R_HOST_P50 / $R_HOST_P99 / $R_HOST_MEAN | ${R_CTR_P50[redirect]} / ${R_CTR_P99[redirect]} / ${R_CTR_MEAN[redirect]} | | ${R_CTR_P50[forwarder]} / ${R_CTR_P99[forwarder]} / ${R_CTR_MEAN[forwarder]} | |
+
+| measure | host loopback | container -> host address -> DNAT -> container | ratio |
 |---|---:|---:|---:|
-| HTTP requests/s (keep-alive /health-like server, wrk -t2 -c16) | $H_RPS | $C_RPS | $HTTP_RATIO |
-| HTTP latency p50 / p99 (ms) | $H_P50 / $H_P99 | $C_P50 / $C_P99 | |
-| bulk TCP host -> container (Gbit/s, iperf3) | $B_HOST | $B_CTR | $BULK_RATIO |
-| bulk TCP container -> host (Gbit/s, iperf3 -R) | $B_HOST_R | $B_CTR_R | $BULK_RATIO_R |
-| bulk TCP container -> host address -> DNAT -> container (Gbit/s) | $B_HOST | $B_DNAT | $BULK_RATIO_DNAT |
-| TCP round trip, 64 B, p50 / p99 / mean (µs) | $R_HOST_P50 / $R_HOST_P99 / $R_HOST_MEAN | $R_CTR_P50 / $R_CTR_P99 / $R_CTR_MEAN | |
+| bulk TCP (Gbit/s, iperf3) | $B_HOST | $B_DNAT | $BULK_RATIO_DNAT |
 
 | start-up (median ms per container, husk run ROOTFS /bin/true) | --network bridge | --network none | bridge cost (median / mean) | network steps in --explain: set-up / tear-down (median ms) |
 |---|---:|---:|---:|---:|
