@@ -5,9 +5,10 @@
  *   net_prepare   lock the IPAM; reclaim dead husks' leases; first bridge container:
  *                 husk0 + table ip husk + ip_forward; take a lease; hosts and
  *                 resolv.conf
- *   net_attach    veth pair, its peer born as eth0 in the child's netns; -p:
- *                 forwarder, DNAT elements
- *   child         lo up; eth0 address, up; default route
+ *   net_attach    veth pair, its peer born as eth0 in the child's netns; eth0's
+ *                 address, link and default route (from the host, through a netlink
+ *                 socket opened in that netns); -p: forwarder, DNAT elements
+ *   child         lo up
  *   net_teardown  forwarder, DNAT elements; then either (not the last) veth, lease,
  *                 or (the last bridge container) lease, table, husk0 with the veth,
  *                 ip_forward, the IPAM directory */
@@ -195,7 +196,8 @@ int net_attach(struct net_state *n, const struct husk_spec *s, pid_t pid, struct
 	r = veth_create(&nl, n->host_veth, pid, n->addr, err);
 	n->veth_created = r == 0;
 	nl_close(&nl);
-	if (r)
+	/* eth0 answers before a port leads to it */
+	if (r || veth_peer_setup(pid, n->addr, n->subnet.prefix, subnet_gateway(&n->subnet), err))
 		return -1;
 	return ports_publish(&n->ports, s, pid, n->addr, n->lease_fd, err);
 }
@@ -226,11 +228,7 @@ int net_child_setup(const struct net_state *n, struct husk_err *err)
 {
 	if (n->mode == NET_HOST)
 		return 0;
-	if (loopback_up(err))
-		return -1;
-	if (n->mode != NET_BRIDGE)
-		return 0;
-	return veth_child_setup(n->addr, n->subnet.prefix, subnet_gateway(&n->subnet), err);
+	return loopback_up(err); /* eth0 was set up from the host (net_attach) */
 }
 
 static void release_lease(struct net_state *n)

@@ -40,10 +40,10 @@ int net_validate(struct husk_spec *s, struct husk_err *err);
 /* Parent, before clone: bridge, lease, hosts/resolv.conf files. */
 int net_prepare(struct net_state *n, const struct husk_spec *s, const char *state_dir,
 		struct husk_err *err);
-/* Parent, once the child exists: the veth pair (eth0 born in the child's netns),
- * published ports. */
+/* Parent, once the child exists: the veth pair (eth0 born in the child's netns,
+ * addressed, up and routed), then published ports. */
 int net_attach(struct net_state *n, const struct husk_spec *s, pid_t pid, struct husk_err *err);
-/* Child, inside the new netns: lo up; eth0 addressed, up and routed. */
+/* Child, inside the new netns: lo up. */
 int net_child_setup(const struct net_state *n, struct husk_err *err);
 /* Parent: undo net_attach and net_prepare, in reverse order. Idempotent. */
 void net_teardown(struct net_state *n);

@@ -3,9 +3,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "linux/bridge.h"
 #include "util/explain.h"
@@ -45,46 +49,72 @@ void veth_delete(struct nl *nl, const char *host)
 		EXPLAIN(t, "ip link del %s   # and its peer, eth0 in the container", host);
 }
 
-static int eth0_address(struct nl *nl, int ifindex, uint32_t addr, int prefix,
-			struct husk_err *err)
+/* A netlink socket in PID's network namespace, and eth0's index there: setns(2) in
+ * and straight back out; the socket stays bound to the namespace it was opened in. */
+static int nl_open_in(pid_t pid, struct nl *nl, int *ifindex, struct husk_err *err)
 {
-	char a[INET_ADDRSTRLEN];
-	addr_format(addr, a, sizeof a);
-	EXPLAIN_START(t);
-	int r = nl_addr_add(nl, ifindex, htonl(addr), prefix);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int target = open(path, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || target < 0 || setns(target, CLONE_NEWNET) < 0) {
+		int e = errno;
+		if (self >= 0)
+			close(self);
+		if (target >= 0)
+			close(target);
+		return husk_error(err, e, "network: nsenter --net=%s", path);
+	}
+	close(target);
+	int r = nl_open(nl);
+	*ifindex = (int)if_nametoindex("eth0");
+	int e = errno;
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* every later step would act on the container's namespace: stop here */
+		husk_warn("network: cannot return to the host's network namespace: %s", strerror(errno));
+		abort();
+	}
+	close(self);
 	if (r < 0)
-		return husk_error(err, -r, "network: ip addr add %s/%d dev eth0", a, prefix);
-	EXPLAIN(t, "ip addr add %s/%d dev eth0", a, prefix);
-	t = explain_enabled ? explain_now() : 0;
-	r = nl_link_up(nl, ifindex);
-	if (r < 0)
-		return husk_error(err, -r, "network: ip link set eth0 up");
-	EXPLAIN(t, "ip link set eth0 up");
+		return husk_error(err, -r, "network: netlink socket in %s", path);
+	if (!*ifindex) {
+		nl_close(nl);
+		return husk_error(err, e, "network: eth0 in %s", path);
+	}
 	return 0;
 }
 
-int veth_child_setup(uint32_t addr, int prefix, uint32_t gw, struct husk_err *err)
+int veth_peer_setup(pid_t pid, uint32_t addr, int prefix, uint32_t gw, struct husk_err *err)
 {
 	struct nl nl;
-	int r = nl_open(&nl);
-	if (r < 0)
-		return husk_error(err, -r, "network: netlink socket");
-	int ifindex = (int)if_nametoindex("eth0");
-	if (!ifindex) {
-		nl_close(&nl);
-		return husk_error(err, errno, "network: eth0");
-	}
-	if (eth0_address(&nl, ifindex, addr, prefix, err)) {
-		nl_close(&nl);
-		return -1;
-	}
-	char g[INET_ADDRSTRLEN];
+	int ifindex = 0;
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	addr_format(addr, a, sizeof a);
 	addr_format(gw, g, sizeof g);
 	EXPLAIN_START(t);
+	if (nl_open_in(pid, &nl, &ifindex, err))
+		return -1;
+	int r = nl_addr_add(&nl, ifindex, htonl(addr), prefix);
+	if (r < 0) {
+		husk_error(err, -r, "network: ip addr add %s/%d dev eth0 (netns of %d)", a, prefix, pid);
+		goto out;
+	}
+	EXPLAIN(t, "nsenter --net=/proc/%d/ns/net ip addr add %s/%d dev eth0", pid, a, prefix);
+	t = explain_enabled ? explain_now() : 0;
+	r = nl_link_up(&nl, ifindex);
+	if (r < 0) {
+		husk_error(err, -r, "network: ip link set eth0 up (netns of %d)", pid);
+		goto out;
+	}
+	EXPLAIN(t, "nsenter --net=/proc/%d/ns/net ip link set eth0 up", pid);
+	t = explain_enabled ? explain_now() : 0;
 	r = nl_route_add_default(&nl, ifindex, htonl(gw));
+	if (r < 0) {
+		husk_error(err, -r, "network: ip route add default via %s (netns of %d)", g, pid);
+		goto out;
+	}
+	EXPLAIN(t, "nsenter --net=/proc/%d/ns/net ip route add default via %s dev eth0", pid, g);
+out:
 	nl_close(&nl);
-	if (r < 0)
-		return husk_error(err, -r, "network: ip route add default via %s", g);
-	EXPLAIN(t, "ip route add default via %s dev eth0", g);
-	return 0;
+	return r < 0 ? -1 : 0;
 }

@@ -1,5 +1,5 @@
 /* A container's veth pair: the host end on husk0, the other end born in the
- * container's network namespace as eth0, addressed and routed there. */
+ * container's network namespace as eth0, addressed and routed there from the host. */
 #pragma once
 #include <sys/types.h>
 
@@ -13,5 +13,8 @@ void veth_name(const char *state_dir, char host[16]);
 int veth_create(struct nl *nl, const char *host, pid_t pid, uint32_t addr, struct husk_err *err);
 /* Removes the pair (both ends), wherever the peer is. */
 void veth_delete(struct nl *nl, const char *host);
-/* Child, in its netns: eth0 gets ADDR/PREFIX, goes up, default route via GW. */
-int veth_child_setup(uint32_t addr, int prefix, uint32_t gw, struct husk_err *err);
+/* Parent, before the child goes on and before any port is published: eth0 in PID's
+ * netns gets ADDR/PREFIX, goes up, default route via GW. Done from the host so that
+ * a connection to a published port never reaches an eth0 that cannot answer yet
+ * (its SYN or ARP request would be lost and retried only a second later). */
+int veth_peer_setup(pid_t pid, uint32_t addr, int prefix, uint32_t gw, struct husk_err *err);
