@@ -208,6 +208,24 @@ cgroup2_root() {
 	return 1
 }
 
+# loopback_conn NAME HOSTPORT: from the host, an echo round trip through
+# 127.0.0.1:HOSTPORT to a server on port 9000 in container NAME; prints that
+# connection as the container sees it ("local peer") while it is open
+loopback_conn() {
+	local reply conn
+	coproc ECHO { python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"ping\n")
+print(s.recv(5).decode().strip(), flush=True)
+sys.stdin.readline()' "$2"; }
+	read -r -t 10 reply <&"${ECHO[0]}" || return 1
+	[[ $reply == ping ]] || return 1
+	conn=$(ctr_conn "$1")
+	echo >&"${ECHO[1]}"
+	wait "$ECHO_PID"
+	echo "$conn"
+}
+
 # the established connection to port 9000 inside container $1, as "local peer"
 ctr_conn() {
 	nsenter -t "$(container_pid "$1")" -n ss -Htn state established '( sport = :9000 )' |
@@ -236,18 +254,10 @@ ctr_conn() {
 	[[ $status -ne 0 ]]
 	# a connection from the host's loopback arrives from the bridge address: no relay
 	# in between (the forwarder would connect from inside the container)
-	coproc ECHO { python3 -c 'import socket, sys, time
-s = socket.create_connection(("127.0.0.1", 18096))
-s.sendall(b"ping\n")
-print(s.recv(5).decode().strip(), flush=True)
-sys.stdin.readline()'; }
-	read -r -t 10 reply <&"${ECHO[0]}"
-	[[ $reply == ping ]]
 	local conn
-	conn=$(ctr_conn "$n")
+	conn=$(loopback_conn "$n" 18096)
+	echo "connection in the container: $conn"
 	[[ $conn =~ ^10\.89\.0\.[0-9]+:9000\ 10\.89\.0\.1:[0-9]+$ ]]
-	echo >&"${ECHO[1]}"
-	wait "$ECHO_PID"
 	# nc served its one connection: the container ends
 	bg_wait "$BG_PID"
 	[[ $BG_STATUS -eq 0 ]]
@@ -264,22 +274,13 @@ sys.stdin.readline()'; }
 	wait_running "$n"
 	wait_for 10 "nc listening in $n" ctr_listening "$n" 9000
 	pgrep -x -P "$BG_PID" husk-forward >/dev/null
-	coproc ECHO { python3 -c 'import socket, sys
-s = socket.create_connection(("127.0.0.1", 18097))
-s.sendall(b"ping\n")
-print(s.recv(5).decode().strip(), flush=True)
-sys.stdin.readline()'; }
-	read -r -t 10 reply <&"${ECHO[0]}"
-	[[ $reply == ping ]]
 	# the forwarder connects from inside the container's namespace: the peer is the
 	# container's own address
 	local conn
-	conn=$(ctr_conn "$n")
+	conn=$(loopback_conn "$n" 18097)
 	echo "connection in the container: $conn"
 	[[ $conn =~ ^10\.89\.0\.[0-9]+:9000\ 10\.89\.0\.[0-9]+:[0-9]+$ ]]
 	[[ ${conn%%:*} == "$(cut -d' ' -f2 <<<"${conn%:*}")" ]]
-	echo >&"${ECHO[1]}"
-	wait "$ECHO_PID"
 	bg_wait "$BG_PID"
 	[[ $BG_STATUS -eq 0 ]]
 }

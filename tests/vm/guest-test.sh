@@ -359,7 +359,49 @@ else
 		"$OUT/t-exit3.err" "$OUT/t-exit127.err" "$OUT/t-exit125.err"
 fi
 
-# 10. nothing remains: no husk cgroup, no state, no extra mount, no stray process
+# 10. a published port on the VM's loopback: the eBPF connect redirect where a
+# cgroup2 hierarchy is mounted (v2, hybrid), the userspace forwarder where not (v1)
+case $MODE in
+v1) want_path="userspace forwarder" cg2= ;;
+v2) want_path="eBPF connect redirect" cg2=/sys/fs/cgroup ;;
+*) want_path="eBPF connect redirect" cg2=/sys/fs/cgroup/unified ;;
+esac
+bpf_progs() { [ -z "$cg2" ] || cgroup-bpf "$cg2" | grep husk_ports; }
+mkdir -p "$ROOTFS/www"
+echo "served-in-$MODE" >"$ROOTFS/www/index.html"
+timeout -s KILL 90 "$HUSK" run --explain --init --name t-port -p 127.0.0.1:18080:8080 "$ROOTFS" \
+	/usr/sbin/httpd -f -p 8080 -h /www >"$OUT/t-port.out" 2>"$OUT/t-port.err" &
+PORT_PID=$!
+got='' tries=0 t0=$(now_ms)
+while [ "$(now_ms)" -lt $((t0 + 60000)) ] && kill -0 "$PORT_PID" 2>/dev/null; do
+	tries=$((tries + 1))
+	# (busybox nc: the static busybox's wget crashes in getaddrinfo)
+	got=$(printf 'GET /index.html HTTP/1.0\r\n\r\n' | nc -w 2 127.0.0.1 18080 2>"$OUT/t-port.wget" | tail -n 1) &&
+		[ -n "$got" ] && break
+	sleep 0.1
+done
+note "-p: $tries tries in $(($(now_ms) - t0)) ms; the last: $(cat "$OUT/t-port.wget")"
+progs_running=$(bpf_progs)
+kill -TERM "$PORT_PID" 2>/dev/null
+wait "$PORT_PID"
+{
+	echo "got: '$got'"
+	echo "programs while it ran: $progs_running"
+	echo "programs after: $(bpf_progs)"
+	grep -E "^(ok|warn) +-p on loopback" "$OUT/check.out"
+	ip link show husk0 2>&1
+	grep -v "mount\|mknod\|nft '\|rmdir\|mkdir\|cgroup.procs" "$OUT/t-port.err"
+} >"$OUT/t-port.sum"
+if [ "$got" = "served-in-$MODE" ] && grep -Eq "^ok +-p on loopback +$want_path" "$OUT/check.out" &&
+	{ [ -z "$cg2" ] || { echo "$progs_running" | grep -q '^connect4 husk_ports' && [ -z "$(bpf_progs)" ]; }; } &&
+	! ip link show husk0 >/dev/null 2>&1; then
+	ok "-p 127.0.0.1:18080:8080: httpd answers through the $want_path; nothing of it is left"
+else
+	not_ok "-p 127.0.0.1:18080:8080: httpd answers through the $want_path; nothing of it is left" \
+		"$OUT/t-port.sum"
+fi
+
+# 11. nothing remains: no husk cgroup, no state, no extra mount, no stray process
 left=
 for d in $(cg_dirs '*'); do
 	[ -e "$d" ] && left="$left $d"

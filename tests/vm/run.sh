@@ -255,8 +255,22 @@ elif ! grep -q 'not a dynamic executable' <<<"$ldd_out"; then
 	die "ldd $HUSK: $ldd_out"
 fi
 
+# a library husk opens with dlopen(3) (ldd cannot see those), with what it needs
+while read -r lib; do
+	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')
+	[[ -n $path && ! -e $ROOT$path ]] || continue
+	while read -r dep; do
+		mkdir -p "$ROOT$(dirname "$dep")"
+		cp -L "$dep" "$ROOT$dep"
+	done < <({ echo "$path"; ldd "$path"; } | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
+done < <(grep -ao 'lib[a-z0-9_]*\.so\.[0-9]*' "$HUSK" | sort -u)
+
 # kernel modules
 cp -a "$KDIR/modroot/lib/modules/." "$ROOT/lib/modules/"
+
+# the test tool that lists a cgroup's eBPF programs (built with husk: tests/tools)
+tool=$(dirname "$HUSK")/tests/tools/cgroup-bpf
+[[ ! -x $tool ]] || install -m 0755 "$tool" "$ROOT/usr/local/bin/cgroup-bpf"
 
 # the guest scripts; a marker that must not be visible inside a container
 install -m 0755 "$HERE/guest-init.sh" "$ROOT/init"
