@@ -24,7 +24,7 @@ readonly REPO PROG
 
 PACKAGES=(
 	meson ninja-build pkg-config gcc
-	libseccomp-dev libcap-dev libmnl-dev libnftables-dev libjson-c-dev
+	libseccomp-dev libcap-dev libmnl-dev libjson-c-dev
 	bats busybox-static curl iproute2 nftables shellcheck
 	python3 python3-fastapi python3-uvicorn
 	qemu-system-x86 cpio debootstrap kmod

@@ -1,4 +1,4 @@
-/* husk's own nftables table, `ip husk`, created through libnftables (no nft binary):
+/* husk's own nftables table, `ip husk`, created with one nf_tables netlink batch:
  * masquerade for the bridge subnet, forwarding to and from it, and two DNAT maps
  * (tcp_dnat, udp_dnat) keyed by host address . host port. A container publishes a
  * port by adding one map element and withdraws it by deleting that element

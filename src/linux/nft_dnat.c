@@ -1,35 +1,22 @@
-/* nf_tables netlink messages for husk's DNAT map elements and for deleting its table.
- *
- * A change is a batch: BATCH_BEGIN, the messages, BATCH_END, sent at once; the kernel
- * applies it as one transaction while sendmsg(2) runs and queues an error message
- * for anything it refused, which we then read without waiting. A map key is
- * "address . port" with both ends given (the maps are interval maps); each part
- * takes 4 bytes, the port in the first two. */
+/* nf_tables netlink messages (batches, nft_batch.c) for husk's DNAT map elements
+ * and for deleting its table. A map key is "address . port" with both ends given
+ * (the maps are interval maps); each part takes 4 bytes, the port in the first two. */
 #include "linux/nft_dnat.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "linux/nft.h"
+#include "linux/nft_batch.h"
 #include "util/explain.h"
 
-#define BATCH_BYTES 16384
 #define ELEM_BYTES 96 /* an element's attributes, with room to spare */
-
-struct batch {
-	char buf[BATCH_BYTES];
-	size_t len;
-	uint32_t seq;
-};
 
 void dnat_elem_format(const struct dnat_elem *e, char *buf, size_t len)
 {
@@ -62,32 +49,6 @@ int dnat_elem_parse(const char *s, struct dnat_elem *e)
 	return inet_pton(AF_INET, ctr, &e->ctr_addr) == 1 ? 0 : -1;
 }
 
-static struct nlmsghdr *batch_msg(struct batch *b, uint16_t type, uint16_t flags,
-				  uint8_t family, uint16_t res_id)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(b->buf + b->len);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = b->seq++;
-	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof *g);
-	g->nfgen_family = family;
-	g->version = NFNETLINK_V0;
-	g->res_id = htons(res_id);
-	return nlh;
-}
-
-static void batch_close(struct batch *b, struct nlmsghdr *nlh)
-{
-	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
-}
-
-static void batch_begin(struct batch *b)
-{
-	b->len = 0;
-	b->seq = 1;
-	batch_close(b, batch_msg(b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
-}
-
 /* A nested nft_data value: ADDR . PORT, 4 bytes each. */
 static void put_value(struct nlmsghdr *nlh, uint16_t type, uint32_t addr, uint16_t port)
 {
@@ -101,15 +62,15 @@ static void put_value(struct nlmsghdr *nlh, uint16_t type, uint32_t addr, uint16
 }
 
 /* One NEWSETELEM/DELSETELEM message for the elements of one protocol. */
-static void put_elems(struct batch *b, bool add, int proto, const struct dnat_elem *e, size_t n)
+static void put_elems(struct nft_batch *b, bool add, int proto, const struct dnat_elem *e, size_t n)
 {
 	size_t count = 0;
 	for (size_t i = 0; i < n; i++)
 		count += e[i].proto == proto;
 	if (!count)
 		return;
-	uint16_t type = (NFNL_SUBSYS_NFTABLES << 8) | (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM);
-	struct nlmsghdr *nlh = batch_msg(b, type, add ? NLM_F_CREATE : 0, NFPROTO_IPV4, 0);
+	struct nlmsghdr *nlh = nft_batch_msg(b, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+					     add ? NLM_F_CREATE : 0);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, NFT_TABLE);
 	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, proto == IPPROTO_UDP ? "udp_dnat" : "tcp_dnat");
 	struct nlattr *list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
@@ -124,42 +85,7 @@ static void put_elems(struct batch *b, bool add, int proto, const struct dnat_el
 		mnl_attr_nest_end(nlh, el);
 	}
 	mnl_attr_nest_end(nlh, list);
-	batch_close(b, nlh);
-}
-
-/* The first error the kernel queued for the batch (0: none). */
-static int read_errors(struct mnl_socket *sk)
-{
-	char buf[8192];
-	int first = 0;
-	for (;;) {
-		ssize_t n = recv(mnl_socket_get_fd(sk), buf, sizeof buf, MSG_DONTWAIT);
-		if (n <= 0)
-			return first;
-		int left = (int)n;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, left);
-		     h = mnl_nlmsg_next(h, &left)) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
-			if (h->nlmsg_type == NLMSG_ERROR && e->error && !first)
-				first = e->error;
-		}
-	}
-}
-
-/* Sends the batch (BATCH_END added); 0 or -errno. */
-static int batch_send(struct batch *b)
-{
-	batch_close(b, batch_msg(b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
-	struct mnl_socket *sk = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!sk)
-		return -errno;
-	int r = 0;
-	if (mnl_socket_bind(sk, 0, MNL_SOCKET_AUTOPID) < 0 || mnl_socket_sendto(sk, b->buf, b->len) < 0)
-		r = -errno;
-	else
-		r = read_errors(sk);
-	mnl_socket_close(sk);
-	return r;
+	nft_batch_close(b, nlh);
 }
 
 static void explain_elems(uint64_t t, bool add, const struct dnat_elem *e, size_t n)
@@ -178,13 +104,13 @@ static void explain_elems(uint64_t t, bool add, const struct dnat_elem *e, size_
 
 static int dnat_batch(bool add, const struct dnat_elem *e, size_t n)
 {
-	struct batch b;
-	if (n > (BATCH_BYTES - 256) / ELEM_BYTES)
+	static struct nft_batch b;
+	if (n > (NFT_BATCH_BYTES - 256) / ELEM_BYTES)
 		return -E2BIG;
-	batch_begin(&b);
+	nft_batch_begin(&b);
 	put_elems(&b, add, IPPROTO_TCP, e, n);
 	put_elems(&b, add, IPPROTO_UDP, e, n);
-	return batch_send(&b);
+	return nft_batch_send(&b);
 }
 
 int nft_dnat_add(const struct dnat_elem *e, size_t n, struct husk_err *err)
@@ -219,13 +145,12 @@ void nft_dnat_delete(const struct dnat_elem *e, size_t n)
 
 void nft_table_delete(void)
 {
-	struct batch b;
-	batch_begin(&b);
-	struct nlmsghdr *nlh = batch_msg(&b, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE, 0,
-					 NFPROTO_IPV4, 0);
+	static struct nft_batch b;
+	nft_batch_begin(&b);
+	struct nlmsghdr *nlh = nft_batch_msg(&b, NFT_MSG_DELTABLE, 0);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, NFT_TABLE);
-	batch_close(&b, nlh);
+	nft_batch_close(&b, nlh);
 	EXPLAIN_START(t);
-	if (batch_send(&b) == 0)
+	if (nft_batch_send(&b) == 0)
 		EXPLAIN(t, "nft 'delete table ip " NFT_TABLE "'");
 }

@@ -26,5 +26,5 @@ int dnat_elem_parse(const char *s, struct dnat_elem *e);
 int nft_dnat_add(const struct dnat_elem *e, size_t n, struct husk_err *err);
 /* Deletes those that exist. */
 void nft_dnat_delete(const struct dnat_elem *e, size_t n);
-/* nft delete table ip husk (the same way: no libnftables needed to tear down) */
+/* nft delete table ip husk (a batch too) */
 void nft_table_delete(void);
