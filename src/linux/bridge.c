@@ -54,11 +54,11 @@ int bridge_create(struct nl *nl, const struct subnet *sn, struct husk_err *err)
 	uint8_t mac[6];
 	nl_mac_for(htonl(subnet_gateway(sn)), mac);
 	EXPLAIN_START(t);
-	int r = nl_bridge_add(nl, BRIDGE_NAME, mac, HUSK_LINK_GROUP);
+	int r = nl_bridge_add(nl, BRIDGE_NAME, mac, HUSK_LINK_GROUP, BRIDGE_MTU);
 	if (r < 0)
 		return husk_error(err, -r, "network: ip link add " BRIDGE_NAME " type bridge");
-	EXPLAIN(t, "ip link add " BRIDGE_NAME " address %02x:%02x:%02x:%02x:%02x:%02x group %d type bridge",
-		mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], HUSK_LINK_GROUP);
+	EXPLAIN(t, "ip link add " BRIDGE_NAME " address %02x:%02x:%02x:%02x:%02x:%02x group %d mtu %d "
+		"type bridge", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], HUSK_LINK_GROUP, BRIDGE_MTU);
 	int ifindex = (int)if_nametoindex(BRIDGE_NAME);
 	if (!ifindex)
 		return husk_error(err, errno, "network: bridge " BRIDGE_NAME);

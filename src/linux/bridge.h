@@ -9,6 +9,14 @@
 /* The device group of husk0 and the host ends of the veths ("HUSK" on a phone's
  * keypad): the last container out removes them with one request. */
 #define HUSK_LINK_GROUP 4875
+/* The MTU of husk0 and the veths. Nothing but husk's own devices is on the bridge,
+ * so the bytes between the host and its containers (and between containers) go in
+ * 64 KiB frames, as over loopback, instead of 1500-byte ones: bulk TCP through a
+ * published port measured 0.79-0.85 of loopback at 1500 and 0.97-1.0 at this size.
+ * Traffic that leaves the host is held to ROUTE_MTU by the container's default
+ * route, as with docker's default bridge. */
+#define BRIDGE_MTU 65520
+#define ROUTE_MTU 1500
 
 /* Creates husk0 with the subnet's gateway address, up; replaces a dead husk's.
  * Fails if the subnet overlaps one of the host's routes. */

@@ -75,7 +75,8 @@ static struct ifinfomsg *put_ifinfo(struct nlmsghdr *nlh, int index)
 	return ifi;
 }
 
-int nl_bridge_add(struct nl *nl, const char *name, const uint8_t mac[6], uint32_t group)
+int nl_bridge_add(struct nl *nl, const char *name, const uint8_t mac[6], uint32_t group,
+		  uint32_t mtu)
 {
 	char buf[NL_BUF];
 	struct nlmsghdr *nlh = nl_msg(nl, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
@@ -85,14 +86,15 @@ int nl_bridge_add(struct nl *nl, const char *name, const uint8_t mac[6], uint32_
 	 * ports' MACs and every container's ARP entry for the gateway goes stale */
 	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
 	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
 	mnl_attr_nest_end(nlh, info);
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
-int nl_veth_add(struct nl *nl, const char *name, int master, uint32_t group, const char *peer,
-		const uint8_t peer_mac[6], pid_t peer_pid)
+int nl_veth_add(struct nl *nl, const char *name, int master, uint32_t group, uint32_t mtu,
+		const char *peer, const uint8_t peer_mac[6], pid_t peer_pid)
 {
 	char buf[NL_BUF];
 	struct nlmsghdr *nlh = nl_msg(nl, buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
@@ -102,6 +104,7 @@ int nl_veth_add(struct nl *nl, const char *name, int master, uint32_t group, con
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
 	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -109,6 +112,7 @@ int nl_veth_add(struct nl *nl, const char *name, int master, uint32_t group, con
 	put_ifinfo(nlh, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
 	mnl_attr_put(nlh, IFLA_ADDRESS, 6, peer_mac);
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	/* born in the container's namespace: moving it there later costs an RCU grace
 	 * period (tens of ms) */
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, (uint32_t)peer_pid);
@@ -163,7 +167,7 @@ int nl_addr_add(struct nl *nl, int ifindex, uint32_t addr, int prefix)
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
-int nl_route_add_default(struct nl *nl, int ifindex, uint32_t gw)
+int nl_route_add_default(struct nl *nl, int ifindex, uint32_t gw, uint32_t mtu)
 {
 	char buf[NL_BUF];
 	struct nlmsghdr *nlh = nl_msg(nl, buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
@@ -175,6 +179,9 @@ int nl_route_add_default(struct nl *nl, int ifindex, uint32_t gw)
 	rtm->rtm_type = RTN_UNICAST;
 	mnl_attr_put_u32(nlh, RTA_GATEWAY, gw);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	struct nlattr *metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
+	mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
+	mnl_attr_nest_end(nlh, metrics);
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 

@@ -17,12 +17,13 @@ struct nl {
 int nl_open(struct nl *nl);
 void nl_close(struct nl *nl);
 
-/* ip link add NAME address MAC group GROUP type bridge */
-int nl_bridge_add(struct nl *nl, const char *name, const uint8_t mac[6], uint32_t group);
-/* ip link add NAME master MASTER group GROUP up type veth peer name PEER address
- * PEER_MAC netns PID */
-int nl_veth_add(struct nl *nl, const char *name, int master, uint32_t group, const char *peer,
-		const uint8_t peer_mac[6], pid_t peer_pid);
+/* ip link add NAME address MAC group GROUP mtu MTU type bridge */
+int nl_bridge_add(struct nl *nl, const char *name, const uint8_t mac[6], uint32_t group,
+		  uint32_t mtu);
+/* ip link add NAME master MASTER group GROUP mtu MTU up type veth peer name PEER
+ * address PEER_MAC mtu MTU netns PID */
+int nl_veth_add(struct nl *nl, const char *name, int master, uint32_t group, uint32_t mtu,
+		const char *peer, const uint8_t peer_mac[6], pid_t peer_pid);
 /* ip link set dev IFINDEX up */
 int nl_link_up(struct nl *nl, int ifindex);
 /* ip link del NAME (-ENODEV if there is none) */
@@ -32,8 +33,8 @@ int nl_link_del(struct nl *nl, const char *name);
 int nl_group_del(struct nl *nl, uint32_t group);
 /* ip addr add ADDR/PREFIX dev IFINDEX (addresses in network byte order) */
 int nl_addr_add(struct nl *nl, int ifindex, uint32_t addr, int prefix);
-/* ip route add default via GW dev IFINDEX */
-int nl_route_add_default(struct nl *nl, int ifindex, uint32_t gw);
+/* ip route add default via GW dev IFINDEX mtu MTU */
+int nl_route_add_default(struct nl *nl, int ifindex, uint32_t gw, uint32_t mtu);
 /* The first IPv4 route of the main table (not the default one, not through
  * skip_ifindex) that overlaps NET/PREFIX: 1 and its description, 0 if none. */
 int nl_route_overlap(struct nl *nl, uint32_t net, int prefix, int skip_ifindex, char *what,

@@ -30,15 +30,15 @@ int veth_create(struct nl *nl, const char *host, pid_t pid, uint32_t addr, struc
 	uint8_t mac[6];
 	nl_mac_for(htonl(addr), mac);
 	EXPLAIN_START(t);
-	int r = nl_veth_add(nl, host, master, HUSK_LINK_GROUP, "eth0", mac, pid);
+	int r = nl_veth_add(nl, host, master, HUSK_LINK_GROUP, BRIDGE_MTU, "eth0", mac, pid);
 	if (r == -EEXIST)
 		return husk_error(err, EEXIST, "network: veth %s exists already", host);
 	if (r < 0)
 		return husk_error(err, -r, "network: ip link add %s type veth peer name eth0 netns %d",
 				  host, pid);
-	EXPLAIN(t, "ip link add %s master " BRIDGE_NAME " group %d up type veth peer name eth0 "
-		"address %02x:%02x:%02x:%02x:%02x:%02x netns %d", host, HUSK_LINK_GROUP,
-		mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], pid);
+	EXPLAIN(t, "ip link add %s master " BRIDGE_NAME " group %d mtu %d up type veth peer name eth0 "
+		"address %02x:%02x:%02x:%02x:%02x:%02x mtu %d netns %d", host, HUSK_LINK_GROUP, BRIDGE_MTU,
+		mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], BRIDGE_MTU, pid);
 	return 0;
 }
 
@@ -108,12 +108,13 @@ int veth_peer_setup(pid_t pid, uint32_t addr, int prefix, uint32_t gw, struct hu
 	}
 	EXPLAIN(t, "nsenter --net=/proc/%d/ns/net ip link set eth0 up", pid);
 	t = explain_enabled ? explain_now() : 0;
-	r = nl_route_add_default(&nl, ifindex, htonl(gw));
+	r = nl_route_add_default(&nl, ifindex, htonl(gw), ROUTE_MTU);
 	if (r < 0) {
 		husk_error(err, -r, "network: ip route add default via %s (netns of %d)", g, pid);
 		goto out;
 	}
-	EXPLAIN(t, "nsenter --net=/proc/%d/ns/net ip route add default via %s dev eth0", pid, g);
+	EXPLAIN(t, "nsenter --net=/proc/%d/ns/net ip route add default via %s dev eth0 mtu %d   "
+		   "# traffic leaving the host: 1500-byte packets", pid, g, ROUTE_MTU);
 out:
 	nl_close(&nl);
 	return r < 0 ? -1 : 0;

@@ -111,6 +111,21 @@ addr_of() { sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' "$1" | head -1; }
 	[[ $output == *"lo: <LOOPBACK,UP"* ]]
 }
 
+@test "bridge: 64 KiB frames between host and container, 1500-byte packets for the world" {
+	local n
+	n=$(cname mtu)
+	husk_bg mtu run --init --name "$n" "$ROOTFS" /bin/sleep 60
+	wait_running "$n"
+	# the container's own view, through the host's iproute2 (busybox ip hides metrics)
+	nsenter -t "$(container_pid "$n")" -n ip -o link show eth0 >"$BATS_TEST_TMPDIR/link"
+	grep -q 'mtu 65520' "$BATS_TEST_TMPDIR/link"
+	nsenter -t "$(container_pid "$n")" -n ip route show default >"$BATS_TEST_TMPDIR/route"
+	grep -q 'default via 10.89.0.1 dev eth0 mtu 1500' "$BATS_TEST_TMPDIR/route"
+	ip -o link show husk0 | grep -q 'mtu 65520'
+	kill -TERM "$BG_PID"
+	bg_wait "$BG_PID"
+}
+
 @test "bridge: the container reaches the bridge address; hosts and resolv.conf are generated" {
 	local n
 	n=$(cname ping)
