@@ -482,6 +482,32 @@ s.bind(("127.0.0.1", 18099)); s.listen(); print("ready", flush=True); time.sleep
 	[[ $output == *"default via 10.123.4.1"* ]]
 }
 
+@test "table ip husk is exactly what nft makes of the commands --explain prints" {
+	command -v nft >/dev/null || skip "no nft"
+	local n ns
+	n=$(cname nft)
+	ns=hkt-nft-$$
+	husk_bg holder run --init --explain --name "$n" "$ROOTFS" /bin/sleep 60
+	wait_running "$n"
+	sed -n "s/^husk: \[ *[0-9]* us\] nft '\(.*\)'\$/\1/p" "$BATS_TEST_TMPDIR/holder.err" \
+		>"$BATS_TEST_TMPDIR/cmds"
+	if ! grep -q '^add table ip husk' "$BATS_TEST_TMPDIR/cmds"; then
+		kill -TERM "$BG_PID"
+		bg_wait "$BG_PID"
+		skip "another husk made the table"
+	fi
+	nft list table ip husk >"$BATS_TEST_TMPDIR/husk.nft"
+	# nft's own parser and netlink code, in a scratch network namespace
+	ip netns add "$ns"
+	ip netns exec "$ns" nft -f "$BATS_TEST_TMPDIR/cmds" &&
+		ip netns exec "$ns" nft list table ip husk >"$BATS_TEST_TMPDIR/nft.nft" || true
+	ip netns del "$ns"
+	kill -TERM "$BG_PID"
+	bg_wait "$BG_PID"
+	diff -u "$BATS_TEST_TMPDIR/nft.nft" "$BATS_TEST_TMPDIR/husk.nft"
+	[[ $(grep -c '^add rule' "$BATS_TEST_TMPDIR/cmds") -eq 9 ]]
+}
+
 @test "--explain shows the network steps as shell commands" {
 	run_ok --explain --name "$(cname explain)" -p 127.0.0.1:18093:80 "$ROOTFS" /bin/true
 	[[ $output == *"ip link add hk"*"type veth peer name eth0"* ]]
