@@ -343,12 +343,9 @@ s.recv(1)' "$rootfs/www/blob"
 
 @test "-p 127.0.0.1:19001:9001/udp: datagrams reach the container and the replies come back" {
 	[[ -x $BATS_FILE_TMPDIR/udpecho ]] || skip "no C compiler for the UDP echo server"
-	local rootfs n reply
+	local rootfs n mode
 	rootfs=$(rootfs_copy)
 	cp "$BATS_FILE_TMPDIR/udpecho" "$rootfs/bin/udpecho"
-	n=$(cname udp)
-	husk_bg udp run --init --name "$n" -p 127.0.0.1:19001:9001/udp "$rootfs" /bin/udpecho 9001
-	wait_running "$n"
 	udp_roundtrip() {
 		local reply
 		reply=$(python3 -c 'import socket, sys
@@ -357,12 +354,20 @@ s.settimeout(1)
 s.sendto(sys.argv[1].encode(), ("127.0.0.1", 19001))
 data, peer = s.recvfrom(2048)
 print(peer[0], peer[1], data.decode())' "ping-$$") || return 1
-		# from the address and port it was sent to (the redirect rewrites the source)
+		# from the address and port it was sent to (the redirect rewrites the
+		# source on recvmsg; the forwarder answers from the host port)
 		[[ $reply == "127.0.0.1 19001 echo:ping-$$" ]]
 	}
-	wait_for 10 "a UDP echo through 127.0.0.1:19001" udp_roundtrip
-	kill -TERM "$BG_PID"
-	bg_wait "$BG_PID"
+	# the eBPF redirect (sendmsg4/recvmsg4), then the forwarder
+	for mode in 0 1; do
+		n=$(cname udp)
+		HUSK_PORT_FORWARDER=$mode husk_bg udp run --init --name "$n" -p 127.0.0.1:19001:9001/udp \
+			"$rootfs" /bin/udpecho 9001
+		wait_running "$n"
+		wait_for 10 "a UDP echo through 127.0.0.1:19001 (HUSK_PORT_FORWARDER=$mode)" udp_roundtrip
+		kill -TERM "$BG_PID"
+		bg_wait "$BG_PID"
+	done
 }
 
 @test "8 containers started at once get distinct addresses" {
