@@ -359,7 +359,21 @@ else
 		"$OUT/t-exit3.err" "$OUT/t-exit127.err" "$OUT/t-exit125.err"
 fi
 
-# 10. a published port on the VM's loopback: the eBPF connect redirect where a
+# 10. device rules (v1: the devices cgroup, v2: an eBPF device program): a node
+# made with mknod (CAP_MKNOD is in the default set) opens only if it is a standard
+# one; /dev/null's numbers as the control (so that nodev or the like is not what
+# refuses), /dev/kmsg's (1:11) as the refused one
+run_ctr t-dev "$ROOTFS" /bin/sh -c 'mknod /tmp/n c 1 3 && mknod /tmp/k c 1 11 &&
+	echo x >/tmp/n && echo "null: ok"; cat /tmp/k 2>&1 | head -n 1; rm -f /tmp/n /tmp/k'
+if [ "$RC" -eq 0 ] && grep -qx 'null: ok' "$OUT/t-dev.out" &&
+	grep -q 'Operation not permitted' "$OUT/t-dev.out"; then
+	ok "device rules: a mknod'ed 1:3 opens, a mknod'ed 1:11 (kmsg) is refused (EPERM)"
+else
+	not_ok "device rules: a mknod'ed 1:3 opens, a mknod'ed 1:11 (kmsg) is refused (EPERM)" \
+		"$OUT/t-dev.out" "$OUT/t-dev.err"
+fi
+
+# 11. a published port on the VM's loopback: the eBPF connect redirect where a
 # cgroup2 hierarchy is mounted (v2, hybrid), the userspace forwarder where not (v1)
 case $MODE in
 v1) want_path="userspace forwarder" cg2= ;;
@@ -401,7 +415,7 @@ else
 		"$OUT/t-port.sum"
 fi
 
-# 11. nothing remains: no husk cgroup, no state, no extra mount, no stray process
+# 12. nothing remains: no husk cgroup, no state, no extra mount, no stray process
 left=
 for d in $(cg_dirs '*'); do
 	[ -e "$d" ] && left="$left $d"
