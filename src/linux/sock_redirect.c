@@ -225,10 +225,14 @@ int sock_redirect_start(struct sock_redirect **out, const struct husk_spec *s,
 		return husk_error(err, ENOMEM, "--publish");
 	*out = r;
 	uint32_t ctr = htonl(ctr_addr);
-	struct bpf_insn insn[16 + 16 * 16];
+	/* the prologue and end, and at most 11 instructions per port */
+	size_t cap = 16 + 12 * s->n_ports;
+	cleanup_free struct bpf_insn *insn = calloc(cap, sizeof *insn);
+	if (!insn)
+		return husk_error(err, ENOMEM, "--publish");
 	for (size_t i = 0; i < MAX_HOOKS; i++) {
 		const struct hook *h = &hooks[i];
-		struct ebpf_prog p = { .insn = insn, .cap = ARRAY_SIZE(insn) };
+		struct ebpf_prog p = { .insn = insn, .cap = cap };
 		build(&p, h, s, ctr, cookie);
 		if (!p.n)
 			continue;
