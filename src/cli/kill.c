@@ -65,11 +65,10 @@ int cmd_kill(struct husk_global *g, int argc, char **argv)
 		}
 		if (c == 's' && (sig = parse_signal(optarg)) > 0)
 			continue;
-		if (c == 's')
-			husk_warn("invalid signal '%s': expected a name such as TERM, KILL or SIGHUP, "
-				  "or a number from 1 to %d", optarg, NSIG - 1);
-		else
-			husk_warn("unknown or incomplete option '%s' (see husk kill --help)", argv[optind - 1]);
+		if (c != 's')
+			return cli_bad_option("kill", argv);
+		husk_warn("invalid signal '%s': expected a name such as TERM, KILL or SIGHUP, "
+			  "or a number from 1 to %d", optarg, NSIG - 1);
 		return HUSK_EXIT_FAILURE;
 	}
 	if (optind >= argc) {

@@ -168,10 +168,9 @@ int cmd_logs(struct husk_global *g, int argc, char **argv)
 		} else if (c == 'n' && (!strcmp(optarg, "all") || parse_int(optarg, 0, INT64_MAX, &tail) == 0)) {
 			tail = strcmp(optarg, "all") ? tail : -1;
 		} else {
-			if (c == 'n')
-				husk_warn("invalid --tail '%s': expected a number of lines, or all", optarg);
-			else
-				husk_warn("unknown or incomplete option '%s' (see husk logs --help)", argv[optind - 1]);
+			if (c != 'n')
+				return cli_bad_option("logs", argv);
+			husk_warn("invalid --tail '%s': expected a number of lines, or all", optarg);
 			return HUSK_EXIT_FAILURE;
 		}
 	}

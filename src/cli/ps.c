@@ -150,14 +150,11 @@ int cmd_ps(struct husk_global *g, int argc, char **argv)
 			return 0;
 		} else if (c == 'a') {
 			all = true;
-		} else if (c == 'F' && (!strcmp(optarg, "json") || !strcmp(optarg, "table"))) {
-			json = !strcmp(optarg, "json");
+		} else if (c == 'F') {
+			if (!cli_format(optarg, &json))
+				return HUSK_EXIT_FAILURE;
 		} else {
-			if (c == 'F')
-				husk_warn("invalid --format '%s': expected table or json", optarg);
-			else
-				husk_warn("unknown or incomplete option '%s' (see husk ps --help)", argv[optind - 1]);
-			return HUSK_EXIT_FAILURE;
+			return cli_bad_option("ps", argv);
 		}
 	}
 	if (optind < argc) {

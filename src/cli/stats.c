@@ -302,14 +302,11 @@ int cmd_stats(struct husk_global *g, int argc, char **argv)
 			return 0;
 		} else if (c == 'N') {
 			stream = false;
-		} else if (c == 'F' && (!strcmp(optarg, "json") || !strcmp(optarg, "table"))) {
-			json = !strcmp(optarg, "json");
+		} else if (c == 'F') {
+			if (!cli_format(optarg, &json))
+				return HUSK_EXIT_FAILURE;
 		} else {
-			if (c == 'F')
-				husk_warn("invalid --format '%s': expected table or json", optarg);
-			else
-				husk_warn("unknown or incomplete option '%s' (see husk stats --help)", argv[optind - 1]);
-			return HUSK_EXIT_FAILURE;
+			return cli_bad_option("stats", argv);
 		}
 	}
 	return stats_loop(g, argv + optind, (size_t)(argc - optind), stream, json);

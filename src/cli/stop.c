@@ -131,10 +131,9 @@ int cmd_stop(struct husk_global *g, int argc, char **argv)
 			grace = (int)v;
 			continue;
 		}
-		if (c == 't')
-			husk_warn("invalid --time '%s': expected seconds, 0..86400", optarg);
-		else
-			husk_warn("unknown or incomplete option '%s' (see husk stop --help)", argv[optind - 1]);
+		if (c != 't')
+			return cli_bad_option("stop", argv);
+		husk_warn("invalid --time '%s': expected seconds, 0..86400", optarg);
 		return HUSK_EXIT_FAILURE;
 	}
 	if (optind >= argc) {
