@@ -87,24 +87,12 @@ else
 	log() { printf '==> %s\n' "$*" >&2; }
 fi
 note() { printf '    %s\n' "$*" >&2; }
-die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
+# die, ensure_packages
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
 
 need_root() {
 	[[ $EUID -eq 0 ]] || die "this needs root (namespaces, cgroups, mounts): sudo $0 $*"
-}
-
-# Install Debian packages that are missing.
-ensure_packages() {
-	local missing=() p
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-			missing+=("$p")
-	done
-	((${#missing[@]})) || return 0
-	log "installing missing packages: ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" ||
-		{ apt-get update -q &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; }
 }
 
 # A rootfs that build-rootfs.sh finished: its marker says state=complete.

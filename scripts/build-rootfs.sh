@@ -38,26 +38,14 @@ EOF
 }
 
 log() { printf '==> [%3ss] %s\n' "$SECONDS" "$*" >&2; }
-die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
+# die, ensure_packages
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 need_root() {
 	[[ $EUID -eq 0 ]] || die "$1 needs root (try: sudo $PROG ...)"
 }
 
-# Install Debian packages that are missing (dpkg-query knows what is installed).
-ensure_packages() {
-	local missing=() p
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-			missing+=("$p")
-	done
-	((${#missing[@]})) || return 0
-	need_root "installing ${missing[*]}"
-	log "installing missing packages: ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
-		{ apt-get update -q >&2 &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; }
-}
 
 marker_get() { # marker_get KEY -> value from DIR/.husk-rootfs
 	sed -n "s/^$1=//p" "$ROOTFS/$MARKER" 2>/dev/null | head -n1
