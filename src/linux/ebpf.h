@@ -12,12 +12,12 @@
 	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define EBPF_LDX_W(d, s, o) EBPF_INSN(BPF_LDX | BPF_W | BPF_MEM, d, s, o, 0)
 #define EBPF_STX_W(d, s, o) EBPF_INSN(BPF_STX | BPF_W | BPF_MEM, d, s, o, 0)
-#define EBPF_ST_W(d, o, i) EBPF_INSN(BPF_ST | BPF_W | BPF_MEM, d, 0, o, i)
 #define EBPF_ALU32_IMM(op, d, i) EBPF_INSN(BPF_ALU | (op) | BPF_K, d, 0, 0, i)
 #define EBPF_MOV64_REG(d, s) EBPF_INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
 #define EBPF_MOV64_IMM(d, i) EBPF_INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
 #define EBPF_JNE_IMM(d, i, o) EBPF_INSN(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, i)
-#define EBPF_JNE_REG(d, s, o) EBPF_INSN(BPF_JMP | BPF_JNE | BPF_X, d, s, o, 0)
+/* the same on the low 32 bits: a u32 address must not be sign-extended */
+#define EBPF_JNE32_IMM(d, i, o) EBPF_INSN(BPF_JMP32 | BPF_JNE | BPF_K, d, 0, o, (int)(i))
 #define EBPF_CALL(f) EBPF_INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
 #define EBPF_EXIT() EBPF_INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 /* a 64-bit immediate takes two instructions */

@@ -38,8 +38,6 @@
 #define CTX(f) ((short)offsetof(struct bpf_sock_addr, f))
 #define MAX_HOOKS 3
 
-/* A JNE on the low 32 bits: addresses compared as u32 must not be sign-extended. */
-#define JNE32_IMM(d, i) EBPF_INSN(BPF_JMP32 | BPF_JNE | BPF_K, d, 0, 0, (int)(i))
 
 struct sock_redirect {
 	int links[MAX_HOOKS];
@@ -124,14 +122,14 @@ static void rewrite(struct ebpf_prog *p, uint32_t ip, uint16_t port)
 static void to_container(struct ebpf_prog *p, const struct port_map *m, int64_t lo, uint32_t ctr)
 {
 	ebpf_block(p, 2 + (lo ? 1 : 3) + 6);
-	ebpf_emit(p, JNE32_IMM(BPF_REG_2, m->proto));
-	ebpf_emit(p, JNE32_IMM(BPF_REG_4, htons(m->host_port)));
+	ebpf_emit(p, EBPF_JNE32_IMM(BPF_REG_2, m->proto, 0));
+	ebpf_emit(p, EBPF_JNE32_IMM(BPF_REG_4, htons(m->host_port), 0));
 	if (lo) {
-		ebpf_emit(p, JNE32_IMM(BPF_REG_3, (uint32_t)lo));
+		ebpf_emit(p, EBPF_JNE32_IMM(BPF_REG_3, (uint32_t)lo, 0));
 	} else {
 		ebpf_emit(p, EBPF_MOV64_REG(BPF_REG_5, BPF_REG_3));
 		ebpf_emit(p, EBPF_ALU32_IMM(BPF_AND, BPF_REG_5, (int)htonl(0xff000000u)));
-		ebpf_emit(p, JNE32_IMM(BPF_REG_5, htonl(0x7f000000u)));
+		ebpf_emit(p, EBPF_JNE32_IMM(BPF_REG_5, htonl(0x7f000000u), 0));
 	}
 	rewrite(p, ctr, htons(m->ctr_port));
 }
@@ -140,8 +138,8 @@ static void to_container(struct ebpf_prog *p, const struct port_map *m, int64_t 
 static void from_container(struct ebpf_prog *p, const struct port_map *m, int64_t lo, uint32_t ctr)
 {
 	ebpf_block(p, 2 + 6);
-	ebpf_emit(p, JNE32_IMM(BPF_REG_3, ctr));
-	ebpf_emit(p, JNE32_IMM(BPF_REG_4, htons(m->ctr_port)));
+	ebpf_emit(p, EBPF_JNE32_IMM(BPF_REG_3, ctr, 0));
+	ebpf_emit(p, EBPF_JNE32_IMM(BPF_REG_4, htons(m->ctr_port), 0));
 	rewrite(p, lo ? (uint32_t)lo : htonl(INADDR_LOOPBACK), htons(m->host_port));
 }
 
