@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "linux/caps.h"
-#include "linux/net.h"
-#include "linux/seccomp.h"
+#include "linux/security/caps.h"
+#include "linux/net/network.h"
+#include "linux/security/seccomp/seccomp.h"
 
 void spec_init(struct husk_spec *s)
 {

@@ -12,9 +12,9 @@
 #include <linux/seccomp.h>
 
 #include "cli/cli.h"
-#include "linux/cgroup.h"
-#include "linux/net.h"
-#include "linux/sock_redirect.h"
+#include "linux/cgroup/cgroup.h"
+#include "linux/net/network.h"
+#include "linux/net/ports/sock_redirect.h"
 #include "util/fs.h"
 
 static int failures;

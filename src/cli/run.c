@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 #include "engine/container.h"
 #include "engine/monitor.h"
-#include "linux/sealed_exe.h"
+#include "linux/security/sealed_exe.h"
 #include "spec.h"
 #include "util/cleanup.h"
 #include "util/explain.h"

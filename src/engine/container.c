@@ -13,7 +13,7 @@
 
 #include "engine/state.h"
 #include "engine/sync.h"
-#include "linux/devices.h"
+#include "linux/cgroup/device_rules.h"
 #include "linux/ns.h"
 #include "util/explain.h"
 

@@ -6,8 +6,8 @@
 #include <sys/types.h>
 
 #include "engine/io.h"
-#include "linux/cgroup.h"
-#include "linux/net.h"
+#include "linux/cgroup/cgroup.h"
+#include "linux/net/network.h"
 #include "spec.h"
 
 struct container {

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "engine/container.h"
-#include "linux/cgroup.h"
-#include "linux/net.h"
+#include "linux/cgroup/cgroup.h"
+#include "linux/net/network.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "linux/seccomp_profile.h"
+#include "linux/security/seccomp/profile.h"
 
 static int failed, passed;
 

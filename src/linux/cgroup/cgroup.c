@@ -1,0 +1,145 @@
+#include "linux/cgroup/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/explain.h"
+#include "util/fs.h"
+
+const char *cgroup_mode_name(enum cgroup_mode m)
+{
+	switch (m) {
+	case CGROUP_V1: return "v1";
+	case CGROUP_V2: return "v2";
+	case CGROUP_HYBRID: return "hybrid";
+	default: return "none";
+	}
+}
+
+enum cgroup_mode cgroup_detect(void)
+{
+	struct statfs fs;
+	if (statfs(CGROUP_ROOT, &fs) < 0)
+		return CGROUP_NONE;
+	if (fs.f_type == CGROUP2_SUPER_MAGIC)
+		return CGROUP_V2;
+	if (fs.f_type != TMPFS_MAGIC)
+		return CGROUP_NONE;
+	if (statfs(CGROUP_ROOT "/unified", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+		return CGROUP_HYBRID;
+	return CGROUP_V1;
+}
+
+int cgroup_write(const char *dir, const char *file, const char *val, struct husk_err *err)
+{
+	EXPLAIN_START(t);
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	if (write_file(path, val) < 0)
+		return husk_error(err, errno, "cgroup: writing '%s' to %s", val, path);
+	EXPLAIN(t, "echo %s > %s", val, path);
+	return 0;
+}
+
+int cgroup_create(struct cgroup *cg, const char *name, const struct husk_resources *res,
+		  struct husk_err *err)
+{
+	memset(cg, 0, sizeof *cg);
+	cg->v2_fd = -1;
+	snprintf(cg->name, sizeof cg->name, "%s", name);
+	cg->memory_limit = res->memory;
+	cg->mode = cgroup_detect();
+	switch (cg->mode) {
+	case CGROUP_V2:
+		return cgroup_v2_create(cg, res, err);
+	case CGROUP_V1:
+	case CGROUP_HYBRID:
+		return cgroup_v1_create(cg, res, err);
+	default:
+		return husk_error(err, 0, "cgroup: no cgroup filesystem at %s", CGROUP_ROOT);
+	}
+}
+
+int cgroup_enter(struct cgroup *cg, pid_t pid, struct husk_err *err)
+{
+	return cg->mode == CGROUP_V2 ? cgroup_v2_enter(cg, pid, err) : cgroup_v1_enter(cg, pid, err);
+}
+
+bool cgroup_oom_killed(const struct cgroup *cg)
+{
+	return cg->mode == CGROUP_V2 ? cgroup_v2_oom_killed(cg) : cgroup_v1_oom_killed(cg);
+}
+
+void cgroup_destroy(struct cgroup *cg)
+{
+	if (cg->mode == CGROUP_V2)
+		cgroup_v2_destroy(cg);
+	else if (cg->mode != CGROUP_NONE)
+		cgroup_v1_destroy(cg);
+	if (cg->v2_fd >= 0)
+		close(cg->v2_fd);
+	cg->v2_fd = -1;
+}
+
+void cgroup_remove_by_name(const char *name)
+{
+	struct cgroup cg = { .v2_fd = -1 };
+	snprintf(cg.name, sizeof cg.name, "%s", name);
+	cg.mode = cgroup_detect();
+	if (cg.mode == CGROUP_V2) {
+		snprintf(cg.v2_path, sizeof cg.v2_path, CGROUP_ROOT "/husk/%s", name);
+		cg.v2_created = true;
+	} else if (cg.mode != CGROUP_NONE) {
+		cgroup_v1_discover(&cg);
+		for (int i = 0; i < cg.n_v1; i++)
+			cg.v1[i].created = true;
+	}
+	cgroup_destroy(&cg);
+}
+
+int cgroup_drain_and_remove(const char *dir)
+{
+	char procs[512];
+	snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
+	/* A container's processes die with its PID 1, so this loop normally finds the
+	 * cgroup empty at once; it only kills what `exec` or a dead husk left behind. */
+	for (int round = 0; round < 200; round++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -1;
+		cleanup_fclose FILE *f = fopen(procs, "re");
+		if (!f)
+			return -1;
+		int pid;
+		while (fscanf(f, "%d", &pid) == 1)
+			kill(pid, SIGKILL);
+		struct timespec ts = { 0, 5 * 1000 * 1000 }; /* give the dying a moment to exit */
+		nanosleep(&ts, NULL);
+	}
+	errno = EBUSY;
+	return -1;
+}
+
+int cgroup_controllers(enum cgroup_mode m, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (m == CGROUP_V2)
+		return read_file(CGROUP_ROOT "/cgroup.controllers", buf, len) < 0 ? -1 : 0;
+	struct cgroup cg = { .v2_fd = -1 };
+	cgroup_v1_discover(&cg);
+	size_t off = 0;
+	for (int i = 0; i < cg.n_v1 && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? " " : "", cg.v1[i].controllers);
+	return 0;
+}

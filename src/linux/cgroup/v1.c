@@ -1,0 +1,189 @@
+/* cgroup v1 (and the v1 half of a hybrid host): one hierarchy per controller (or
+ * per group of controllers, "cpu,cpuacct"), each mounted under /sys/fs/cgroup. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linux/cgroup/cgroup.h"
+#include "util/cleanup.h"
+#include "util/explain.h"
+#include "util/fs.h"
+
+/* The controllers a container joins: the limits, CPU accounting, device rules and
+ * the freezer (so every process can be stopped at once). */
+static const char *const wanted[] = { "memory", "cpu", "cpuacct", "pids", "devices", "freezer" };
+
+static bool wants(const char *opts, char *ctrls, size_t len)
+{
+	char buf[256];
+	bool any = false;
+	size_t off = 0;
+	snprintf(buf, sizeof buf, "%s", opts);
+	ctrls[0] = '\0';
+	char *save = NULL;
+	for (char *o = strtok_r(buf, ",", &save); o; o = strtok_r(NULL, ",", &save))
+		for (size_t i = 0; i < ARRAY_SIZE(wanted); i++)
+			if (!strcmp(o, wanted[i])) {
+				off += (size_t)snprintf(ctrls + off, len - off, "%s%s", off ? "," : "", o);
+				any = true;
+			}
+	return any;
+}
+
+int cgroup_v1_discover(struct cgroup *cg)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -1;
+	char line[1024];
+	cg->n_v1 = 0;
+	while (fgets(line, sizeof line, f) && cg->n_v1 < CGROUP_V1_MAX) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE SUPEROPTS */
+		char *sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		char fstype[32], source[64], super[256], mnt[256];
+		if (sscanf(sep + 3, "%31s %63s %255s", fstype, source, super) != 3 ||
+		    strcmp(fstype, "cgroup") ||
+		    sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1)
+			continue;
+		struct cgroup_v1_dir *d = &cg->v1[cg->n_v1];
+		if (!wants(super, d->controllers, sizeof d->controllers))
+			continue;
+		snprintf(d->mount, sizeof d->mount, "%s", mnt);
+		snprintf(d->path, sizeof d->path, "%s/husk/%s", mnt, cg->name);
+		d->created = false;
+		cg->n_v1++;
+	}
+	return 0;
+}
+
+static struct cgroup_v1_dir *find(struct cgroup *cg, const char *ctrl)
+{
+	for (int i = 0; i < cg->n_v1; i++) {
+		char buf[64], *save = NULL;
+		snprintf(buf, sizeof buf, "%s", cg->v1[i].controllers);
+		for (char *o = strtok_r(buf, ",", &save); o; o = strtok_r(NULL, ",", &save))
+			if (!strcmp(o, ctrl))
+				return &cg->v1[i];
+	}
+	return NULL;
+}
+
+static int make_dir(struct cgroup_v1_dir *d, struct husk_err *err)
+{
+	EXPLAIN_START(t);
+	char parent[256];
+	snprintf(parent, sizeof parent, "%s/husk", d->mount);
+	/* another husk may rmdir husk/ when its last container ends: retry then */
+	for (int tries = 0; tries < 5; tries++) {
+		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+			return husk_error(err, errno, "cgroup: mkdir %s", parent);
+		if (mkdir(d->path, 0755) == 0) {
+			d->created = true;
+			EXPLAIN(t, "mkdir -p %s", d->path);
+			return 0;
+		}
+		if (errno == EEXIST)
+			return husk_error(err, EEXIST, "cgroup: %s", d->path);
+		if (errno != ENOENT)
+			return husk_error(err, errno, "cgroup: mkdir %s", d->path);
+	}
+	return husk_error(err, ENOENT, "cgroup: mkdir %s", d->path);
+}
+
+static int set_limits(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
+{
+	char val[32];
+	struct cgroup_v1_dir *d;
+	if (res->memory) {
+		if (!(d = find(cg, "memory")))
+			return husk_error(err, 0, "--memory: the memory controller is not mounted");
+		snprintf(val, sizeof val, "%lld", (long long)res->memory);
+		if (cgroup_write(d->path, "memory.limit_in_bytes", val, err))
+			return -1;
+		/* memory+swap only where swap accounting exists; docker's default: 2x memory */
+		char memsw[300];
+		snprintf(memsw, sizeof memsw, "%s/memory.memsw.limit_in_bytes", d->path);
+		if (access(memsw, F_OK) == 0) {
+			long long sw = res->memory_swap > 0 ? res->memory_swap :
+				       res->memory_swap < 0 ? -1 : 2 * res->memory;
+			snprintf(val, sizeof val, "%lld", sw);
+			if (cgroup_write(d->path, "memory.memsw.limit_in_bytes", val, err))
+				return -1;
+		} else if (res->memory_swap > 0) {
+			husk_warn("--memory-swap ignored: this kernel has no swap accounting (swapaccount=1)");
+		}
+	}
+	if (res->millicpus) {
+		if (!(d = find(cg, "cpu")))
+			return husk_error(err, 0, "--cpus: the cpu controller is not mounted");
+		snprintf(val, sizeof val, "%lld", (long long)res->millicpus * 100);
+		if (cgroup_write(d->path, "cpu.cfs_period_us", "100000", err) ||
+		    cgroup_write(d->path, "cpu.cfs_quota_us", val, err))
+			return -1;
+	}
+	if (res->pids) {
+		if (!(d = find(cg, "pids")))
+			return husk_error(err, 0, "--pids-limit: the pids controller is not mounted");
+		snprintf(val, sizeof val, "%lld", (long long)res->pids);
+		if (cgroup_write(d->path, "pids.max", val, err))
+			return -1;
+	}
+	return 0;
+}
+
+int cgroup_v1_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
+{
+	if (cgroup_v1_discover(cg) < 0)
+		return husk_error(err, errno, "cgroup: reading /proc/self/mountinfo");
+	if (cg->n_v1 == 0)
+		return husk_error(err, 0, "cgroup: no v1 controller is mounted under %s", CGROUP_ROOT);
+	for (int i = 0; i < cg->n_v1; i++)
+		if (make_dir(&cg->v1[i], err))
+			return -1;
+	return set_limits(cg, res, err);
+}
+
+int cgroup_v1_enter(struct cgroup *cg, pid_t pid, struct husk_err *err)
+{
+	char val[16];
+	snprintf(val, sizeof val, "%d", pid);
+	for (int i = 0; i < cg->n_v1; i++)
+		if (cgroup_write(cg->v1[i].path, "cgroup.procs", val, err))
+			return -1;
+	return 0;
+}
+
+bool cgroup_v1_oom_killed(const struct cgroup *cg)
+{
+	struct cgroup_v1_dir *d = find((struct cgroup *)cg, "memory");
+	if (!d || !d->created)
+		return false;
+	char buf[512], path[300];
+	snprintf(path, sizeof path, "%s/memory.oom_control", d->path);
+	if (read_file(path, buf, sizeof buf) < 0)
+		return false;
+	const char *k = strstr(buf, "oom_kill ");
+	return k && strtoll(k + 9, NULL, 10) > 0;
+}
+
+void cgroup_v1_destroy(struct cgroup *cg)
+{
+	for (int i = cg->n_v1 - 1; i >= 0; i--) {
+		struct cgroup_v1_dir *d = &cg->v1[i];
+		if (!d->created)
+			continue;
+		EXPLAIN_START(t);
+		if (cgroup_drain_and_remove(d->path) < 0 && errno != ENOENT)
+			husk_warn("cgroup: rmdir %s: %s", d->path, strerror(errno));
+		else
+			EXPLAIN(t, "rmdir %s", d->path);
+		d->created = false;
+		char parent[256];
+		snprintf(parent, sizeof parent, "%s/husk", d->mount);
+		rmdir(parent); /* fails while other containers run: that is fine */
+	}
+}

@@ -1,0 +1,62 @@
+#include "linux/fs/devnodes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "linux/fs/rootfs.h"
+#include "util/cleanup.h"
+#include "util/explain.h"
+#include "util/fs.h"
+
+static const struct {
+	const char *name;
+	unsigned maj, min;
+} nodes[] = {
+	{ "null", 1, 3 },    { "zero", 1, 5 },    { "full", 1, 7 },
+	{ "random", 1, 8 },  { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static const struct {
+	const char *name, *target;
+} links[] = {
+	{ "fd", "/proc/self/fd" },         { "stdin", "/proc/self/fd/0" },
+	{ "stdout", "/proc/self/fd/1" },   { "stderr", "/proc/self/fd/2" },
+	{ "ptmx", "pts/ptmx" },
+};
+
+int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
+{
+	(void)s;
+	if (mount_in_root(root_fd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+			  "mode=755,size=65536k", 0, err))
+		return -1;
+	cleanup_close int dev = openat_in_root(root_fd, "/dev", O_DIRECTORY | O_CLOEXEC);
+	if (dev < 0)
+		return husk_error(err, errno, "open /dev of the container");
+
+	EXPLAIN_START(t);
+	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
+		if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
+			return husk_error(err, errno, "mknod /dev/%s c %u %u", nodes[i].name,
+					  nodes[i].maj, nodes[i].min);
+	EXPLAIN(t, "mknod -m 666 /dev/{null,zero,full,random,urandom,tty} c ...");
+	t = explain_enabled ? explain_now() : 0;
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (symlinkat(links[i].target, dev, links[i].name) < 0)
+			return husk_error(err, errno, "ln -s %s /dev/%s", links[i].target, links[i].name);
+	EXPLAIN(t, "ln -s /proc/self/fd /dev/fd; ln -s pts/ptmx /dev/ptmx; ...");
+
+	if (mount_in_root(root_fd, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+			  "newinstance,ptmxmode=0666,mode=0620,gid=5", 0, err) ||
+	    mount_in_root(root_fd, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "mode=1777,size=65536k", 0, err) ||
+	    mount_in_root(root_fd, "mqueue", "/dev/mqueue", "mqueue",
+			  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, err))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,240 @@
+#include "linux/fs/rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "linux/fs/devnodes.h"
+#include "util/cleanup.h"
+#include "util/explain.h"
+#include "util/fs.h"
+
+int open_or_create_in_root(int root_fd, const char *path, int file_target, struct husk_err *err)
+{
+	int fd = openat_in_root(root_fd, path, O_PATH | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : husk_error(err, errno, "mount target '%s'", path);
+	/* create it component by component, each step resolved inside the root */
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		cleanup_close int probe = openat_in_root(root_fd, buf, O_PATH | O_CLOEXEC);
+		if (probe < 0) {
+			char *slash = strrchr(buf, '/');
+			*slash = '\0';
+			cleanup_close int parent = openat_in_root(root_fd, buf[0] ? buf : "/",
+								  O_PATH | O_DIRECTORY | O_CLOEXEC);
+			*slash = '/';
+			if (parent < 0)
+				return husk_error(err, errno, "mount target '%s': parent of '%s'", path, buf);
+			int r = (saved == '\0' && file_target) ?
+				mknodat(parent, slash + 1, S_IFREG | 0644, 0) :
+				mkdirat(parent, slash + 1, 0755);
+			if (r < 0 && errno != EEXIST)
+				return husk_error(err, errno, "mount target '%s': creating '%s'", path, buf);
+		}
+		*p = saved;
+		if (!saved)
+			break;
+	}
+	fd = openat_in_root(root_fd, path, O_PATH | O_CLOEXEC);
+	return fd >= 0 ? fd : husk_error(err, errno, "mount target '%s'", path);
+}
+
+int mount_in_root(int root_fd, const char *src, const char *target, const char *fstype,
+		  unsigned long flags, const char *data, int file_target, struct husk_err *err)
+{
+	EXPLAIN_START(t);
+	cleanup_close int fd = open_or_create_in_root(root_fd, target, file_target, err);
+	if (fd < 0)
+		return -1;
+	char proc_path[64];
+	snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
+	if (mount(src, proc_path, fstype, flags, data) < 0)
+		return husk_error(err, errno, "mount %s on %s", src ? src : fstype, target);
+	if (flags & MS_BIND)
+		EXPLAIN(t, "mount --%sbind %s %s", flags & MS_REC ? "r" : "", src, target);
+	else
+		EXPLAIN(t, "mount -t %s%s%s %s %s", fstype, data ? " -o " : "", data ? data : "",
+			src, target);
+	return 0;
+}
+
+int remount_ro_in_root(int root_fd, const char *target, struct husk_err *err)
+{
+	EXPLAIN_START(t);
+	cleanup_close int fd = openat_in_root(root_fd, target, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return husk_error(err, errno, "remount read-only '%s'", target);
+	char proc_path[64];
+	snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
+	/* keep the flags the mount has (nosuid, nodev ...): the kernel refuses to clear
+	 * locked ones, and dropping them would weaken the mount */
+	unsigned long keep = 0;
+	struct statvfs sv;
+	if (fstatvfs(fd, &sv) == 0)
+		keep = sv.f_flag;
+	unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
+	if (keep & ST_NOSUID) flags |= MS_NOSUID;
+	if (keep & ST_NODEV) flags |= MS_NODEV;
+	if (keep & ST_NOEXEC) flags |= MS_NOEXEC;
+	if (keep & ST_NOATIME) flags |= MS_NOATIME;
+	if (keep & ST_NODIRATIME) flags |= MS_NODIRATIME;
+	if (keep & ST_RELATIME) flags |= MS_RELATIME;
+	if (mount(NULL, proc_path, NULL, flags, NULL) < 0)
+		return husk_error(err, errno, "remount read-only '%s'", target);
+	EXPLAIN(t, "mount -o remount,bind,ro %s", target);
+	return 0;
+}
+
+/* /sys/fs/cgroup inside: the container sees its own cgroup as the root, because
+ * the child entered a new cgroup namespace before this runs. */
+static int mount_cgroups(int root_fd, enum cgroup_mode mode, struct husk_err *err)
+{
+	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME;
+	if (mode == CGROUP_V2)
+		return mount_in_root(root_fd, "cgroup2", "/sys/fs/cgroup", "cgroup2", fl | MS_RDONLY,
+				     NULL, 0, err);
+	if (mount_in_root(root_fd, "tmpfs", "/sys/fs/cgroup", "tmpfs", fl, "mode=755,size=64k", 0, err))
+		return -1;
+	struct cgroup cg = { .v2_fd = -1 };
+	cgroup_v1_discover(&cg);
+	for (int i = 0; i < cg.n_v1; i++) {
+		char target[128];
+		snprintf(target, sizeof target, "/sys/fs/cgroup/%s", cg.v1[i].controllers);
+		if (mount_in_root(root_fd, "cgroup", target, "cgroup", fl | MS_RDONLY,
+				  cg.v1[i].controllers, 0, err))
+			return -1;
+	}
+	return remount_ro_in_root(root_fd, "/sys/fs/cgroup", err);
+}
+
+/* With --read-only, husk must not change ROOTFS, not even by creating a mount point. */
+static bool missing_in_root(int root_fd, const char *path)
+{
+	cleanup_close int fd = openat_in_root(root_fd, path, O_PATH | O_CLOEXEC);
+	return fd < 0 && errno == ENOENT;
+}
+
+static int mount_volumes(int root_fd, const struct husk_spec *s, struct husk_err *err)
+{
+	for (size_t i = 0; i < s->n_volumes; i++) {
+		const struct volume *v = &s->volumes[i];
+		struct stat st;
+		if (stat(v->host, &st) < 0)
+			return husk_error(err, errno, "volume '%s'", v->host);
+		if (s->readonly_root && missing_in_root(root_fd, v->ctr))
+			return husk_error(err, ENOENT, "--read-only: volume target '%s' is not in ROOTFS "
+					  "(husk creates missing targets only in a writable rootfs)", v->ctr);
+		if (mount_in_root(root_fd, v->host, v->ctr, NULL, MS_BIND | MS_REC, NULL,
+				  !S_ISDIR(st.st_mode), err))
+			return -1;
+		if (v->readonly && remount_ro_in_root(root_fd, v->ctr, err))
+			return -1;
+	}
+	for (size_t i = 0; i < s->n_tmpfs; i++) {
+		if (s->readonly_root && missing_in_root(root_fd, s->tmpfs[i].ctr))
+			return husk_error(err, ENOENT, "--read-only: tmpfs target '%s' is not in ROOTFS",
+					  s->tmpfs[i].ctr);
+		char data[64];
+		int n = snprintf(data, sizeof data, "mode=%o", s->tmpfs[i].mode);
+		if (s->tmpfs[i].size)
+			snprintf(data + n, sizeof data - n, ",size=%lld", (long long)s->tmpfs[i].size);
+		if (mount_in_root(root_fd, "tmpfs", s->tmpfs[i].ctr, "tmpfs",
+				  MS_NOSUID | MS_NODEV, data, 0, err))
+			return -1;
+	}
+	return 0;
+}
+
+/* Generated /etc/hosts and /etc/resolv.conf, bound over the image's (never written into it). */
+static int mount_net_files(int root_fd, const struct net_state *n, struct husk_err *err)
+{
+	if (n->hosts_file[0] &&
+	    mount_in_root(root_fd, n->hosts_file, "/etc/hosts", NULL, MS_BIND, NULL, 1, err))
+		return -1;
+	if (n->resolv_file[0] &&
+	    mount_in_root(root_fd, n->resolv_file, "/etc/resolv.conf", NULL, MS_BIND, NULL, 1, err))
+		return -1;
+	return 0;
+}
+
+int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
+		   enum cgroup_mode cgmode, int *root_fd, struct husk_err *err)
+{
+	EXPLAIN_START(t);
+	/* nothing we mount may propagate back to the host's namespace */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return husk_error(err, errno, "mount --make-rprivate /");
+	EXPLAIN(t, "mount --make-rprivate /");
+
+	/* pivot_root needs the new root to be a mount point */
+	t = explain_enabled ? explain_now() : 0;
+	if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return husk_error(err, errno, "mount --rbind %s %s", s->rootfs, s->rootfs);
+	EXPLAIN(t, "mount --rbind %s %s", s->rootfs, s->rootfs);
+	int fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return husk_error(err, errno, "rootfs '%s'", s->rootfs);
+	*root_fd = fd;
+
+	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (mount_in_root(fd, "proc", "/proc", "proc", fl, NULL, 0, err) ||
+	    mount_in_root(fd, "sysfs", "/sys", "sysfs", fl | MS_RDONLY, NULL, 0, err) ||
+	    mount_cgroups(fd, cgmode, err) ||
+	    dev_setup(fd, s, err) ||
+	    mount_volumes(fd, s, err) ||
+	    mount_net_files(fd, n, err))
+		return -1;
+	return 0;
+}
+
+static int do_pivot(const struct husk_spec *s, struct husk_err *err)
+{
+	EXPLAIN_START(t);
+	if (s->no_pivot) {
+		/* the tutorials' way: the old root stays reachable for a process that can
+		 * chroot again (the classic breakout), which pivot_root prevents */
+		if (mount(s->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+			return husk_error(err, errno, "mount --move %s /", s->rootfs);
+		if (chroot(".") < 0)
+			return husk_error(err, errno, "chroot %s", s->rootfs);
+		EXPLAIN(t, "mount --move . / && chroot .");
+		return 0;
+	}
+	/* pivot_root(".", ".") stacks the old root on top of the new one; a lazy
+	 * unmount then detaches it without needing a directory for it in ROOTFS */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return husk_error(err, errno, "pivot_root %s", s->rootfs);
+	if (umount2(".", MNT_DETACH) < 0)
+		return husk_error(err, errno, "umount -l (old root)");
+	EXPLAIN(t, "pivot_root . . && umount -l .   # the old root is gone");
+	return 0;
+}
+
+int rootfs_switch(const struct husk_spec *s, struct husk_err *err)
+{
+	if (chdir(s->rootfs) < 0)
+		return husk_error(err, errno, "chdir %s", s->rootfs);
+	if (do_pivot(s, err))
+		return -1;
+	if (chdir("/") < 0)
+		return husk_error(err, errno, "chdir /");
+	if (s->readonly_root) {
+		cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0 || remount_ro_in_root(root, "/", err))
+			return husk_error(err, errno, "--read-only: remount /");
+	}
+	return 0;
+}

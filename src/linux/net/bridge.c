@@ -1,0 +1,111 @@
+/* The husk0 bridge and IPv4 forwarding. */
+#include "linux/net/bridge.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/explain.h"
+#include "util/fs.h"
+
+#define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
+
+/* The subnet must be reachable through husk0 only. */
+static int check_overlap(struct nl *nl, const struct subnet *sn, struct husk_err *err)
+{
+	char what[96], net[40];
+	int r = nl_route_overlap(nl, htonl(sn->net), sn->prefix, 0, what, sizeof what);
+	if (r < 0)
+		return husk_error(err, -r, "network: listing the host's routes");
+	if (r == 0)
+		return 0;
+	subnet_format(sn, net, sizeof net);
+	return husk_error(err, 0, "network: subnet %s overlaps the host's route %s "
+			  "(choose another with HUSK_SUBNET=A.B.C.D/N)", net, what);
+}
+
+static int bridge_address(struct nl *nl, int ifindex, const struct subnet *sn,
+			  struct husk_err *err)
+{
+	char gw[INET_ADDRSTRLEN];
+	addr_format(subnet_gateway(sn), gw, sizeof gw);
+	EXPLAIN_START(t);
+	int r = nl_addr_add(nl, ifindex, htonl(subnet_gateway(sn)), sn->prefix);
+	if (r < 0)
+		return husk_error(err, -r, "network: ip addr add %s/%d dev " BRIDGE_NAME, gw, sn->prefix);
+	EXPLAIN(t, "ip addr add %s/%d dev " BRIDGE_NAME, gw, sn->prefix);
+	t = explain_enabled ? explain_now() : 0;
+	r = nl_link_up(nl, ifindex);
+	if (r < 0)
+		return husk_error(err, -r, "network: ip link set " BRIDGE_NAME " up");
+	EXPLAIN(t, "ip link set " BRIDGE_NAME " up");
+	return 0;
+}
+
+int bridge_create(struct nl *nl, const struct subnet *sn, struct husk_err *err)
+{
+	/* a bridge left by a husk that was killed has no container on it any more */
+	bridge_delete(nl);
+	if (check_overlap(nl, sn, err))
+		return -1;
+	uint8_t mac[6];
+	nl_mac_for(htonl(subnet_gateway(sn)), mac);
+	EXPLAIN_START(t);
+	int r = nl_bridge_add(nl, BRIDGE_NAME, mac, HUSK_LINK_GROUP, BRIDGE_MTU);
+	if (r < 0)
+		return husk_error(err, -r, "network: ip link add " BRIDGE_NAME " type bridge");
+	EXPLAIN(t, "ip link add " BRIDGE_NAME " address %02x:%02x:%02x:%02x:%02x:%02x group %d mtu %d "
+		"type bridge", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], HUSK_LINK_GROUP, BRIDGE_MTU);
+	int ifindex = (int)if_nametoindex(BRIDGE_NAME);
+	if (!ifindex)
+		return husk_error(err, errno, "network: bridge " BRIDGE_NAME);
+	return bridge_address(nl, ifindex, sn, err);
+}
+
+void bridge_delete(struct nl *nl)
+{
+	EXPLAIN_START(t);
+	if (nl_link_del(nl, BRIDGE_NAME) == 0)
+		EXPLAIN(t, "ip link del " BRIDGE_NAME);
+}
+
+void bridge_delete_all(struct nl *nl)
+{
+	EXPLAIN_START(t);
+	if (nl_group_del(nl, HUSK_LINK_GROUP) == 0) {
+		EXPLAIN(t, "ip link del group %d   # " BRIDGE_NAME " and the last veth: one RCU grace "
+			"period for both", HUSK_LINK_GROUP);
+		return;
+	}
+	bridge_delete(nl);
+}
+
+int forward_enable(struct husk_err *err)
+{
+	char v[16] = "";
+	if (read_file(IP_FORWARD, v, sizeof v) < 0)
+		return husk_error(err, errno, "network: reading %s", IP_FORWARD);
+	if (v[0] == '1')
+		return 0;
+	EXPLAIN_START(t);
+	/* remember first: if we die right after, the last husk out still restores it */
+	if (ipam_file_write("ip_forward", v) < 0 || write_file(IP_FORWARD, "1") < 0)
+		return husk_error(err, errno, "network: sysctl -w net.ipv4.ip_forward=1");
+	EXPLAIN(t, "sysctl -w net.ipv4.ip_forward=1   # routes husk0 to the world (docker does the same); "
+		"set back to %c when the last bridge container goes", v[0]);
+	return 0;
+}
+
+void forward_restore(void)
+{
+	char v[16] = "";
+	if (ipam_file_read("ip_forward", v, sizeof v) < 0 || v[0] != '0')
+		return;
+	EXPLAIN_START(t);
+	if (write_file(IP_FORWARD, "0") == 0)
+		EXPLAIN(t, "sysctl -w net.ipv4.ip_forward=0   # as it was before husk");
+	ipam_file_remove("ip_forward");
+}

@@ -1,0 +1,283 @@
+/* Lease files under one directory lock (see ipam.h for the layout). */
+#include "linux/net/ipam.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define LEASES IPAM_DIR "/leases"
+
+int subnet_parse(const char *s, struct subnet *sn)
+{
+	char buf[32];
+	const char *slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof buf)
+		return -1;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	struct in_addr a;
+	char *end;
+	long p = strtol(slash + 1, &end, 10);
+	if (inet_pton(AF_INET, buf, &a) != 1 || !slash[1] || *end || p < 16 || p > 29)
+		return -1;
+	sn->net = ntohl(a.s_addr);
+	sn->prefix = (int)p;
+	uint32_t mask = ~0u << (32 - p);
+	return (sn->net & ~mask) ? -1 : 0;
+}
+
+void addr_format(uint32_t addr, char *buf, size_t len)
+{
+	struct in_addr a = { .s_addr = htonl(addr) };
+	if (!inet_ntop(AF_INET, &a, buf, (socklen_t)len) && len)
+		buf[0] = '\0';
+}
+
+void subnet_format(const struct subnet *sn, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+	addr_format(sn->net, a, sizeof a);
+	snprintf(buf, len, "%s/%d", a, sn->prefix);
+}
+
+bool subnet_contains(const struct subnet *sn, uint32_t addr)
+{
+	uint32_t mask = ~0u << (32 - sn->prefix);
+	return (addr & mask) == sn->net;
+}
+
+/* As state.c does for the state root: the last one out unlinks the lock file, so a
+ * waiter that then holds a lock on an unlinked file starts over. */
+int ipam_lock(bool create)
+{
+	/* ENOENT while creating: the last husk out removed a parent meanwhile */
+	for (int tries = 0;; tries++) {
+		if (create && mkdir_p(LEASES, 0700) < 0) {
+			if (errno == ENOENT && tries < 100)
+				continue;
+			return -1;
+		}
+		int fd = open(IPAM_DIR "/lock", O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+		if (fd < 0 && errno == ENOENT && create && tries < 100)
+			continue;
+		if (fd < 0)
+			return -1;
+		if (flock(fd, LOCK_EX) < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		struct stat st;
+		if (fstat(fd, &st) == 0 && st.st_nlink > 0)
+			return fd;
+		close(fd);
+		if (!create) {
+			errno = ENOENT;
+			return -1;
+		}
+	}
+}
+
+void ipam_unlock(int lock_fd)
+{
+	if (lock_fd >= 0)
+		close(lock_fd);
+}
+
+void ipam_remove_dir(int lock_fd)
+{
+	(void)lock_fd; /* held by the caller: nobody else is in here */
+	unlink(IPAM_DIR "/subnet");
+	unlink(IPAM_DIR "/ip_forward");
+	rmdir(LEASES);
+	unlink(IPAM_DIR "/lock");
+	rmdir(IPAM_DIR);
+	/* with another --root, /run/husk held only this directory; a husk that is
+	 * creating its state there retries when the directory goes (state.c) */
+	rmdir(HUSK_DEFAULT_STATE_ROOT);
+}
+
+/* 1 if the husk holding the lease file is alive (it keeps its flock). */
+static int lease_held(int dirfd, const char *name, char *record, size_t len)
+{
+	cleanup_close int fd = openat(dirfd, name, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK;
+	ssize_t n = pread(fd, record, len - 1, 0);
+	record[n > 0 ? n : 0] = '\0';
+	return 0;
+}
+
+int ipam_reclaim(void (*fn)(const char *record, void *arg), void *arg)
+{
+	DIR *d = opendir(LEASES);
+	if (!d)
+		return 0;
+	int held = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char record[4096];
+		if (lease_held(dirfd(d), de->d_name, record, sizeof record)) {
+			held++;
+			continue;
+		}
+		if (fn)
+			fn(record, arg);
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+	return held;
+}
+
+int ipam_count(void)
+{
+	DIR *d = opendir(LEASES);
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+int ipam_file_write(const char *name, const char *data)
+{
+	char path[128];
+	snprintf(path, sizeof path, IPAM_DIR "/%s", name);
+	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t n = strlen(data);
+	if (fd < 0 || write(fd, data, n) != (ssize_t)n)
+		return -1;
+	return 0;
+}
+
+ssize_t ipam_file_read(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	snprintf(path, sizeof path, IPAM_DIR "/%s", name);
+	return read_file(path, buf, len);
+}
+
+void ipam_file_remove(const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof path, IPAM_DIR "/%s", name);
+	unlink(path);
+}
+
+int ipam_subnet_load(struct subnet *sn)
+{
+	char buf[64];
+	if (ipam_file_read("subnet", buf, sizeof buf) < 0)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	return subnet_parse(buf, sn);
+}
+
+int ipam_subnet_save(const struct subnet *sn)
+{
+	char buf[64];
+	subnet_format(sn, buf, sizeof buf);
+	strcat(buf, "\n");
+	return ipam_file_write("subnet", buf);
+}
+
+/* Marks the addresses that have a lease file in used[] (bit i: net + i). */
+static void mark_used(const struct subnet *sn, uint8_t *used)
+{
+	DIR *d = opendir(LEASES);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		struct in_addr a;
+		if (inet_pton(AF_INET, de->d_name, &a) != 1)
+			continue;
+		uint32_t addr = ntohl(a.s_addr);
+		if (subnet_contains(sn, addr))
+			used[(addr - sn->net) / 8] |= (uint8_t)(1u << ((addr - sn->net) % 8));
+	}
+	closedir(d);
+}
+
+static int lease_create(uint32_t addr, const char *record)
+{
+	char path[128], a[INET_ADDRSTRLEN];
+	addr_format(addr, a, sizeof a);
+	snprintf(path, sizeof path, LEASES "/%s", a);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	size_t n = strlen(record);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || write(fd, record, n) != (ssize_t)n) {
+		int e = errno;
+		unlink(path);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int ipam_take(const struct subnet *sn, const char *record, uint32_t *addr, struct husk_err *err)
+{
+	uint32_t size = 1u << (32 - sn->prefix);
+	cleanup_free uint8_t *used = calloc(size / 8, 1);
+	if (!used)
+		return husk_error(err, ENOMEM, "address allocation");
+	mark_used(sn, used);
+	/* network address, gateway (.1) and broadcast are never handed out */
+	for (uint32_t i = 2; i < size - 1; i++) {
+		if (used[i / 8] & (1u << (i % 8)))
+			continue;
+		int fd = lease_create(sn->net + i, record);
+		if (fd >= 0) {
+			*addr = sn->net + i;
+			return fd;
+		}
+		if (errno != EEXIST)
+			return husk_error(err, errno, "creating a lease in %s", LEASES);
+	}
+	char s[40];
+	subnet_format(sn, s, sizeof s);
+	return husk_error(err, 0, "network: no free address left in %s (%u containers on husk0)",
+			  s, size - 3);
+}
+
+int ipam_note(int lease_fd, const char *line)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof buf, "%s\n", line);
+	if (n >= (int)sizeof buf)
+		return -1;
+	/* one write: a reader after our death sees whole lines */
+	if (lseek(lease_fd, 0, SEEK_END) < 0 || write(lease_fd, buf, (size_t)n) != n)
+		return -1;
+	return 0;
+}
+
+void ipam_release(uint32_t addr, int lease_fd)
+{
+	char path[128], a[INET_ADDRSTRLEN];
+	addr_format(addr, a, sizeof a);
+	snprintf(path, sizeof path, LEASES "/%s", a);
+	unlink(path);
+	close(lease_fd);
+}

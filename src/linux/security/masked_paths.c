@@ -1,0 +1,120 @@
+/* Masked and read-only paths, as docker's defaults (and a little more): kernel
+ * interfaces that leak host information or let root in the container poke the host
+ * kernel. Files are hidden under /dev/null, directories under an empty read-only
+ * tmpfs; the read-only ones are bound onto themselves and remounted read-only. */
+#include "linux/security/masked_paths.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "linux/fs/rootfs.h"
+#include "util/cleanup.h"
+#include "util/explain.h"
+#include "util/fs.h"
+
+static const char *const masked[] = {
+	"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+};
+
+static const char *const readonly[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+/* mount(2) through /proc/self/fd/N: the target was resolved inside the root */
+static int mount_fd(const char *src, int fd, const char *fstype, unsigned long flags,
+		    const char *data)
+{
+	char target[64];
+	snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+	return mount(src, target, fstype, flags, data);
+}
+
+/* /dev/null must be the real null device before anything is hidden under it: a
+ * container could otherwise turn the masks into binds of its own files
+ * (CVE-2025-31133). Returns an O_PATH fd on it. */
+static int open_dev_null(int root_fd, struct husk_err *err)
+{
+	int fd = openat_in_root(root_fd, "/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return husk_error(err, errno, "masking paths: /dev/null");
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+		close(fd);
+		return husk_error(err, EPERM, "masking paths: /dev/null is not the null device "
+				  "(character device 1:3)");
+	}
+	return fd;
+}
+
+static int mask_all(int root_fd, struct husk_err *err)
+{
+	cleanup_close int null_fd = -1;
+	char src[64];
+	for (size_t i = 0; i < ARRAY_SIZE(masked); i++) {
+		cleanup_close int fd = openat_in_root(root_fd, masked[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+			continue; /* this kernel has no such file */
+		if (fd < 0 || fstat(fd, &st) < 0)
+			return husk_error(err, errno, "masking %s", masked[i]);
+		int r;
+		if (S_ISDIR(st.st_mode)) {
+			r = mount_fd("tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				     "size=0,mode=555");
+		} else {
+			if (null_fd < 0 && (null_fd = open_dev_null(root_fd, err)) < 0)
+				return -1;
+			snprintf(src, sizeof src, "/proc/self/fd/%d", null_fd);
+			r = mount_fd(src, fd, NULL, MS_BIND, NULL);
+		}
+		if (r < 0)
+			return husk_error(err, errno, "masking %s", masked[i]);
+	}
+	return 0;
+}
+
+static int readonly_all(int root_fd, struct husk_err *err)
+{
+	char src[64];
+	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++) {
+		cleanup_close int fd = openat_in_root(root_fd, readonly[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0)
+			return husk_error(err, errno, "read-only %s", readonly[i]);
+		/* a remount needs a mount point of its own */
+		snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
+		if (mount_fd(src, fd, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return husk_error(err, errno, "read-only %s: bind", readonly[i]);
+		if (remount_ro_in_root(root_fd, readonly[i], err))
+			return -1;
+	}
+	return 0;
+}
+
+int masked_paths_apply(const struct husk_spec *s, struct husk_err *err)
+{
+	if (s->sec.privileged)
+		return 0;
+	cleanup_close int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return husk_error(err, errno, "masking paths: open /");
+	EXPLAIN_START(t);
+	bool was = explain_enabled;
+	explain_enabled = false; /* one line for the lot, not one per remount */
+	int r = mask_all(root_fd, err) || readonly_all(root_fd, err) ? -1 : 0;
+	explain_enabled = was;
+	if (r)
+		return -1;
+	EXPLAIN(t, "mount --bind /dev/null /proc/{kcore,keys,timer_list,interrupts,...}; "
+		   "mount -t tmpfs -o ro,size=0 tmpfs /proc/{acpi,scsi,asound} /sys/firmware ...; "
+		   "mount -o remount,bind,ro /proc/{bus,fs,irq,sys,sysrq-trigger}");
+	return 0;
+}
