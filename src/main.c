@@ -31,6 +31,9 @@ static void usage(FILE *out)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
 	fprintf(out, "\nGlobal options:\n"
 		     "  --root DIR   state directory (default /run/husk)\n"
+		     "  --log FILE   also write messages to FILE (--log-format text|json)\n"
+		     "  --systemd-cgroup  cgroupsPath is slice:prefix:name (OCI face)\n"
+		     "  --debug      debug lines in the --log file\n"
 		     "  --version    print the version\n"
 		     "  --help       print this help\n\n"
 		     "Run 'husk COMMAND --help' for a command's options.\n");
@@ -39,25 +42,16 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	struct husk_global g = { 0 };
-	int i = 1;
 	proctitle_init(argc, argv);
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v")) {
-			printf("husk version %s\n", HUSK_VERSION);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--root") && i + 1 < argc) {
-			g.state_root = argv[++i];
-		} else if (!strncmp(argv[i], "--root=", 7)) {
-			g.state_root = argv[i] + 7;
-		} else {
-			husk_warn("unknown option '%s' (see husk --help)", argv[i]);
-			return HUSK_EXIT_FAILURE;
-		}
+	int i = global_parse(argc, argv, &g);
+	if (i < 0)
+		return HUSK_EXIT_FAILURE;
+	if (i == 0) {
+		/* --version printed already; --help */
+		for (int j = 1; j < argc; j++)
+			if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h"))
+				usage(stdout);
+		return 0;
 	}
 	if (i >= argc) {
 		usage(stderr);

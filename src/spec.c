@@ -46,6 +46,7 @@ void spec_free(struct husk_spec *s)
 	free(s->sec.seccomp_profile);
 	free_strv(s->sec.cap_add, s->sec.n_cap_add);
 	free_strv(s->sec.cap_drop, s->sec.n_cap_drop);
+	spec_oci_free(&s->oci);
 	memset(s, 0, sizeof *s);
 }
 

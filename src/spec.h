@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "spec_oci.h"
 #include "util/error.h"
 #include "util/parse.h"
 
@@ -76,6 +77,9 @@ struct husk_spec {
 	struct port_map *ports;
 	size_t n_ports;
 	struct husk_security sec;
+
+	/* what only a bundle's config.json fills (spec_oci.h); zero for husk run */
+	struct husk_oci oci;
 };
 
 void spec_init(struct husk_spec *s);

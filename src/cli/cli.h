@@ -4,7 +4,17 @@
 
 struct husk_global {
 	const char *state_root; /* --root, or NULL for the default */
+	const char *log;        /* --log FILE (runc's): messages also go there */
+	bool log_json;          /* --log-format json */
+	bool debug;             /* --debug */
+	bool systemd_cgroup;    /* --systemd-cgroup: cgroupsPath is slice:prefix:name */
 };
+
+/* The global options before the command (runc's set: --root, --log, --log-format,
+ * --debug, --systemd-cgroup; --rootless and --no-subreaper accepted and ignored);
+ * `--x=v` and `--x v`, the last copy wins. Returns the index of the command, 0 after
+ * --help/--version (printed), or -1 after one line naming a bad option. */
+int global_parse(int argc, char **argv, struct husk_global *g);
 
 int cmd_run(struct husk_global *g, int argc, char **argv);
 int cmd_check(struct husk_global *g, int argc, char **argv);

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/log.h"
+
 static int error_vset(struct husk_err *err, int exit_code, int errnum, const char *fmt,
 		      va_list ap)
 {
@@ -45,6 +47,7 @@ int husk_error_print(const struct husk_err *err)
 	int n = snprintf(line, sizeof line, "husk: %s\n", err->msg);
 	if (n > 0)
 		(void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	log_write("error", err->msg);
 	return err->exit_code ? err->exit_code : HUSK_EXIT_FAILURE;
 }
 
@@ -60,4 +63,6 @@ void husk_warn(const char *fmt, ...)
 		n = sizeof line - 2;
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
+	line[n - 1] = '\0';
+	log_write("error", line + 6); /* without "husk: " */
 }
