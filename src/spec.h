@@ -15,6 +15,10 @@
 
 enum net_mode { NET_BRIDGE = 0, NET_NONE, NET_HOST };
 
+/* --userns: host = the host's ids (no user namespace); private and auto = a block
+ * of 65536 host ids from the pool (linux/userns/pool.h); keep-id = rootless only */
+enum userns_mode { USERNS_HOST = 0, USERNS_PRIVATE, USERNS_AUTO, USERNS_KEEP_ID };
+
 struct port_map {
 	char host_ip[64]; /* "" = all addresses */
 	uint16_t host_port;
@@ -74,6 +78,7 @@ struct husk_spec {
 	/* resources, network, security */
 	struct husk_resources res;
 	enum net_mode net;
+	enum userns_mode userns;
 	struct port_map *ports;
 	size_t n_ports;
 	struct husk_security sec;

@@ -15,6 +15,8 @@
 #include "linux/cgroup/cgroup.h"
 #include "linux/net/network.h"
 #include "linux/net/ports/sock_redirect.h"
+#include "linux/userns/idmapped.h"
+#include "util/cleanup.h"
 #include "util/fs.h"
 
 static int failures;
@@ -69,6 +71,30 @@ static void check_cgroups(void)
 	}
 }
 
+/* --userns auto shows the rootfs owned by the container's root through an idmapped
+ * mount: tried for real on the filesystem of /usr (and of /var/lib/husk, where
+ * images live); overlayfs takes idmapped mounts from 5.19 on. */
+static void check_idmapped(const struct utsname *u)
+{
+	static const char *const paths[] = { "/var/lib/husk", "/usr" };
+	char why[400], line[560];
+	struct stat st;
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		if (stat(paths[i], &st) < 0)
+			continue;
+		bool ok = idmapped_supported(paths[i], why, sizeof why);
+		snprintf(line, sizeof line, "%s%s", why, ok ? "" : " (--userns auto cannot run there)");
+		printf("%-4s %-22s %s\n", ok ? "ok" : "warn", "idmapped mounts", line);
+		break;
+	}
+	int major = 0, minor = 0;
+	sscanf(u->release, "%d.%d", &major, &minor);
+	bool ovl = major > 5 || (major == 5 && minor >= 19);
+	snprintf(line, sizeof line, "%s (kernel %s; overlayfs takes idmapped mounts from 5.19)",
+		 ovl ? "supported" : "not supported", u->release);
+	printf("%-4s %-22s %s\n", ovl ? "ok" : "warn", "idmapped overlayfs", line);
+}
+
 int cmd_check(struct husk_global *g, int argc, char **argv)
 {
 	(void)g;
@@ -101,6 +127,8 @@ int cmd_check(struct husk_global *g, int argc, char **argv)
 	maxu[strcspn(maxu, "\n")] = '\0';
 	snprintf(line, sizeof line, "%s (max_user_namespaces %s; optional)", userns ? "supported" : "unavailable", maxu);
 	printf("%-4s %-22s %s\n", userns ? "ok" : "warn", "user namespaces", line);
+
+	check_idmapped(&u);
 
 	bool overlay = file_has("/proc/filesystems", "overlay");
 	printf("%-4s %-22s %s\n", overlay ? "ok" : "warn", "overlayfs", overlay ? "supported" : "not loaded (modprobe overlay; optional)");

@@ -29,6 +29,7 @@
 
 #include "cli/cli.h"
 #include "cli/record.h"
+#include "linux/userns/userns.h"
 #include "engine/container.h"
 #include "engine/state.h"
 #include "engine/sync.h"
@@ -259,6 +260,10 @@ __attribute__((noreturn)) static void exec_joiner(struct exec_ctx *x)
 		husk_error(&err, errno, "exec: chroot into the root of %s", x->ct.name);
 		fail(sock, &err);
 	}
+	/* in the container's user namespace we are still the host's uid 0 (unmapped
+	 * there): become the namespace's root, as the container's own process did */
+	if ((x->ns_flags & CLONE_NEWUSER) && userns_become_root(&err))
+		fail(sock, &err);
 	pid_t b = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (b == 0)
 		exec_child(x, sock);

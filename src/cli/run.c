@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "engine/container.h"
 #include "engine/monitor.h"
+#include "linux/userns/userns.h"
 #include "linux/security/sealed_exe.h"
 #include "spec.h"
 #include "util/cleanup.h"
@@ -17,7 +18,7 @@ enum {
 	OPT_NAME = 256, OPT_HOSTNAME, OPT_ENV_FILE, OPT_TMPFS, OPT_MEMORY_SWAP, OPT_CPUS,
 	OPT_CPU_PCT, OPT_PIDS, OPT_INIT, OPT_NO_PIVOT, OPT_STOP_TIMEOUT, OPT_LOG_FILE,
 	OPT_EXPLAIN, OPT_NETWORK, OPT_READ_ONLY, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED,
-	OPT_SECURITY_OPT, OPT_RM, OPT_HELP, OPT_RESTART, OPT_LOG_OPT,
+	OPT_SECURITY_OPT, OPT_RM, OPT_HELP, OPT_RESTART, OPT_LOG_OPT, OPT_USERNS,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +52,7 @@ static const struct option long_opts[] = {
 	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
 	{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
 	{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
+	{ "userns", required_argument, NULL, OPT_USERNS },
 	{ "detach", no_argument, NULL, 'd' },
 	{ "rm", no_argument, NULL, OPT_RM },
 	{ "restart", required_argument, NULL, OPT_RESTART },
@@ -102,7 +104,11 @@ static void run_usage(FILE *out)
 	      "      --cap-drop CAP         drop a capability (ALL for every one)\n"
 	      "      --privileged           all capabilities, no seccomp, no masked paths: DANGEROUS,\n"
 	      "                             the container can take over the host\n"
-	      "      --security-opt OPT     seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges\n\n"
+	      "      --security-opt OPT     seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges\n"
+	      "      --userns MODE          host (default): the container's root is the host's;\n"
+	      "                             auto (or private): a user namespace, container ids\n"
+	      "                             0-65535 mapped to a block of host ids of its own, the\n"
+	      "                             rootfs shown owned by its root through an idmapped mount\n\n"
 	      "Other:\n"
 	      "      --explain              print each step as the equivalent shell command, with\n"
 	      "                             its duration, on stderr\n"
@@ -257,6 +263,8 @@ static int parse_option(struct husk_spec *s, int c, const char *arg, struct husk
 		return 0;
 	case OPT_LOG_FILE: return set_string(&s->log_file, arg, err);
 	case OPT_EXPLAIN: explain_enabled = true; return 0;
+	case OPT_USERNS:
+		return userns_parse_mode(arg, &s->userns, err);
 	case OPT_NETWORK:
 		if (!strcmp(arg, "none"))
 			s->net = NET_NONE;

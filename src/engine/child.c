@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "linux/security/caps.h"
 #include "linux/security/masked_paths.h"
 #include "linux/fs/rootfs.h"
+#include "linux/userns/userns.h"
 #include "linux/security/seccomp/seccomp.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
@@ -127,16 +129,59 @@ void child_reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The generated /etc/hosts and resolv.conf live in the state dir, which only the
+ * host's root may enter: held open (O_PATH) before this process becomes the
+ * namespace's root, and bound from /proc/self/fd. */
+static int child_hold_net_files(struct net_state *n, struct husk_err *err)
+{
+	char *files[] = { n->hosts_file, n->resolv_file };
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		if (!files[i][0])
+			continue;
+		int fd = open(files[i], O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			return husk_error(err, errno, "open %s", files[i]);
+		snprintf(files[i], sizeof n->hosts_file, "/proc/self/fd/%d", fd);
+	}
+	return 0;
+}
+
+/* Root of the user namespace from here on. Changing the euid clears the parent-death
+ * signal: armed again, then a look at the socket in case husk died in between (a
+ * container that outlives its husk would keep ids whose lease is gone). */
+static int child_enter_userns(struct container *c, int sock, struct husk_err *err)
+{
+	if (child_hold_net_files(&c->net, err) || userns_become_root(err))
+		return -1;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct pollfd p = { .fd = sock, .events = POLLIN | POLLRDHUP };
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP)))
+		_exit(HUSK_EXIT_FAILURE);
+	return 0;
+}
+
 void child_main(struct container *c, int sock)
 {
 	struct husk_spec *s = c->spec;
 	struct husk_err err = { 0 };
 	struct sync_msg m;
 
-	/* 1. die with husk; wait until the parent has put us in our cgroup and network */
+	/* 1. die with husk; wait until the parent has put us in our cgroup and network
+	 * (and, with a user namespace, written our maps and sent the idmapped root) */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (sync_recv(sock, &m, NULL) != 1 || m.type != SYNC_GO)
-		_exit(HUSK_EXIT_FAILURE); /* the parent is gone */
+	for (;;) {
+		int fd = -1;
+		if (sync_recv(sock, &m, &fd) != 1)
+			_exit(HUSK_EXIT_FAILURE); /* the parent is gone */
+		if (m.type == SYNC_GO)
+			break;
+		if (m.type == SYNC_ROOT_TREE && fd >= 0)
+			c->userns.root_tree_fd = fd;
+		else if (fd >= 0)
+			close(fd);
+	}
+	if (s->userns != USERNS_HOST && child_enter_userns(c, sock, &err))
+		child_fail(sock, &err);
 
 	/* 2. a cgroup namespace rooted at our own cgroup (we are in it now) */
 	EXPLAIN_START(t);
@@ -149,10 +194,12 @@ void child_main(struct container *c, int sock)
 
 	/* 3. root filesystem: private propagation, mounts, then pivot_root */
 	int root_fd = -1;
-	if (rootfs_prepare(s, &c->net, c->cg.mode, &root_fd, &err) || rootfs_switch(s, &err) ||
+	if (rootfs_prepare(s, &c->net, c->cg.mode, c->userns.root_tree_fd, &root_fd, &err) || rootfs_switch(s, &err) ||
 	    masked_paths_apply(s, &err))
 		child_fail(sock, &err);
 	close(root_fd);
+	if (c->userns.root_tree_fd >= 0)
+		close(c->userns.root_tree_fd);
 
 	/* 4. hostname (UTS namespace) and the network inside */
 	t = explain_enabled ? explain_now() : 0;

@@ -27,6 +27,7 @@ void container_init(struct container *c, struct husk_spec *s)
 	c->lock_fd = -1;
 	c->sync_fd = -1;
 	c->cg.v2_fd = -1;
+	userns_init(&c->userns);
 	io_init(&c->io);
 }
 
@@ -46,6 +47,7 @@ static void container_destroy(struct container *c)
 	io_close(&c->io);
 	net_teardown(&c->net);
 	cgroup_destroy(&c->cg);
+	userns_release(&c->userns);
 	if (c->keep_state)
 		return;
 	state_remove(c->state_dir, c->lock_fd);
@@ -58,6 +60,7 @@ static int container_create(struct container *c, struct husk_err *err)
 {
 	struct husk_spec *s = c->spec;
 	if ((!c->keep_state && state_create(s, c->state_dir, sizeof c->state_dir, &c->lock_fd, err)) ||
+	    userns_prepare(&c->userns, s, err) ||
 	    cgroup_create(&c->cg, s->name, &s->res, err) ||
 	    devices_setup(&c->cg, s, err) ||
 	    net_prepare(&c->net, s, c->state_dir, err) ||
@@ -125,7 +128,7 @@ static int container_start(struct container *c, struct husk_err *err)
 	/* clone3(CLONE_INTO_CGROUP) put the child in its cgroup already on v2 */
 	if (!in_cgroup && cgroup_enter(&c->cg, pid, err))
 		return -1;
-	if (net_attach(&c->net, s, pid, err))
+	if (userns_attach(&c->userns, s, pid, c->sync_fd, err) || net_attach(&c->net, s, pid, err))
 		return -1;
 	if (sync_send(c->sync_fd, SYNC_GO, -1) < 0)
 		return husk_error(err, errno, "starting the container");

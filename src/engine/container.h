@@ -8,6 +8,7 @@
 #include "engine/io.h"
 #include "linux/cgroup/cgroup.h"
 #include "linux/net/network.h"
+#include "linux/userns/userns.h"
 #include "spec.h"
 
 struct container {
@@ -16,6 +17,7 @@ struct container {
 	int lock_fd;  /* flock held while this container's husk lives */
 	struct cgroup cg;
 	struct net_state net;
+	struct userns_state userns;
 	struct io io;
 	pid_t pid;    /* PID 1 of the container, as the host sees it */
 	int sync_fd;  /* parent's end of the handshake */

@@ -14,6 +14,7 @@
 #include "engine/container.h"
 #include "linux/cgroup/cgroup.h"
 #include "linux/net/network.h"
+#include "linux/userns/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -79,6 +80,7 @@ static void cleanup_one(const char *root, const char *name)
 	snprintf(dir, sizeof dir, "%s/%s", root, name);
 	cgroup_remove_by_name(name);
 	net_cleanup_stale(root, name);
+	userns_cleanup_stale();
 	remove_tree(dir);
 }
 
@@ -102,6 +104,7 @@ static void cleanup_kept(const char *root, const char *name, const char *dir)
 		return;
 	cgroup_remove_by_name(name);
 	net_cleanup_stale(root, name);
+	userns_cleanup_stale();
 	struct husk_err err = { 0 };
 	state_update(dir, mark_cleaned, NULL, &err);
 }
@@ -309,6 +312,7 @@ int state_remove_record(const char *root, const char *name, struct husk_err *err
 		return husk_error(err, errno, "locking %s/lock", dir);
 	cgroup_remove_by_name(name);
 	net_cleanup_stale(root, name);
+	userns_cleanup_stale();
 	if (remove_tree(dir) < 0 && errno != ENOENT)
 		return husk_error(err, errno, "removing %s", dir);
 	remove_root_if_empty(root);

@@ -9,6 +9,7 @@ enum sync_type {
 	SYNC_GO = 1,     /* parent -> child: you are in your cgroup and network; go on */
 	SYNC_ERROR,      /* child -> parent: setup failed; msg says why */
 	SYNC_PTY_MASTER, /* child -> parent: the pty master, as SCM_RIGHTS */
+	SYNC_ROOT_TREE,  /* parent -> child, before GO: the idmapped rootfs (a mount fd) */
 };
 
 struct sync_msg {

@@ -17,6 +17,9 @@ unsigned long ns_clone_flags(const struct husk_spec *s)
 	unsigned long f = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
 	if (s->net != NET_HOST)
 		f |= CLONE_NEWNET;
+	/* the kernel makes the user namespace first and the others owned by it */
+	if (s->userns != USERNS_HOST)
+		f |= CLONE_NEWUSER;
 	return f;
 }
 

@@ -31,7 +31,6 @@ static const struct {
 
 int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 {
-	(void)s;
 	if (mount_in_root(root_fd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
 			  "mode=755,size=65536k", 0, err))
 		return -1;
@@ -40,11 +39,22 @@ int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 		return husk_error(err, errno, "open /dev of the container");
 
 	EXPLAIN_START(t);
-	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
+	if (s->userns != USERNS_HOST) {
+		/* no mknod in a user namespace: the host's nodes are bound instead */
+		for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
+			char host[32], ctr[32];
+			snprintf(host, sizeof host, "/dev/%s", nodes[i].name);
+			snprintf(ctr, sizeof ctr, "/dev/%s", nodes[i].name);
+			if (mount_in_root(root_fd, host, ctr, NULL, MS_BIND, NULL, 1, err))
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(nodes) && s->userns == USERNS_HOST; i++)
 		if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
 			return husk_error(err, errno, "mknod /dev/%s c %u %u", nodes[i].name,
 					  nodes[i].maj, nodes[i].min);
-	EXPLAIN(t, "mknod -m 666 /dev/{null,zero,full,random,urandom,tty} c ...");
+	if (s->userns == USERNS_HOST)
+		EXPLAIN(t, "mknod -m 666 /dev/{null,zero,full,random,urandom,tty} c ...");
 	t = explain_enabled ? explain_now() : 0;
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
 		if (symlinkat(links[i].target, dev, links[i].name) < 0)

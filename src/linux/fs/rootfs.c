@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "linux/fs/devnodes.h"
+#include "linux/userns/idmapped.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/fs.h"
@@ -111,6 +112,13 @@ static int mount_cgroups(int root_fd, enum cgroup_mode mode, struct husk_err *er
 	struct cgroup cg = { .v2_fd = -1 };
 	cgroup_v1_discover(&cg);
 	for (int i = 0; i < cg.n_v1; i++) {
+		/* a hierarchy bound twice (the host's /sys rbound for a user namespace
+		 * without a netns of its own) is listed twice: mount it once */
+		bool seen = false;
+		for (int j = 0; j < i && !seen; j++)
+			seen = !strcmp(cg.v1[j].controllers, cg.v1[i].controllers);
+		if (seen)
+			continue;
 		char target[128];
 		snprintf(target, sizeof target, "/sys/fs/cgroup/%s", cg.v1[i].controllers);
 		if (mount_in_root(root_fd, "cgroup", target, "cgroup", fl | MS_RDONLY,
@@ -133,7 +141,10 @@ static int mount_volumes(int root_fd, const struct husk_spec *s, struct husk_err
 		const struct volume *v = &s->volumes[i];
 		struct stat st;
 		if (stat(v->host, &st) < 0)
-			return husk_error(err, errno, "volume '%s'", v->host);
+			return husk_error(err, errno, "volume '%s'%s", v->host,
+					  errno == EACCES && s->userns != USERNS_HOST ?
+					  " (with --userns the container's root is an unprivileged "
+					  "host uid, and the path must be reachable by it)" : "");
 		if (s->readonly_root && missing_in_root(root_fd, v->ctr))
 			return husk_error(err, ENOENT, "--read-only: volume target '%s' is not in ROOTFS "
 					  "(husk creates missing targets only in a writable rootfs)", v->ctr);
@@ -170,8 +181,26 @@ static int mount_net_files(int root_fd, const struct net_state *n, struct husk_e
 	return 0;
 }
 
+/* A user namespace may mount sysfs only with a network namespace of its own (the
+ * kernel's rule): with --network host, the host's /sys is bound read-only instead,
+ * as crun does. */
+static int mount_sysfs(int root_fd, const struct husk_spec *s, struct husk_err *err)
+{
+	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (s->userns == USERNS_HOST || s->net != NET_HOST)
+		return mount_in_root(root_fd, "sysfs", "/sys", "sysfs", fl | MS_RDONLY, NULL, 0, err);
+	if (mount_in_root(root_fd, "/sys", "/sys", NULL, MS_BIND | MS_REC, NULL, 0, err))
+		return -1;
+	cleanup_close int sys = openat_in_root(root_fd, "/sys", O_PATH | O_CLOEXEC);
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					     MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+	if (sys < 0 || mount_setattr(sys, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof ro) < 0)
+		return husk_error(err, errno, "mount -o remount,ro (recursive) /sys");
+	return 0;
+}
+
 int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
-		   enum cgroup_mode cgmode, int *root_fd, struct husk_err *err)
+		   enum cgroup_mode cgmode, int root_tree_fd, int *root_fd, struct husk_err *err)
 {
 	EXPLAIN_START(t);
 	/* nothing we mount may propagate back to the host's namespace */
@@ -179,11 +208,18 @@ int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
 		return husk_error(err, errno, "mount --make-rprivate /");
 	EXPLAIN(t, "mount --make-rprivate /");
 
-	/* pivot_root needs the new root to be a mount point */
+	/* pivot_root needs the new root to be a mount point; in a user namespace it is
+	 * the idmapped copy the parent made (linux/userns/idmapped.h) */
 	t = explain_enabled ? explain_now() : 0;
-	if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return husk_error(err, errno, "mount --rbind %s %s", s->rootfs, s->rootfs);
-	EXPLAIN(t, "mount --rbind %s %s", s->rootfs, s->rootfs);
+	if (root_tree_fd >= 0) {
+		if (idmapped_attach(root_tree_fd, s->rootfs, err))
+			return -1;
+		EXPLAIN(t, "# the idmapped %s attached at %s (move_mount)", s->rootfs, s->rootfs);
+	} else {
+		if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return husk_error(err, errno, "mount --rbind %s %s", s->rootfs, s->rootfs);
+		EXPLAIN(t, "mount --rbind %s %s", s->rootfs, s->rootfs);
+	}
 	int fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return husk_error(err, errno, "rootfs '%s'", s->rootfs);
@@ -191,7 +227,7 @@ int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
 
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	if (mount_in_root(fd, "proc", "/proc", "proc", fl, NULL, 0, err) ||
-	    mount_in_root(fd, "sysfs", "/sys", "sysfs", fl | MS_RDONLY, NULL, 0, err) ||
+	    mount_sysfs(fd, s, err) ||
 	    mount_cgroups(fd, cgmode, err) ||
 	    dev_setup(fd, s, err) ||
 	    mount_volumes(fd, s, err) ||

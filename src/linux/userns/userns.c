@@ -1,0 +1,121 @@
+#include "linux/userns/userns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/sync.h"
+#include "linux/userns/idmapped.h"
+#include "linux/userns/pool.h"
+#include "util/cleanup.h"
+#include "util/explain.h"
+
+static const char *const mode_names[] = {
+	[USERNS_HOST] = "host", [USERNS_PRIVATE] = "private",
+	[USERNS_AUTO] = "auto", [USERNS_KEEP_ID] = "keep-id",
+};
+
+int userns_parse_mode(const char *arg, enum userns_mode *mode, struct husk_err *err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
+		if (!strcmp(arg, mode_names[i])) {
+			*mode = (enum userns_mode)i;
+			return 0;
+		}
+	return husk_error(err, 0, "invalid --userns '%s': expected host, private, auto or keep-id", arg);
+}
+
+const char *userns_mode_name(enum userns_mode mode)
+{
+	return (size_t)mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?";
+}
+
+void userns_init(struct userns_state *u)
+{
+	memset(u, 0, sizeof *u);
+	u->lease_fd = -1;
+	u->root_tree_fd = -1;
+}
+
+int userns_prepare(struct userns_state *u, const struct husk_spec *s, struct husk_err *err)
+{
+	if (s->userns == USERNS_HOST)
+		return 0;
+	if (s->userns == USERNS_KEEP_ID)
+		return husk_error(err, 0, "--userns keep-id: only for a rootless husk (run by a user "
+				  "other than root); as root use --userns auto");
+	/* private and auto: a block of 65536 ids of the pool, container ids 0..65535 */
+	EXPLAIN_START(t);
+	struct userns_pool pool;
+	if (userns_pool_config(&pool, err))
+		return -1;
+	int fd = userns_pool_take(USERNS_POOL_DIR, &pool, s->name, &u->block, err);
+	if (fd < 0)
+		return -1;
+	u->lease_fd = fd;
+	u->enabled = true;
+	if (idmap_add(&u->uids, 0, u->block, USERNS_BLOCK, err) ||
+	    idmap_add(&u->gids, 0, u->block, USERNS_BLOCK, err))
+		return -1;
+	EXPLAIN(t, "# --userns %s: host ids %u-%u (pool %s, lease %s/leases/%u)",
+		userns_mode_name(s->userns), u->block, u->block + USERNS_BLOCK - 1, pool.source,
+		USERNS_POOL_DIR, u->block);
+	return 0;
+}
+
+int userns_attach(struct userns_state *u, const struct husk_spec *s, pid_t pid, int sync_fd,
+		  struct husk_err *err)
+{
+	if (!u->enabled)
+		return 0;
+	EXPLAIN_START(t);
+	if (idmap_write(pid, &u->uids, &u->gids, false, err))
+		return -1;
+	EXPLAIN(t, "echo '0 %u %u' > /proc/%d/uid_map; echo '0 %u %u' > /proc/%d/gid_map",
+		u->uids.r[0].outside, u->uids.r[0].count, (int)pid, u->gids.r[0].outside,
+		u->gids.r[0].count, (int)pid);
+
+	/* the rootfs belongs to the host's root: an idmapped copy shows it owned by the
+	 * container's root (on-disk uid 0 is the block's first id through this mount) */
+	t = explain_enabled ? explain_now() : 0;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+	cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return husk_error(err, errno, "open %s", path);
+	cleanup_close int tree = idmapped_tree(s->rootfs, ns, err);
+	if (tree < 0)
+		return -1;
+	if (sync_send(sync_fd, SYNC_ROOT_TREE, tree) < 0)
+		return husk_error(err, errno, "sending the idmapped rootfs to the container");
+	EXPLAIN(t, "mount --bind -o X-mount.idmap=/proc/%d/ns/user %s (then moved into the "
+		"container)", (int)pid, s->rootfs);
+	return 0;
+}
+
+void userns_release(struct userns_state *u)
+{
+	if (u->lease_fd >= 0)
+		userns_pool_release(USERNS_POOL_DIR, u->block, u->lease_fd);
+	u->lease_fd = -1;
+	u->enabled = false;
+}
+
+void userns_cleanup_stale(void)
+{
+	userns_pool_held(USERNS_POOL_DIR);
+}
+
+int userns_become_root(struct husk_err *err)
+{
+	/* until now this process was the host's uid 0 (unmapped here): from now on
+	 * every file it touches is checked against the block's ids */
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return husk_error(err, errno, "becoming root of the user namespace (setresuid 0)");
+	if (setgroups(0, NULL) < 0)
+		return husk_error(err, errno, "setgroups (user namespace)");
+	return 0;
+}

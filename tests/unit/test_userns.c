@@ -1,0 +1,166 @@
+/* Unit tests for src/linux/userns/: id maps, /etc/subuid lines, the --userns auto
+ * pool (allocation, disjoint blocks, a SIGKILLed holder's block reclaimed). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "linux/userns/idmap.h"
+#include "linux/userns/pool.h"
+#include "linux/userns/subid.h"
+
+#include "check.h"
+
+static int parse(const char *text, struct id_map *m)
+{
+	struct husk_err err = { 0 };
+	memset(m, 0, sizeof *m);
+	return idmap_parse_proc(text, m, "test", &err);
+}
+
+static void test_idmap(void)
+{
+	struct id_map m;
+	char buf[256];
+	CHECK(parse("0 100000 65536\n", &m) == 0 && m.n == 1 && m.r[0].outside == 100000);
+	CHECK(parse("         0 2147483648      65536\n", &m) == 0 && m.r[0].outside == 2147483648u);
+	CHECK(parse("0 1000 1\n1 100000 65536\n", &m) == 0 && m.n == 2);
+	CHECK(idmap_format(&m, buf, sizeof buf) == 0 && !strcmp(buf, "0 1000 1\n1 100000 65536\n"));
+	CHECK(idmap_format(&m, buf, 10) == -1);
+	CHECK(idmap_to_host(&m, 0) == 1000 && idmap_to_host(&m, 1) == 100000);
+	CHECK(idmap_to_host(&m, 65536) == 165535 && idmap_to_host(&m, 65537) == -1);
+	CHECK(idmap_to_container(&m, 1000) == 0 && idmap_to_container(&m, 999) == -1);
+	CHECK(parse("", &m) == 0 && m.n == 0);
+	/* garbage, overflow, overlaps */
+	CHECK(parse("0 100000\n", &m) == -1);
+	CHECK(parse("0 100000 65536 7\n", &m) == -1);
+	CHECK(parse("-1 100000 65536\n", &m) == -1);
+	CHECK(parse("0 100000 0\n", &m) == -1);
+	CHECK(parse("0 4294967295 1\n", &m) == -1);
+	CHECK(parse("0 4294967294 1\n", &m) == 0);
+	CHECK(parse("0 99999999999 1\n", &m) == -1);
+	CHECK(parse("0 4294901760 65536\n", &m) == -1);
+	CHECK(parse("0 1000 10\n5 2000 10\n", &m) == -1);  /* inside overlaps */
+	CHECK(parse("0 1000 10\n10 1005 10\n", &m) == -1); /* outside overlaps */
+	CHECK(parse("0 1000 10\n10 1010 10\n", &m) == 0);
+	CHECK(parse("0 1 1\nx", &m) == -1);
+
+	struct husk_err err = { 0 };
+	memset(&m, 0, sizeof m);
+	CHECK(idmap_parse_triple("0:100000:65536", &m, &err) == 0 && m.r[0].count == 65536);
+	CHECK(idmap_parse_triple("0:100000", &m, &err) == -1);
+	CHECK(idmap_parse_triple("0:100000:65536:", &m, &err) == -1);
+	CHECK(idmap_parse_triple("0: 1:1", &m, &err) == -1);
+	CHECK(idmap_parse_triple("", &m, &err) == -1);
+	memset(&m, 0, sizeof m);
+	for (uint32_t i = 0; i < IDMAP_MAX; i++)
+		CHECK(idmap_add(&m, i, 1000 + i, 1, &err) == 0);
+	CHECK(idmap_add(&m, 100, 2000, 1, &err) == -1);
+}
+
+static void test_subid(void)
+{
+	const char *text = "# comment\nalice:100000:65536\nbob:165536:65536\n"
+			   "1001:231072:65536\nalice:300000:1000\nbad:x:1\nalice:1:0\n"
+			   "carol:4294967295:1\ndave:5:10 \r\n";
+	struct subid_range r[4];
+	CHECK(subid_parse(text, "alice", 1000, r, 4) == 2 && r[0].start == 100000 &&
+	      r[0].count == 65536 && r[1].start == 300000);
+	CHECK(subid_parse(text, "bob", 1001, r, 4) == 2 && r[0].start == 165536 && r[1].start == 231072);
+	CHECK(subid_parse(text, "nobody", 1001, r, 4) == 1 && r[0].start == 231072);
+	CHECK(subid_parse(text, "nobody", 5000, r, 4) == 0);
+	CHECK(subid_parse(text, "bad", 7, r, 4) == 0);
+	CHECK(subid_parse(text, "carol", 7, r, 4) == 0);
+	CHECK(subid_parse(text, "dave", 7, r, 4) == 1 && r[0].count == 10);
+	CHECK(subid_parse(text, "alice", 1000, r, 1) == 1);
+	CHECK(subid_parse("", "alice", 1000, r, 4) == 0);
+	CHECK(subid_parse("alice", "alice", 1000, r, 4) == 0);
+	CHECK(subid_parse("alic:1:1", "alice", 1000, r, 4) == 0);
+}
+
+static void test_pool(void)
+{
+	char dir[] = "/tmp/husk-test-pool.XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	char sub[64];
+	snprintf(sub, sizeof sub, "%s/p", dir);
+	struct userns_pool p = { .start = 1000000, .count = 3 * USERNS_BLOCK };
+	struct husk_err err = { 0 };
+	uint32_t a = 0, b = 0, c = 0, d = 0;
+	int fa = userns_pool_take(sub, &p, "a", &a, &err);
+	int fb = userns_pool_take(sub, &p, "b", &b, &err);
+	CHECK(fa >= 0 && fb >= 0 && a == 1000000 && b == 1000000 + USERNS_BLOCK);
+	CHECK(userns_pool_held(sub) == 2);
+
+	/* a holder killed with SIGKILL: its block comes back on the next take */
+	int pfd[2];
+	CHECK(pipe(pfd) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct husk_err e = { 0 };
+		uint32_t s;
+		int fd = userns_pool_take(sub, &p, "killed", &s, &e);
+		(void)!write(pfd[1], &s, sizeof s);
+		pause();
+		_exit(fd >= 0 ? 0 : 1);
+	}
+	uint32_t ks = 0;
+	CHECK(read(pfd[0], &ks, sizeof ks) == sizeof ks && ks == 1000000 + 2 * USERNS_BLOCK);
+	CHECK(userns_pool_take(sub, &p, "full", &d, &err) == -1 && strstr(err.msg, "no free block"));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	int fc = userns_pool_take(sub, &p, "c", &c, &err);
+	CHECK(fc >= 0 && c == ks);
+
+	/* released blocks are reused lowest first; the last one out removes the dir */
+	userns_pool_release(sub, a, fa);
+	memset(&err, 0, sizeof err);
+	int fa2 = userns_pool_take(sub, &p, "a2", &a, &err);
+	CHECK(fa2 >= 0 && a == 1000000);
+	userns_pool_release(sub, a, fa2);
+	userns_pool_release(sub, b, fb);
+	userns_pool_release(sub, c, fc);
+	struct stat st;
+	CHECK(stat(sub, &st) < 0 && errno == ENOENT);
+	CHECK(userns_pool_held(sub) == 0);
+	rmdir(dir);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+static void test_pool_config(void)
+{
+	struct userns_pool p;
+	struct husk_err err = { 0 };
+	setenv("HUSK_USERNS_POOL", "200000:131072", 1);
+	CHECK(userns_pool_config(&p, &err) == 0 && p.start == 200000 && p.count == 131072);
+	setenv("HUSK_USERNS_POOL", "200000:100000", 1); /* rounded down to whole blocks */
+	CHECK(userns_pool_config(&p, &err) == 0 && p.count == 65536);
+	err.set = 0;
+	setenv("HUSK_USERNS_POOL", "200000:1000", 1);
+	CHECK(userns_pool_config(&p, &err) == -1);
+	err.set = 0;
+	setenv("HUSK_USERNS_POOL", "0:65536", 1);
+	CHECK(userns_pool_config(&p, &err) == -1);
+	err.set = 0;
+	setenv("HUSK_USERNS_POOL", "4294901760:65536", 1);
+	CHECK(userns_pool_config(&p, &err) == -1);
+	err.set = 0;
+	setenv("HUSK_USERNS_POOL", "abc", 1);
+	CHECK(userns_pool_config(&p, &err) == -1);
+	unsetenv("HUSK_USERNS_POOL");
+}
+
+int main(void)
+{
+	test_idmap();
+	test_subid();
+	test_pool();
+	test_pool_config();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
