@@ -23,6 +23,13 @@ teardown() {
 	husk_teardown
 }
 
+# words "  0  1 2" -> "0 1 2" (the kernel pads the columns of uid_map)
+words() {
+	local -a w
+	read -ra w <<<"$1"
+	echo "${w[*]}"
+}
+
 # host uid of a process
 host_uid() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
 
@@ -33,13 +40,13 @@ host_uid() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
 	read -r ins outs count <<<"${lines[0]}"
 	[ "$ins" -eq 0 ] && [ "$count" -eq 65536 ]
 	[ "$outs" -ge 2147483648 ] # the default pool
-	[ "${lines[1]}" = "0 $outs 65536" ] || [ "$(echo ${lines[1]})" = "0 $outs 65536" ]
+	[ "$(words "${lines[1]}")" = "0 $outs 65536" ]
 	[ "${lines[2]}" = 0 ]
 	[ "${lines[3]}" = "0 0" ] && [ "${lines[4]}" = "0 0" ] && [ "${lines[5]}" = "0 0" ]
 	# --userns host (the default) keeps the host's ids
 	run "$HUSK" run --rm --name "$(cname)" --network none "$ROOTFS" cat /proc/self/uid_map
 	[ "$status" -eq 0 ]
-	[ "$(echo $output)" = "0 0 4294967295" ]
+	[ "$(words "$output")" = "0 0 4294967295" ]
 }
 
 @test "--userns auto: PID 1 runs as the mapped host uid; a file made in a volume is owned by it" {
@@ -131,7 +138,7 @@ host_uid() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
 	# the dead lease is not held: the next container gets the same block
 	run "$HUSK" run --rm --name "$(cname)" --network none --userns auto "$ROOTFS" cat /proc/self/uid_map
 	[ "$status" -eq 0 ]
-	[ "$(echo $output)" = "0 $base 65536" ]
+	[ "$(words "$output")" = "0 $base 65536" ]
 	"$HUSK" rm -f "$n" >/dev/null 2>&1 || true
 }
 
