@@ -3,14 +3,16 @@
  * forwarder.c and netfiles.c.
  *
  *   net_prepare   lock the IPAM; reclaim dead husks' leases; first bridge container:
- *                 husk0 + table ip husk + ip_forward; take a lease; hosts and
+ *                 husk0 + table ip husk + iptables FORWARD accepts (when the host
+ *                 has iptables' filter table) + ip_forward; take a lease; hosts and
  *                 resolv.conf
  *   net_attach    veth pair, its peer born as eth0 in the child's netns; eth0's
  *                 address, link and default route (from the host, through a netlink
  *                 socket opened in that netns); -p: forwarder, DNAT elements
  *   child         lo up
  *   net_teardown  forwarder, DNAT elements; then either (not the last) veth, lease,
- *                 or (the last bridge container) lease, table, husk0 with the veth,
+ *                 or (the last bridge container) lease, FORWARD accepts, table, husk0
+ *                 with the veth,
  *                 ip_forward, the IPAM directory */
 #include "linux/net/network.h"
 
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "linux/net/bridge.h"
+#include "linux/net/forward_filter.h"
 #include "linux/net/netfiles.h"
 #include "linux/net/rtnl.h"
 #include "linux/net/nft/table.h"
@@ -77,6 +80,7 @@ static void reclaim_record(const char *record, void *arg)
 /* With the IPAM lock and no lease left: the shared objects go. */
 static void remove_shared(struct nl *nl, int lock_fd)
 {
+	forward_filter_remove();
 	nft_table_delete();
 	if (nl->sk)
 		bridge_delete_all(nl);
@@ -87,8 +91,10 @@ static void remove_shared(struct nl *nl, int lock_fd)
 /* The first bridge container sets up what they all share. */
 static int create_shared(struct nl *nl, const struct subnet *sn, struct husk_err *err)
 {
-	if (bridge_create(nl, sn, err) || nft_table_create(sn, BRIDGE_NAME, err) ||
-	    forward_enable(err))
+	if (bridge_create(nl, sn, err) || nft_table_create(sn, BRIDGE_NAME, err))
+		return -1;
+	forward_filter_allow(BRIDGE_NAME);
+	if (forward_enable(err))
 		return -1;
 	if (ipam_subnet_save(sn) < 0)
 		return husk_error(err, errno, "network: saving the subnet in %s", IPAM_DIR);
