@@ -339,7 +339,8 @@ bool net_describe_host(char *buf, size_t len)
 	}
 	subnet_format(&cur, c, sizeof c);
 	snprintf(buf, len, "bridge " BRIDGE_NAME " %s, subnet %s, %d container(s); table ip " NFT_TABLE
-		 " %s; ip_forward=%d; route_localnet=%d", bridge ? "up" : "MISSING", c, ipam_count(),
-		 table ? "present" : "MISSING", fwd, localnet);
+		 " %s%s; ip_forward=%d; route_localnet=%d", bridge ? "up" : "MISSING", c, ipam_count(),
+		 table ? "present" : "MISSING",
+		 forward_filter_active() ? "; iptables FORWARD accepts " BRIDGE_NAME : "", fwd, localnet);
 	return bridge && table && localnet == 0;
 }
