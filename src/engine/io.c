@@ -6,7 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "engine/sync.h"
@@ -47,21 +51,26 @@ int io_prepare(struct io *io, const struct husk_spec *s, bool capture, struct hu
 	return 0;
 }
 
+/* the multiplexer is checked on the fd it gave (devpts' 5:2) and the slave opened from
+ * the master itself (TIOCGPTPEER), never by a /dev/pts path (CVE-2025-52565) */
 static int open_pty(int sync_sock, int *slave, struct husk_err *err)
 {
 	/* the pty lives in the container's own devpts instance, as docker's does */
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return husk_error(err, errno, "open /dev/ptmx");
-	char name[64];
-	if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name)) {
+	struct stat st;
+	struct statfs sf;
+	if (fstat(master, &st) < 0 || fstatfs(master, &sf) < 0 || !S_ISCHR(st.st_mode) ||
+	    sf.f_type != DEVPTS_SUPER_MAGIC || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2) {
 		close(master);
-		return husk_error(err, errno, "pty");
+		return husk_error(err, EPERM, "/dev/ptmx is not devpts' multiplexer (5:2)");
 	}
-	*slave = open(name, O_RDWR | O_NOCTTY);
-	if (*slave < 0) {
+	if (unlockpt(master) < 0 ||
+	    (*slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY)) < 0) {
+		int saved = errno;
 		close(master);
-		return husk_error(err, errno, "open %s", name);
+		return husk_error(err, saved, "pty");
 	}
 	int r = sync_send(sync_sock, SYNC_PTY_MASTER, master);
 	close(master);

@@ -4,10 +4,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "linux/fs/resolve.h"
 #include "linux/fs/rootfs.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
@@ -29,12 +32,27 @@ static const struct {
 	{ "ptmx", "pts/ptmx" },
 };
 
+/* The pty multiplexer a -t container opens: verified on the fd (devpts' own 5:2), not
+ * trusted by its path (CVE-2025-52565). */
+static int check_ptmx(int root_fd, struct husk_err *err)
+{
+	cleanup_close int fd = resolve_in_root(root_fd, "/dev/pts/ptmx", O_PATH | O_NOFOLLOW);
+	struct stat st;
+	struct statfs sf;
+	if (fd < 0 || fstat(fd, &st) < 0 || fstatfs(fd, &sf) < 0)
+		return husk_error(err, errno, "/dev/pts/ptmx of the container");
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2) || sf.f_type != DEVPTS_SUPER_MAGIC)
+		return husk_error(err, EPERM, "/dev/pts/ptmx of the container is not devpts' "
+				  "multiplexer (character device 5:2)");
+	return 0;
+}
+
 int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 {
 	if (mount_in_root(root_fd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
 			  "mode=755,size=65536k", 0, err))
 		return -1;
-	cleanup_close int dev = openat_in_root(root_fd, "/dev", O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int dev = resolve_in_root(root_fd, "/dev", O_DIRECTORY);
 	if (dev < 0)
 		return husk_error(err, errno, "open /dev of the container");
 
@@ -68,5 +86,5 @@ int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 	    mount_in_root(root_fd, "mqueue", "/dev/mqueue", "mqueue",
 			  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, err))
 		return -1;
-	return 0;
+	return check_ptmx(root_fd, err);
 }

@@ -12,57 +12,20 @@
 #include <unistd.h>
 
 #include "linux/fs/devnodes.h"
+#include "linux/fs/resolve.h"
 #include "linux/userns/idmapped.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/fs.h"
 
-int open_or_create_in_root(int root_fd, const char *path, int file_target, struct husk_err *err)
-{
-	int fd = openat_in_root(root_fd, path, O_PATH | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT)
-		return fd >= 0 ? fd : husk_error(err, errno, "mount target '%s'", path);
-	/* create it component by component, each step resolved inside the root */
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof buf, "%s", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		cleanup_close int probe = openat_in_root(root_fd, buf, O_PATH | O_CLOEXEC);
-		if (probe < 0) {
-			char *slash = strrchr(buf, '/');
-			*slash = '\0';
-			cleanup_close int parent = openat_in_root(root_fd, buf[0] ? buf : "/",
-								  O_PATH | O_DIRECTORY | O_CLOEXEC);
-			*slash = '/';
-			if (parent < 0)
-				return husk_error(err, errno, "mount target '%s': parent of '%s'", path, buf);
-			int r = (saved == '\0' && file_target) ?
-				mknodat(parent, slash + 1, S_IFREG | 0644, 0) :
-				mkdirat(parent, slash + 1, 0755);
-			if (r < 0 && errno != EEXIST)
-				return husk_error(err, errno, "mount target '%s': creating '%s'", path, buf);
-		}
-		*p = saved;
-		if (!saved)
-			break;
-	}
-	fd = openat_in_root(root_fd, path, O_PATH | O_CLOEXEC);
-	return fd >= 0 ? fd : husk_error(err, errno, "mount target '%s'", path);
-}
-
 int mount_in_root(int root_fd, const char *src, const char *target, const char *fstype,
 		  unsigned long flags, const char *data, int file_target, struct husk_err *err)
 {
 	EXPLAIN_START(t);
-	cleanup_close int fd = open_or_create_in_root(root_fd, target, file_target, err);
+	cleanup_close int fd = resolve_create_in_root(root_fd, target, file_target, err);
 	if (fd < 0)
 		return -1;
-	char proc_path[64];
-	snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
-	if (mount(src, proc_path, fstype, flags, data) < 0)
+	if (mount_on_fd(src, -1, fd, fstype, flags, data) < 0)
 		return husk_error(err, errno, "mount %s on %s", src ? src : fstype, target);
 	if (flags & MS_BIND)
 		EXPLAIN(t, "mount --%sbind %s %s", flags & MS_REC ? "r" : "", src, target);
@@ -75,11 +38,9 @@ int mount_in_root(int root_fd, const char *src, const char *target, const char *
 int remount_ro_in_root(int root_fd, const char *target, struct husk_err *err)
 {
 	EXPLAIN_START(t);
-	cleanup_close int fd = openat_in_root(root_fd, target, O_PATH | O_CLOEXEC);
+	cleanup_close int fd = resolve_in_root(root_fd, target, O_PATH);
 	if (fd < 0)
 		return husk_error(err, errno, "remount read-only '%s'", target);
-	char proc_path[64];
-	snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
 	/* keep the flags the mount has (nosuid, nodev ...): the kernel refuses to clear
 	 * locked ones, and dropping them would weaken the mount */
 	unsigned long keep = 0;
@@ -93,7 +54,7 @@ int remount_ro_in_root(int root_fd, const char *target, struct husk_err *err)
 	if (keep & ST_NOATIME) flags |= MS_NOATIME;
 	if (keep & ST_NODIRATIME) flags |= MS_NODIRATIME;
 	if (keep & ST_RELATIME) flags |= MS_RELATIME;
-	if (mount(NULL, proc_path, NULL, flags, NULL) < 0)
+	if (mount_on_fd(NULL, -1, fd, NULL, flags, NULL) < 0)
 		return husk_error(err, errno, "remount read-only '%s'", target);
 	EXPLAIN(t, "mount -o remount,bind,ro %s", target);
 	return 0;
@@ -131,7 +92,7 @@ static int mount_cgroups(int root_fd, enum cgroup_mode mode, struct husk_err *er
 /* With --read-only, husk must not change ROOTFS, not even by creating a mount point. */
 static bool missing_in_root(int root_fd, const char *path)
 {
-	cleanup_close int fd = openat_in_root(root_fd, path, O_PATH | O_CLOEXEC);
+	cleanup_close int fd = resolve_in_root(root_fd, path, O_PATH);
 	return fd < 0 && errno == ENOENT;
 }
 

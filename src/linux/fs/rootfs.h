@@ -14,11 +14,10 @@ int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
  * then the read-only remount with --read-only. */
 int rootfs_switch(const struct husk_spec *s, struct husk_err *err);
 
-/* mount(2) onto a path resolved inside root_fd (symlinks cannot escape the root);
- * creates the target (a directory, or a file when file_target) if it is missing. */
+/* mount(2) onto a path resolved inside root_fd (symlinks cannot escape the root) and
+ * mounted by fd (linux/fs/resolve.h: a swapped symlink cannot redirect it); creates
+ * the target (a directory, or a file when file_target) if it is missing. */
 int mount_in_root(int root_fd, const char *src, const char *target, const char *fstype,
 		  unsigned long flags, const char *data, int file_target, struct husk_err *err);
 /* MS_REMOUNT|MS_BIND|MS_RDONLY of a path inside root_fd. */
 int remount_ro_in_root(int root_fd, const char *target, struct husk_err *err);
-/* Opens (O_PATH) a path inside root_fd, creating the missing directories. */
-int open_or_create_in_root(int root_fd, const char *path, int file_target, struct husk_err *err);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "linux/fs/procfs.h"
 #include "util/explain.h"
 #include "util/fs.h"
 
@@ -86,14 +87,16 @@ void bridge_delete_all(struct nl *nl)
 int forward_enable(struct husk_err *err)
 {
 	char v[16] = "";
-	if (read_file(IP_FORWARD, v, sizeof v) < 0)
+	if (procfs_read(IP_FORWARD, v, sizeof v) < 0)
 		return husk_error(err, errno, "network: reading %s", IP_FORWARD);
 	if (v[0] == '1')
 		return 0;
 	EXPLAIN_START(t);
 	/* remember first: if we die right after, the last husk out still restores it */
-	if (ipam_file_write("ip_forward", v) < 0 || write_file(IP_FORWARD, "1") < 0)
+	if (ipam_file_write("ip_forward", v) < 0)
 		return husk_error(err, errno, "network: sysctl -w net.ipv4.ip_forward=1");
+	if (procfs_write(IP_FORWARD, "1", err) < 0)
+		return -1;
 	EXPLAIN(t, "sysctl -w net.ipv4.ip_forward=1   # routes husk0 to the world (docker does the same); "
 		"set back to %c when the last bridge container goes", v[0]);
 	return 0;
@@ -105,7 +108,8 @@ void forward_restore(void)
 	if (ipam_file_read("ip_forward", v, sizeof v) < 0 || v[0] != '0')
 		return;
 	EXPLAIN_START(t);
-	if (write_file(IP_FORWARD, "0") == 0)
+	struct husk_err ignored = { 0 };
+	if (procfs_write(IP_FORWARD, "0", &ignored) == 0)
 		EXPLAIN(t, "sysctl -w net.ipv4.ip_forward=0   # as it was before husk");
 	ipam_file_remove("ip_forward");
 }

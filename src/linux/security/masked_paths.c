@@ -12,10 +12,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "linux/fs/resolve.h"
 #include "linux/fs/rootfs.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
-#include "util/fs.h"
 
 static const char *const masked[] = {
 	"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
@@ -27,21 +27,12 @@ static const char *const readonly[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
-/* mount(2) through /proc/self/fd/N: the target was resolved inside the root */
-static int mount_fd(const char *src, int fd, const char *fstype, unsigned long flags,
-		    const char *data)
-{
-	char target[64];
-	snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
-	return mount(src, target, fstype, flags, data);
-}
-
 /* /dev/null must be the real null device before anything is hidden under it: a
  * container could otherwise turn the masks into binds of its own files
  * (CVE-2025-31133). Returns an O_PATH fd on it. */
 static int open_dev_null(int root_fd, struct husk_err *err)
 {
-	int fd = openat_in_root(root_fd, "/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int fd = resolve_in_root(root_fd, "/dev/null", O_PATH | O_NOFOLLOW);
 	struct stat st;
 	if (fd < 0)
 		return husk_error(err, errno, "masking paths: /dev/null");
@@ -56,9 +47,8 @@ static int open_dev_null(int root_fd, struct husk_err *err)
 static int mask_all(int root_fd, struct husk_err *err)
 {
 	cleanup_close int null_fd = -1;
-	char src[64];
 	for (size_t i = 0; i < ARRAY_SIZE(masked); i++) {
-		cleanup_close int fd = openat_in_root(root_fd, masked[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		cleanup_close int fd = resolve_in_root(root_fd, masked[i], O_PATH | O_NOFOLLOW);
 		struct stat st;
 		if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
 			continue; /* this kernel has no such file */
@@ -66,13 +56,13 @@ static int mask_all(int root_fd, struct husk_err *err)
 			return husk_error(err, errno, "masking %s", masked[i]);
 		int r;
 		if (S_ISDIR(st.st_mode)) {
-			r = mount_fd("tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			r = mount_on_fd("tmpfs", -1, fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 				     "size=0,mode=555");
 		} else {
 			if (null_fd < 0 && (null_fd = open_dev_null(root_fd, err)) < 0)
 				return -1;
-			snprintf(src, sizeof src, "/proc/self/fd/%d", null_fd);
-			r = mount_fd(src, fd, NULL, MS_BIND, NULL);
+			/* the bind's source is the fd that was verified, not a path */
+			r = mount_on_fd(NULL, null_fd, fd, NULL, MS_BIND, NULL);
 		}
 		if (r < 0)
 			return husk_error(err, errno, "masking %s", masked[i]);
@@ -82,16 +72,14 @@ static int mask_all(int root_fd, struct husk_err *err)
 
 static int readonly_all(int root_fd, struct husk_err *err)
 {
-	char src[64];
 	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++) {
-		cleanup_close int fd = openat_in_root(root_fd, readonly[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		cleanup_close int fd = resolve_in_root(root_fd, readonly[i], O_PATH | O_NOFOLLOW);
 		if (fd < 0 && errno == ENOENT)
 			continue;
 		if (fd < 0)
 			return husk_error(err, errno, "read-only %s", readonly[i]);
 		/* a remount needs a mount point of its own */
-		snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
-		if (mount_fd(src, fd, NULL, MS_BIND | MS_REC, NULL) < 0)
+		if (mount_on_fd(NULL, fd, fd, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return husk_error(err, errno, "read-only %s: bind", readonly[i]);
 		if (remount_ro_in_root(root_fd, readonly[i], err))
 			return -1;
