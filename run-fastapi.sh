@@ -115,7 +115,7 @@ build_husk() {
 	[[ $HUSK == "$ROOT/build/husk" ]] || die "HUSK=$HUSK is not an executable"
 	log "building husk (meson setup build && ninja -C build)"
 	ensure_packages meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-dev \
-		libmnl-dev libjson-c-dev
+		libmnl-dev libjson-c-dev libarchive-dev libcurl4-openssl-dev libssl-dev
 	[[ -f $ROOT/build/build.ninja ]] || meson setup "$ROOT/build" "$ROOT"
 	ninja -C "$ROOT/build" husk
 }

@@ -25,6 +25,7 @@ readonly REPO PROG
 PACKAGES=(
 	meson ninja-build pkg-config gcc
 	libseccomp-dev libcap-dev libmnl-dev libjson-c-dev
+	libarchive-dev libcurl4-openssl-dev libssl-dev jq
 	bats busybox-static curl iproute2 nftables shellcheck
 	python3 python3-fastapi python3-uvicorn
 	qemu-system-x86 cpio debootstrap kmod

@@ -21,6 +21,10 @@ static const struct {
 	{ "exec", cmd_exec, "Run a command in a running container" },
 	{ "stats", cmd_stats, "Show containers' resource use, live" },
 	{ "check", cmd_check, "Report what this host supports" },
+	{ "images", cmd_images, "List the images of the store" },
+	{ "import", cmd_import, "Make an image of a root filesystem tarball" },
+	{ "rmi", cmd_rmi, "Remove images" },
+	{ "image", cmd_image, "Manage images: inspect, prune, ls, rm" },
 };
 
 static void usage(FILE *out)
@@ -34,6 +38,7 @@ static void usage(FILE *out)
 		     "  --log FILE   also write messages to FILE (--log-format text|json)\n"
 		     "  --systemd-cgroup  cgroupsPath is slice:prefix:name (OCI face)\n"
 		     "  --debug      debug lines in the --log file\n"
+		     "  --image-root DIR  image store (default $HUSK_IMAGE_ROOT or /var/lib/husk)\n"
 		     "  --version    print the version\n"
 		     "  --help       print this help\n\n"
 		     "Run 'husk COMMAND --help' for a command's options.\n");

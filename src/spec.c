@@ -37,7 +37,13 @@ void spec_free(struct husk_spec *s)
 	for (size_t i = 0; i < s->n_tmpfs; i++)
 		free(s->tmpfs[i].ctr);
 	free(s->tmpfs);
-	free(s->argv); /* points into the caller's argv */
+	if (s->argv_owned)
+		for (size_t i = 0; s->argv && s->argv[i]; i++)
+			free(s->argv[i]);
+	free(s->argv); /* points into the caller's argv, unless argv_owned */
+	free_strv(s->lower, s->n_lower);
+	free(s->image);
+	free(s->image_id);
 	free_strv(s->env, s->n_env);
 	free(s->workdir);
 	free(s->user);
@@ -96,9 +102,31 @@ static int default_env(struct husk_spec *s, const char *key, const char *val,
 	return spec_setenv(s, kv, err);
 }
 
+/* an overlay root: the lower dirs must exist; the merged dir is in the state dir */
+static int validate_overlay(struct husk_spec *s, struct husk_err *err)
+{
+	struct stat st;
+	/* the idmapped root (linux/userns/) is made of one directory, not of layers yet */
+	if (s->userns != USERNS_HOST)
+		return husk_error(err, 0, "invalid --userns with %s: a user namespace over image "
+				  "layers is not supported yet", s->image ? "an image" : "--overlay");
+	for (size_t i = 0; i < s->n_lower; i++)
+		if (stat(s->lower[i], &st) < 0 || !S_ISDIR(st.st_mode))
+			return husk_error(err, errno ? errno : ENOTDIR, "%s layer '%s'",
+					  s->image ? s->image : "overlay", s->lower[i]);
+	free(s->rootfs);
+	if (asprintf(&s->rootfs, "%s/%s/rootfs", s->state_root, s->name) < 0) {
+		s->rootfs = NULL;
+		return husk_error(err, ENOMEM, "rootfs");
+	}
+	return 0;
+}
+
 static int validate_rootfs(struct husk_spec *s, struct husk_err *err)
 {
 	struct stat st;
+	if (s->n_lower)
+		return validate_overlay(s, err);
 	if (!s->rootfs)
 		return husk_error(err, 0, "no ROOTFS given (see husk run --help)");
 	if (stat(s->rootfs, &st) < 0)

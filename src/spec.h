@@ -58,9 +58,17 @@ struct husk_spec {
 	size_t n_volumes;
 	struct tmpfs_mount *tmpfs;
 	size_t n_tmpfs;
+	/* copy-on-write root (an image, or --overlay): an overlayfs of these dirs, top
+	 * first, with an upper dir of the container's own; spec_validate then points
+	 * rootfs at the merged dir, <state_root>/<name>/rootfs (linux/fs/overlay.h) */
+	char **lower;
+	size_t n_lower;
+	char *image;    /* the image as named on the command line, or NULL */
+	char *image_id; /* sha256:<hex> of its config */
 
 	/* process */
 	char **argv;
+	bool argv_owned; /* argv's strings belong to the spec (from an image's config) */
 	char **env; /* KEY=VAL, NULL-terminated */
 	size_t n_env;
 	char *workdir; /* NULL = the user's home or / */

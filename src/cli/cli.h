@@ -8,6 +8,7 @@ struct husk_global {
 	bool log_json;          /* --log-format json */
 	bool debug;             /* --debug */
 	bool systemd_cgroup;    /* --systemd-cgroup: cgroupsPath is slice:prefix:name */
+	const char *image_root; /* --image-root, or NULL ($HUSK_IMAGE_ROOT, /var/lib/husk) */
 };
 
 /* The global options before the command (runc's set: --root, --log, --log-format,
@@ -26,6 +27,12 @@ int cmd_rm(struct husk_global *g, int argc, char **argv);
 int cmd_inspect(struct husk_global *g, int argc, char **argv);
 int cmd_exec(struct husk_global *g, int argc, char **argv);
 int cmd_stats(struct husk_global *g, int argc, char **argv);
+/* images: cli/images.c, cli/image_get.c */
+int cmd_images(struct husk_global *g, int argc, char **argv);
+int cmd_rmi(struct husk_global *g, int argc, char **argv);
+int cmd_image(struct husk_global *g, int argc, char **argv);
+int image_prune_cmd(struct husk_global *g, int argc, char **argv);
+int cmd_import(struct husk_global *g, int argc, char **argv);
 
 /* --format ARG: table or json into *json; false, after one line naming ARG, if
  * neither. */

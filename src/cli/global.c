@@ -39,6 +39,8 @@ static int parse_one(int argc, char **argv, int *i, struct husk_global *g, const
 	bool missing = false;
 	if ((v = value_of(argc, argv, i, "--root", &missing)))
 		g->state_root = v;
+	else if (!missing && (v = value_of(argc, argv, i, "--image-root", &missing)))
+		g->image_root = v;
 	else if (!missing && (v = value_of(argc, argv, i, "--log", &missing)))
 		g->log = v;
 	else if (!missing && (v = value_of(argc, argv, i, "--log-format", &missing)))

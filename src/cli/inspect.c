@@ -67,6 +67,11 @@ static json_object *inspect_one(const struct ctr *c)
 	json_object_object_add(o, "created", time_json(rec, "created"));
 	json_object_object_add(o, "state", state_json(c));
 	json_object_object_add(o, "rootfs", get(rec, "rootfs"));
+	if (json_object_object_get_ex(rec, "image", NULL)) {
+		json_object_object_add(o, "image", get(rec, "image"));
+		json_object_object_add(o, "image_id", get(rec, "image_id"));
+		json_object_object_add(o, "lower", get(rec, "lower"));
+	}
 	json_object_object_add(o, "command", get(rec, "command"));
 	json_object_object_add(o, "limits", get(config, "resources"));
 	json_object_object_add(o, "cgroup", get(rec, "cgroup"));

@@ -18,7 +18,7 @@ static void ps_usage(FILE *out)
 {
 	fputs("Usage: husk ps [-a] [--format table|json]\n\n"
 	      "List containers: NAME, PID (of PID 1, on the host), STATUS, CREATED, COMMAND,\n"
-	      "ROOTFS, PORTS.\n\n"
+	      "ROOTFS (or IMAGE), PORTS.\n\n"
 	      "  -a, --all        show stopped containers too\n"
 	      "      --format F   table (default) or json\n"
 	      "      --help       print this help\n",
@@ -69,7 +69,9 @@ static void row(const struct ctr *c, char cells[NCOLS][256])
 	ctr_status_text(c, cells[COL_STATUS], 256);
 	format_ago(state_get_int(c->rec, "created", 0), cells[COL_CREATED], 256);
 	command_text(get(c->rec, "command"), cells[COL_COMMAND], 256);
-	snprintf(cells[COL_ROOTFS], 256, "%s", state_get_str(c->rec, "rootfs", "-"));
+	/* a container of an image shows the image: its rootfs is an overlay in the state dir */
+	snprintf(cells[COL_ROOTFS], 256, "%s",
+		 state_get_str(c->rec, "image", state_get_str(c->rec, "rootfs", "-")));
 	ports_text(get(get(c->rec, "config"), "ports"), cells[COL_PORTS], 256);
 }
 
@@ -113,6 +115,8 @@ static json_object *json_row(const struct ctr *c)
 	json_object *cmd = get(c->rec, "command");
 	json_object_object_add(o, "command", cmd ? json_object_get(cmd) : json_object_new_array());
 	json_object_object_add(o, "rootfs", json_object_new_string(state_get_str(c->rec, "rootfs", "")));
+	if (get(c->rec, "image"))
+		json_object_object_add(o, "image", json_object_new_string(state_get_str(c->rec, "image", "")));
 	json_object *ports = get(get(c->rec, "config"), "ports");
 	json_object_object_add(o, "ports", ports ? json_object_get(ports) : json_object_new_array());
 	return o;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/run_image.h"
 #include "engine/container.h"
 #include "engine/monitor.h"
 #include "linux/userns/userns.h"
@@ -18,7 +19,8 @@ enum {
 	OPT_NAME = 256, OPT_HOSTNAME, OPT_ENV_FILE, OPT_TMPFS, OPT_MEMORY_SWAP, OPT_CPUS,
 	OPT_CPU_PCT, OPT_PIDS, OPT_INIT, OPT_NO_PIVOT, OPT_STOP_TIMEOUT, OPT_LOG_FILE,
 	OPT_EXPLAIN, OPT_NETWORK, OPT_READ_ONLY, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED,
-	OPT_SECURITY_OPT, OPT_RM, OPT_HELP, OPT_RESTART, OPT_LOG_OPT, OPT_USERNS,
+	OPT_SECURITY_OPT, OPT_RM, OPT_HELP, OPT_RESTART, OPT_LOG_OPT, OPT_USERNS, OPT_ENTRYPOINT,
+	OPT_OVERLAY,
 };
 
 static const struct option long_opts[] = {
@@ -57,15 +59,20 @@ static const struct option long_opts[] = {
 	{ "rm", no_argument, NULL, OPT_RM },
 	{ "restart", required_argument, NULL, OPT_RESTART },
 	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
+	{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+	{ "overlay", no_argument, NULL, OPT_OVERLAY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
 };
 
 static void run_usage(FILE *out)
 {
-	fputs("Usage: husk run [OPTIONS] ROOTFS [COMMAND [ARG...]]\n\n"
+	fputs("Usage: husk run [OPTIONS] ROOTFS|IMAGE [COMMAND [ARG...]]\n\n"
 	      "Run COMMAND (default /bin/sh) in the directory ROOTFS as a container: new PID,\n"
-	      "mount, UTS, IPC, network and cgroup namespaces, pivot_root into ROOTFS, cgroup limits.\n\n"
+	      "mount, UTS, IPC, network and cgroup namespaces, pivot_root into ROOTFS, cgroup limits.\n"
+	      "An IMAGE (NAME[:TAG] or id of husk images) runs on an overlayfs of its layers with\n"
+	      "an upper dir of the container's own; its Entrypoint, Cmd, Env, WorkingDir and\n"
+	      "User apply unless --entrypoint, COMMAND, -e, -w or -u say otherwise.\n\n"
 	      "Identity and process:\n"
 	      "      --name NAME            container name (default: generated husk-<hex>)\n"
 	      "      --hostname NAME        hostname inside (default: the name)\n"
@@ -87,6 +94,10 @@ static void run_usage(FILE *out)
 	      "                             CTR is created in ROOTFS (as docker does), never with --read-only\n"
 	      "      --tmpfs CTR[:size=N]   mount a tmpfs at CTR\n"
 	      "      --read-only            mount the root filesystem read-only\n"
+	      "      --overlay              run ROOTFS on a copy-on-write layer of its own (as an\n"
+	      "                             image is): the directory is never written to\n"
+	      "      --entrypoint CMD       run CMD (with COMMAND as its arguments) instead of the\n"
+	      "                             image's Entrypoint and Cmd; \"\" clears the Entrypoint\n"
 	      "      --no-pivot             chroot(2) into ROOTFS as the tutorials do, instead of\n"
 	      "                             pivot_root(2); pivot_root is safer: it detaches the host's\n"
 	      "                             root from the container's mount namespace, while a chroot\n"
@@ -307,8 +318,8 @@ static int parse_monitor_option(struct monitor_opts *mo, int c, const char *arg,
 }
 
 /* Fills s and mo from argv; 1 if --help was printed. */
-static int parse_run_args(struct husk_spec *s, struct monitor_opts *mo, int argc, char **argv,
-			  struct husk_err *err)
+static int parse_run_args(struct husk_spec *s, struct monitor_opts *mo, struct run_image_opts *io,
+			  int argc, char **argv, struct husk_err *err)
 {
 	opterr = 0;
 	optind = 1;
@@ -327,6 +338,13 @@ static int parse_run_args(struct husk_spec *s, struct monitor_opts *mo, int argc
 				return husk_error(err, 0, "unknown option '-%c' (see husk run --help)", optopt);
 			return husk_error(err, 0, "unknown or incomplete option '%s' (see husk run --help)", bad);
 		}
+		if (c == OPT_ENTRYPOINT || c == OPT_OVERLAY) {
+			io->overlay |= c == OPT_OVERLAY;
+			io->has_entrypoint |= c == OPT_ENTRYPOINT;
+			if (c == OPT_ENTRYPOINT)
+				io->entrypoint = optarg;
+			continue;
+		}
 		if (c == OPT_RESTART || c == OPT_LOG_OPT) {
 			if (parse_monitor_option(mo, c, optarg, err))
 				return -1;
@@ -340,6 +358,8 @@ static int parse_run_args(struct husk_spec *s, struct monitor_opts *mo, int argc
 	s->rootfs = strdup(argv[optind++]);
 	static char *default_cmd[] = { "/bin/sh", NULL };
 	char **cmd = optind < argc ? argv + optind : default_cmd;
+	io->cmd_given = optind < argc;
+	io->cmd = io->cmd_given ? argv + optind : NULL;
 	size_t n = 0;
 	while (cmd[n])
 		n++;
@@ -358,7 +378,8 @@ int cmd_run(struct husk_global *g, int argc, char **argv)
 	if (g->state_root)
 		snprintf(s.state_root, sizeof s.state_root, "%s", g->state_root);
 	struct monitor_opts mo = { 0 };
-	int r = parse_run_args(&s, &mo, argc, argv, &err);
+	struct run_image_opts io = { .image_root = g->image_root };
+	int r = parse_run_args(&s, &mo, &io, argc, argv, &err);
 	if (r == 1) {
 		spec_free(&s);
 		return 0;
@@ -372,7 +393,7 @@ int cmd_run(struct husk_global *g, int argc, char **argv)
 	if (r == 0 && s.remove && mo.restart != RESTART_NO)
 		r = husk_error(&err, 0, "invalid --restart with --rm: a removed container cannot restart");
 	int code = -1;
-	if (r == 0 && spec_validate(&s, &err) == 0) {
+	if (r == 0 && run_image_apply(&s, &io, &err) == 0 && spec_validate(&s, &err) == 0) {
 		if (!s.detach)
 			code = container_run(&s, &err);
 		else if ((code = monitor_run_detached(&s, &mo, &err)) == 0)

@@ -435,6 +435,12 @@ static void write_edit(json_object *o, void *arg)
 	json_object_object_add(o, "husk_pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "status", json_object_new_string(a->status));
 	json_object_object_add(o, "rootfs", json_object_new_string(s->rootfs));
+	if (s->image) { /* husk rmi and image prune look for these */
+		json_object_object_add(o, "image", json_object_new_string(s->image));
+		add_str(o, "image_id", s->image_id);
+	}
+	if (s->n_lower)
+		json_object_object_add(o, "lower", strv_json(s->lower, s->n_lower));
 	if (!json_object_object_get_ex(o, "created", NULL))
 		json_object_object_add(o, "created", json_object_new_int64(now));
 	if (!strcmp(a->status, "running"))

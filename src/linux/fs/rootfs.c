@@ -14,6 +14,7 @@
 #include "linux/fs/devnodes.h"
 #include "linux/fs/resolve.h"
 #include "linux/userns/idmapped.h"
+#include "linux/fs/overlay.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/fs.h"
@@ -169,10 +170,14 @@ int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
 		return husk_error(err, errno, "mount --make-rprivate /");
 	EXPLAIN(t, "mount --make-rprivate /");
 
-	/* pivot_root needs the new root to be a mount point; in a user namespace it is
-	 * the idmapped copy the parent made (linux/userns/idmapped.h) */
+	/* pivot_root needs the new root to be a mount point: an image's overlay is one;
+	 * in a user namespace it is the idmapped copy the parent made
+	 * (linux/userns/idmapped.h) */
 	t = explain_enabled ? explain_now() : 0;
-	if (root_tree_fd >= 0) {
+	if (s->n_lower) {
+		if (overlay_mount_root(s, err))
+			return -1;
+	} else if (root_tree_fd >= 0) {
 		if (idmapped_attach(root_tree_fd, s->rootfs, err))
 			return -1;
 		EXPLAIN(t, "# the idmapped %s attached at %s (move_mount)", s->rootfs, s->rootfs);

@@ -1,0 +1,35 @@
+/* husk import TARBALL|- NAME[:TAG] */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "image/import.h"
+#include "image/ref.h"
+
+int cmd_import(struct husk_global *g, int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		puts("Usage: husk import TARBALL|- [NAME[:TAG]]\n\n"
+		     "Make a one-layer image of a root filesystem tarball (uncompressed, gzip, xz,\n"
+		     "bzip2 or zstd; - reads stdin), as docker import does. Prints the image id.");
+		return 0;
+	}
+	if (argc < 2 || argc > 3) {
+		husk_warn("usage: husk import TARBALL|- [NAME[:TAG]]");
+		return HUSK_EXIT_FAILURE;
+	}
+	struct image_ref ref;
+	const char *why;
+	if (argc == 3 && ref_parse(argv[2], &ref, &why)) {
+		husk_warn("invalid image name '%s': %s", argv[2], why);
+		return HUSK_EXIT_FAILURE;
+	}
+	struct store st;
+	struct husk_err err = { 0 };
+	char id[DIGEST_STR_LEN];
+	if (store_open(&st, g->image_root, true, &err) ||
+	    image_import(&st, argv[1], argc == 3 ? argv[2] : NULL, id, &err))
+		return husk_error_print(&err);
+	printf("%s\n", id);
+	return 0;
+}

@@ -1,0 +1,127 @@
+#include "linux/fs/overlay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/explain.h"
+
+int overlay_options(char *const *lower, size_t n, const char *upper, const char *work,
+		    const char *relative_to, char *out, size_t len)
+{
+	size_t rl = relative_to ? strlen(relative_to) : 0;
+	size_t o = 0;
+	int w = snprintf(out, len, "lowerdir=");
+	if (w < 0 || (size_t)w >= len)
+		return -1;
+	o = (size_t)w;
+	for (size_t i = 0; i < n; i++) {
+		const char *p = lower[i];
+		if (rl && !strncmp(p, relative_to, rl) && p[rl] == '/')
+			p += rl + 1;
+		w = snprintf(out + o, len - o, "%s%s", i ? ":" : "", p);
+		if (w < 0 || (size_t)w >= len - o)
+			return -1;
+		o += (size_t)w;
+	}
+	w = snprintf(out + o, len - o, ",upperdir=%s,workdir=%s", upper, work);
+	return w < 0 || (size_t)w >= len - o ? -1 : 0;
+}
+
+/* the new mount API adds lowerdirs one at a time ("lowerdir+", Linux 6.8): no
+ * limit from the page-sized option string */
+static int mount_fsconfig(const struct husk_spec *s, const char *upper, const char *work)
+{
+	cleanup_close int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0)
+		return -1;
+	for (size_t i = 0; i < s->n_lower; i++)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", s->lower[i], 0) < 0)
+			return -1;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -1;
+	cleanup_close int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	if (mnt < 0)
+		return -1;
+	return move_mount(mnt, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH);
+}
+
+/* the layers' common parent: a string of relative names is far shorter */
+static void common_parent(char *const *lower, size_t n, char *out, size_t len)
+{
+	snprintf(out, len, "%s", lower[0]);
+	char *slash = strrchr(out, '/');
+	if (slash)
+		*slash = '\0';
+	for (size_t i = 1; i < n; i++) {
+		size_t l = strlen(out);
+		while (l && (strncmp(lower[i], out, l) || lower[i][l] != '/')) {
+			char *sl = strrchr(out, '/');
+			l = sl ? (size_t)(sl - out) : 0;
+			out[l] = '\0';
+		}
+	}
+}
+
+static int mount_legacy(const struct husk_spec *s, const char *upper, const char *work,
+			struct husk_err *err)
+{
+	char opts[4096], parent[PATH_MAX];
+	if (overlay_options(s->lower, s->n_lower, upper, work, NULL, opts, sizeof opts) == 0)
+		return mount("overlay", s->rootfs, "overlay", 0, opts) < 0 ?
+			husk_error(err, errno, "mount -t overlay overlay %s (%zu layers)", s->rootfs,
+				   s->n_lower) : 0;
+	common_parent(s->lower, s->n_lower, parent, sizeof parent);
+	if (!parent[0] ||
+	    overlay_options(s->lower, s->n_lower, upper, work, parent, opts, sizeof opts))
+		return husk_error(err, E2BIG, "mount -t overlay: %zu layers do not fit in one mount "
+				  "option string on this kernel (before Linux 6.8)", s->n_lower);
+	cleanup_close int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (chdir(parent) < 0)
+		return husk_error(err, errno, "chdir %s", parent);
+	int r = mount("overlay", s->rootfs, "overlay", 0, opts);
+	int e = errno;
+	if (cwd >= 0 && fchdir(cwd) < 0)
+		e = e ? e : errno;
+	return r < 0 ? husk_error(err, e, "mount -t overlay overlay %s (%zu layers, relative to %s)",
+				  s->rootfs, s->n_lower, parent) : 0;
+}
+
+int overlay_mount_root(const struct husk_spec *s, struct husk_err *err)
+{
+	EXPLAIN_START(t);
+	char base[PATH_MAX], upper[PATH_MAX + 8], work[PATH_MAX + 8];
+	snprintf(base, sizeof base, "%s", s->rootfs);
+	char *slash = strrchr(base, '/');
+	if (!slash || slash == base)
+		return husk_error(err, EINVAL, "overlay root '%s'", s->rootfs);
+	*slash = '\0';
+	snprintf(upper, sizeof upper, "%s/upper", base);
+	snprintf(work, sizeof work, "%s/work", base);
+	const char *dirs[] = { upper, work, s->rootfs };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
+			return husk_error(err, errno, "overlay: mkdir %s", dirs[i]);
+	if (mount_fsconfig(s, upper, work) < 0) {
+		int e = errno;
+		if (e != EINVAL && e != ENOSYS && e != EPERM)
+			return husk_error(err, e, "mount -t overlay overlay %s (%zu layers)", s->rootfs,
+					  s->n_lower);
+		if (mount_legacy(s, upper, work, err))
+			return -1;
+	}
+	EXPLAIN(t, "mount -t overlay overlay -o lowerdir=%s%s,upperdir=%s,workdir=%s %s   # %zu layer%s",
+		s->lower[0], s->n_lower > 1 ? ":..." : "", upper, work, s->rootfs, s->n_lower,
+		s->n_lower > 1 ? "s" : "");
+	return 0;
+}

@@ -1,0 +1,193 @@
+#!/usr/bin/env bats
+# images.bats — the image store and copy-on-write roots: husk import/load/pull,
+# images, rmi, image inspect/prune; husk run IMAGE on an overlayfs whose upper dir is
+# the container's own; hostile layer archives refused with nothing written. Every
+# test uses a private store ($HUSK_IMAGE_ROOT under its temporary dir).
+
+# shellcheck disable=SC2016 # the single-quoted scripts run in the container
+# shellcheck disable=SC2154 # stderr, output, status: set by bats' run
+# shellcheck disable=SC2030,SC2031 # each @test runs in a subshell of its own
+
+load helpers
+
+setup_file() {
+	rootfs_busybox >/dev/null
+}
+
+setup() {
+	husk_setup
+	R=$(rootfs_busybox)
+	export HUSK_IMAGE_ROOT=$BATS_TEST_TMPDIR/store
+}
+
+teardown() {
+	husk_teardown
+}
+
+fail() {
+	printf '%s\n' "$*" >&2
+	return 1
+}
+
+# busybox_tar FILE: the busybox rootfs as a flat tarball
+busybox_tar() {
+	tar -C "$R" -cf "$1" .
+}
+
+# import_busybox NAME: imports the busybox rootfs as NAME, prints the image id
+import_busybox() {
+	busybox_tar "$BATS_TEST_TMPDIR/bb.tar"
+	"$HUSK" import "$BATS_TEST_TMPDIR/bb.tar" "$1"
+}
+
+# the store holds no layer, no staging dir and no image
+store_is_empty() {
+	local s=$HUSK_IMAGE_ROOT
+	[[ -z $(find "$s/layers" "$s/tmp" "$s/images" -mindepth 1 2>/dev/null) ]] ||
+		fail "store not empty: $(find "$s" -mindepth 2 | head)"
+}
+
+@test "import: a rootfs tarball becomes a one-layer image; images lists it (table and json)" {
+	run -0 import_busybox bb:1
+	[[ $output =~ ^sha256:[0-9a-f]{64}$ ]]
+	id=$output
+	run -0 "$HUSK" images
+	[[ ${lines[0]} == NAME*TAG*ID*SIZE*CREATED ]]
+	[[ ${lines[1]} =~ ^bb\ +1\ +${id:7:12} ]]
+	run -0 "$HUSK" images --format json
+	[[ $(jq -r '.[0].id' <<<"$output") == "$id" ]]
+	[[ $(jq -r '.[0].layers' <<<"$output") == 1 ]]
+	(($(jq -r '.[0].size' <<<"$output") > 100000))
+	# the layer is stored once, by its diff_id, and is the rootfs as given
+	diff=$(jq -r '.[0].config.rootfs.diff_ids[0]' <<<"$("$HUSK" image inspect bb:1)")
+	[[ -x $HUSK_IMAGE_ROOT/layers/${diff#sha256:}/bin/busybox ]]
+	# the same tarball again: the same image, still one layer
+	run -0 "$HUSK" import "$BATS_TEST_TMPDIR/bb.tar" bb:2
+	[[ $(find "$HUSK_IMAGE_ROOT/layers" -mindepth 1 -maxdepth 1 -type d | wc -l) == 1 ]]
+	# compressed, from stdin
+	gzip -c "$BATS_TEST_TMPDIR/bb.tar" | "$HUSK" import - bb:gz
+	run -0 "$HUSK" run --network none bb:gz /bin/busybox true
+}
+
+@test "run IMAGE: on an overlay; a write in one container is seen neither in another nor in the image" {
+	import_busybox bb:1 >/dev/null
+	layer=$(find "$HUSK_IMAGE_ROOT/layers" -mindepth 1 -maxdepth 1 -type d)
+	a=$(cname a)
+	run -0 "$HUSK" run -d --name "$a" --network none bb:1 \
+		sh -c 'echo from-a > /etc/written; rm /etc/passwd; exec sleep 600'
+	wait_running "$a"
+	wait_for 10 "a's write" "$HUSK" exec "$a" test -f /etc/written
+	run -0 "$HUSK" exec "$a" sh -c 'grep " / " /proc/self/mountinfo'
+	[[ $output == *" / "*overlay* ]]
+	run -0 "$HUSK" ps
+	[[ $output == *"$a"*bb:1* ]]
+	run -0 "$HUSK" inspect "$a"
+	[[ $(jq -r '.[0].image' <<<"$output") == bb:1 ]]
+	# another container of the image sees the image, not a's changes
+	run -0 "$HUSK" run --rm --network none bb:1 sh -c 'cat /etc/written 2>&1; test -f /etc/passwd && echo passwd-here'
+	[[ $output == *"No such file"* && $output == *passwd-here* ]]
+	# the image's layer is untouched; a's upper dir holds its write and the whiteout
+	[[ ! -e $layer/etc/written && -f $layer/etc/passwd ]]
+	upper=$HUSK_STATE_ROOT/$a/upper
+	[[ $(cat "$upper/etc/written") == from-a ]]
+	[[ -c $upper/etc/passwd ]]
+	run -0 "$HUSK" rm -f "$a"
+	[[ ! -e $HUSK_STATE_ROOT/$a ]]
+	# no overlay of it stays mounted anywhere on the host
+	run ! grep -q "$a" /proc/self/mountinfo
+}
+
+@test "run IMAGE: a foreground container's upper dir goes with it" {
+	import_busybox bb:1 >/dev/null
+	n=$(cname fg)
+	run -0 "$HUSK" run --name "$n" --network none bb:1 sh -c 'echo x > /new; cat /new'
+	[[ $output == x ]]
+	[[ ! -e $HUSK_STATE_ROOT/$n ]]
+	run -0 "$HUSK" run --network none bb:1 sh -c 'test ! -e /new && echo clean'
+	[[ $output == clean ]]
+}
+
+@test "run --overlay DIR: the directory gets a copy-on-write layer and is never written" {
+	d=$(rootfs_copy)
+	run -0 "$HUSK" run --overlay --network none "$d" sh -c 'echo w > /written-by-ctr; rm /bin/ls; cat /written-by-ctr'
+	[[ $output == w ]]
+	[[ ! -e $d/written-by-ctr && -e $d/bin/ls ]]
+	# without --overlay a directory is still used in place
+	run -0 "$HUSK" run --network none "$d" sh -c 'echo w > /in-place'
+	[[ -f $d/in-place ]]
+}
+
+@test "run IMAGE: -e, -w, -u and a command override the image; --entrypoint replaces" {
+	import_busybox bb:1 >/dev/null
+	run -0 "$HUSK" run --network none -e FOO=bar -w /tmp -u 1:1 bb:1 sh -c 'echo $FOO $(pwd) $(id -u):$(id -g) $PATH'
+	[[ $output == "bar /tmp 1:1 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ]]
+	run -0 "$HUSK" run --network none --entrypoint /bin/echo bb:1 hello
+	[[ $output == hello ]]
+	run -125 "$HUSK" run --network none no-such-image:1 true
+	[[ $output == "husk: no such image: no-such-image:1 (and it is not a directory)" ]]
+}
+
+@test "rmi: refused while a container uses the image, unless -f; prune removes unused layers" {
+	import_busybox bb:1 >/dev/null
+	n=$(cname rmi)
+	run -0 "$HUSK" run -d --name "$n" --network none bb:1 sleep 600
+	wait_running "$n"
+	run -125 "$HUSK" rmi bb:1
+	[[ $output == "husk: image bb:1 is in use by container $n (husk rm it first, or husk rmi -f)" ]]
+	run -0 "$HUSK" images --format json
+	[[ $(jq length <<<"$output") == 1 ]]
+	# -f: the name and record go; the layer stays while the container runs on it
+	run -0 "$HUSK" rmi -f bb:1
+	[[ $output == *"Untagged: bb:1"*Deleted:* ]]
+	[[ $(find "$HUSK_IMAGE_ROOT/layers" -mindepth 1 -maxdepth 1 -type d | wc -l) == 1 ]]
+	run -0 "$HUSK" image prune
+	[[ $output == "Deleted layers: 0"* ]]
+	"$HUSK" exec "$n" true
+	run -0 "$HUSK" rm -f "$n"
+	run -0 "$HUSK" image prune
+	[[ $output == "Deleted layers: 1"* ]]
+	store_is_empty
+}
+
+@test "rmi: one of two tags only untags; the last removes the image and its layer" {
+	import_busybox bb:1 >/dev/null
+	"$HUSK" import "$BATS_TEST_TMPDIR/bb.tar" bb:2 >/dev/null
+	run -0 "$HUSK" rmi bb:1
+	[[ $output == "Untagged: bb:1" ]]
+	run -0 "$HUSK" run --rm --network none bb:2 true
+	run -0 "$HUSK" rmi bb:2
+	[[ $output == *"Untagged: bb:2"*"Deleted: sha256:"* ]]
+	store_is_empty
+	run -125 "$HUSK" rmi bb:2
+}
+
+# hostile CASE: the archive is refused naming the entry, and nothing of it is
+# written: not outside, not in the store
+hostile() {
+	local out=$BATS_TEST_TMPDIR/outside
+	mkdir -p "$out"
+	echo victim >"$out/victim"
+	python3 "$BATS_TEST_DIRNAME/hostile-tar.py" "$1" "$BATS_TEST_TMPDIR/evil.tar" "$out"
+	run -125 --separate-stderr "$HUSK" import "$BATS_TEST_TMPDIR/evil.tar" evil:1
+	[[ $stderr == "husk: refusing layer entry '$2"* ]] || fail "$1: $stderr"
+	[[ $(ls "$out") == victim && $(cat "$out/victim") == victim ]]
+	store_is_empty
+	run -0 "$HUSK" images --format json
+	[[ $(jq length <<<"$output") == 0 ]]
+}
+
+@test "hostile archives: absolute names and .. are refused, nothing written" {
+	hostile absolute "$BATS_TEST_TMPDIR/outside/pwned"
+	hostile dotdot "a/../"
+}
+
+@test "hostile archives: a path through a symlink, a symlink out, a symlink replaced by a directory" {
+	hostile symlink "lnk/pwned': its path goes through a symlink"
+	hostile relsymlink "up': symlink target leads out of the layer"
+	hostile symlink-then-dir "d/': a directory replaces a symlink"
+}
+
+@test "hostile archives: hard links to names outside the layer" {
+	hostile hardlink "hl': hard link target leads out of the layer"
+	hostile hardlink-dotdot "hl': hard link target leads out of the layer"
+}
