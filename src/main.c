@@ -24,6 +24,7 @@ static const struct {
 	{ "images", cmd_images, "List the images of the store" },
 	{ "import", cmd_import, "Make an image of a root filesystem tarball" },
 	{ "rmi", cmd_rmi, "Remove images" },
+	{ "tag", cmd_tag, "Give an image another name" },
 	{ "image", cmd_image, "Manage images: inspect, prune, ls, rm" },
 };
 

@@ -30,6 +30,7 @@ int cmd_stats(struct husk_global *g, int argc, char **argv);
 /* images: cli/images.c, cli/image_get.c */
 int cmd_images(struct husk_global *g, int argc, char **argv);
 int cmd_rmi(struct husk_global *g, int argc, char **argv);
+int cmd_tag(struct husk_global *g, int argc, char **argv);
 int cmd_image(struct husk_global *g, int argc, char **argv);
 int image_prune_cmd(struct husk_global *g, int argc, char **argv);
 int cmd_import(struct husk_global *g, int argc, char **argv);

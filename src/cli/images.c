@@ -10,6 +10,7 @@
 #include "cli/record.h"
 #include "image/images.h"
 #include "image/json_util.h"
+#include "image/ref.h"
 #include "util/cleanup.h"
 
 struct row {
@@ -154,4 +155,34 @@ int cmd_images(struct husk_global *g, int argc, char **argv)
 			return HUSK_EXIT_FAILURE;
 	}
 	return list_images(g, json);
+}
+
+int cmd_tag(struct husk_global *g, int argc, char **argv)
+{
+	if (argc != 3 || !strcmp(argv[1], "--help")) {
+		puts("Usage: husk tag IMAGE NAME[:TAG]\n\nGive an image another name.");
+		return argc == 2 && !strcmp(argv[1], "--help") ? 0 : HUSK_EXIT_FAILURE;
+	}
+	struct store st;
+	struct image_record r;
+	struct husk_err err = { 0 };
+	struct image_ref ref;
+	const char *why;
+	char tag[600];
+	if (ref_parse(argv[2], &ref, &why) || ref_with_tag(argv[2], tag, sizeof tag)) {
+		husk_warn("invalid image name '%s': %s", argv[2], why);
+		return HUSK_EXIT_FAILURE;
+	}
+	if (store_open(&st, g->image_root, false, &err) || store_lock(&st, &err) ||
+	    image_lookup(&st, argv[1], &r, &err)) {
+		store_unlock(&st);
+		return husk_error_print(&err);
+	}
+	json_object *t = image_tags_read(&st);
+	json_object_object_add(t, tag, json_object_new_string(r.id));
+	int rc = image_tags_write(&st, t, &err);
+	json_object_put(t);
+	store_unlock(&st);
+	image_record_free(&r);
+	return rc ? husk_error_print(&err) : 0;
 }
