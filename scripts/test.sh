@@ -6,8 +6,9 @@
 # 1. installs the Debian/Ubuntu packages that are missing (apt-get update first),
 # 2. builds husk with Meson and Ninja,
 # 3. runs the unit tests (meson test), shellcheck on the shell scripts, every
-#    tests/integration/*.bats (or the BATS_FILEs given) with bats --tap, and
-#    tests/vm/run.sh (cgroup v1/v2 under qemu) when it exists,
+#    tests/integration/*.bats (or the BATS_FILEs given) with bats --tap, the OCI
+#    runtime-tools suite (tests/oci/run.sh, one result per test file; not when
+#    BATS_FILEs are given), and tests/vm/run.sh (cgroup v1/v2 under qemu),
 # 4. checks that nothing of husk is left on the host (one more test),
 # 5. prints a summary with each suite's duration and ends with one line
 #    "N passed, N failed" (", N skipped" when some were skipped).
@@ -15,7 +16,8 @@
 # Exit status: 0 when nothing failed, 1 otherwise, 2 for a usage error.
 # Environment: HUSK_BUILD_DIR (default build), BATS_TEST_TIMEOUT (seconds per bats
 # test, default 180), HUSK_SUITE_TIMEOUT (seconds per bats file, default 1800),
-# HUSK_VM_TIMEOUT_TOTAL (seconds for the VM suite, default 2400).
+# HUSK_VM_TIMEOUT_TOTAL (seconds for the VM suite, default 2400), HUSK_OCI_TIMEOUT
+# (seconds per OCI test file, default 60), HUSK_OCI_TIMEOUT_TOTAL (default 1200).
 set -Eeuo pipefail
 
 PROG=scripts/test.sh
@@ -30,6 +32,7 @@ PACKAGES=(
 	python3 python3-fastapi python3-uvicorn
 	qemu-system-x86 cpio debootstrap kmod
 	util-linux bsdutils procps coreutils findutils gawk
+	golang-go make
 )
 
 INSTALL=1
@@ -136,7 +139,7 @@ run_shellcheck() {
 	local start f p=0 n=0 files=()
 	start=$(now)
 	log "shellcheck"
-	for f in scripts/*.sh run-fastapi.sh .ci/run tests/vm/*.sh tests/integration/*.bash bench/*.sh; do
+	for f in scripts/*.sh run-fastapi.sh .ci/run tests/vm/*.sh tests/oci/*.sh tests/integration/*.bash bench/*.sh; do
 		[[ -f $f ]] && files+=("$f")
 	done
 	for f in "${files[@]}"; do
@@ -176,7 +179,31 @@ run_bats_file() {
 	record "$name" "$p" "$f" "$s" "$start" "$note"
 }
 
-# --- 3d. VM ------------------------------------------------------------------------
+# --- 3d. the OCI runtime-tools suite ------------------------------------------------
+# tests/oci/run.sh against husk: one pass/fail per test file; a file that
+# tests/oci/KNOWN_FAILURES.md lists with its checked cause counts as skipped.
+run_oci() {
+	local start out rc=0 p f s note=
+	start=$(now)
+	log "OCI runtime-tools suite (tests/oci/run.sh)"
+	if ! "$HUSK" create --help >/dev/null 2>&1; then
+		record "oci (runtime-tools)" 0 0 1 "$start" "SKIPPED: this husk has no OCI face (husk create)"
+		return
+	fi
+	out=$LOG_DIR/oci.tap
+	timeout -k 30 "${HUSK_OCI_TIMEOUT_TOTAL:-1200}" bash tests/oci/run.sh --runtime "$HUSK" \
+		--known tests/oci/KNOWN_FAILURES.md 2>&1 | tee "$out" || rc=$?
+	p=$(grep -Ec '^ok [0-9]+ - ' "$out" || true)
+	s=$(grep -Ec '^not ok [0-9]+ - .*# TODO' "$out" || true)
+	f=$(($(grep -Ec '^not ok [0-9]+ - ' "$out" || true) - s))
+	if ! grep -q '^oci: ' "$out"; then
+		f=$((f + 1))
+		note="run.sh ended without its summary (exit $rc)"
+	fi
+	record "oci (runtime-tools)" "$p" "$f" "$s" "$start" "$note"
+}
+
+# --- 3e. VM ------------------------------------------------------------------------
 run_vm() {
 	local start out rc=0 last p f s=0
 	start=$(now)
@@ -216,6 +243,9 @@ leftovers() {
 	ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "veth " $2 }'
 	nft list tables 2>/dev/null | grep -i husk | sed 's/^/nft /' || true
 	[[ -d /run/husk ]] && { find /run/husk -mindepth 1 -maxdepth 1 -printf 'state %p\n' 2>/dev/null || true; }
+	# the OCI suite's state root and the cgroups its tests name (tests/oci/run.sh)
+	find /run -maxdepth 1 -name 'husk-oci-*' -printf 'state %p\n' 2>/dev/null
+	find /sys/fs/cgroup -maxdepth 2 \( -name cgrouptest -o -name testdir \) -printf 'cgroup %p\n' 2>/dev/null
 	# published-port eBPF programs on a cgroup2 root (tests/tools/cgroup-bpf)
 	if [[ -x $BUILD_DIR/tests/tools/cgroup-bpf ]]; then
 		for p in /sys/fs/cgroup /sys/fs/cgroup/unified; do
@@ -300,13 +330,16 @@ main() {
 
 	run_unit
 	run_shellcheck
+	local all=0
 	if ((${#BATS_FILES[@]} == 0)); then
 		BATS_FILES=(tests/integration/*.bats)
+		all=1
 	fi
 	local f
 	for f in "${BATS_FILES[@]}"; do
 		[[ -f $f ]] && run_bats_file "$f"
 	done
+	((all)) && [[ -f tests/oci/run.sh ]] && run_oci
 	if ((VM)) && [[ -f tests/vm/run.sh ]]; then
 		run_vm
 	else

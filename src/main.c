@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "oci/secondary.h"
 #include "util/error.h"
 #include "util/proctitle.h"
 
@@ -26,6 +27,8 @@ static const struct {
 	{ "rmi", cmd_rmi, "Remove images" },
 	{ "tag", cmd_tag, "Give an image another name" },
 	{ "image", cmd_image, "Manage images: inspect, prune, ls, rm" },
+	{ "spec", cmd_oci_spec, "Write a default OCI config.json (as runc spec)" },
+	{ "features", cmd_oci_features, "Print the OCI runtime-spec features husk supports" },
 };
 
 static void usage(FILE *out)
