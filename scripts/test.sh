@@ -252,6 +252,8 @@ leftovers() {
 			[[ $(stat -f -c %T "$p" 2>/dev/null) == cgroup2fs ]] || continue
 			"$BUILD_DIR/tests/tools/cgroup-bpf" "$p" | awk -v r="$p" '$2 == "husk_ports" { print "bpf " r " " $0 }'
 		done
+		# and the maps the shared redirect reads (husk_ports, husk_revnat)
+		"$BUILD_DIR/tests/tools/cgroup-bpf" --maps | sed 's/^/bpf /'
 	fi
 	grep -ls ':/husk/' /proc/[0-9]*/cgroup 2>/dev/null | while IFS= read -r p; do
 		p=${p#/proc/}

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -144,10 +145,17 @@ int cmd_check(struct husk_global *g, int argc, char **argv)
 	char net[400];
 	bool net_ok = net_describe_host(net, sizeof net);
 	printf("%-4s %-22s %s\n", net_ok ? "ok" : "warn", "husk network", net);
-	char where[160];
+	char where[160], map[96];
 	bool redirect = sock_redirect_supported(where, sizeof where);
-	printf("%-4s %-22s %s%s%s\n", "ok", "-p on loopback",
-	       redirect ? "eBPF connect redirect on the cgroup2 root " : "userspace forwarder (",
-	       where, redirect ? "" : ")");
+	const char *env = getenv("HUSK_PORT_FORWARDER");
+	bool forced = env && !strcmp(env, "1");
+	sock_redirect_describe(map, sizeof map);
+	if (redirect && !forced)
+		printf("%-4s %-22s eBPF connect redirect on the cgroup2 root %s: one set of programs "
+		       "for the host, one map lookup per connect (%s); IPv6 host addresses other "
+		       "than [::1]: userspace forwarder\n", "ok", "-p on loopback", where, map);
+	else
+		printf("%-4s %-22s userspace forwarder (%s)\n", "ok", "-p on loopback",
+		       forced ? "HUSK_PORT_FORWARDER=1" : where);
 	return failures ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #include "engine/container.h"
 #include "linux/cgroup/cgroup.h"
 #include "linux/net/network.h"
+#include "linux/net/ports/ports.h"
 #include "linux/userns/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -415,7 +416,14 @@ static json_object *net_json(const struct net_state *n, const struct husk_spec *
 	add_str(o, "address", n->address[0] ? n->address : NULL);
 	add_str(o, "gateway", n->gateway[0] ? n->gateway : NULL);
 	add_str(o, "host_veth", n->host_veth[0] ? n->host_veth : NULL);
-	json_object_object_add(o, "ports", ports_json(s));
+	json_object *ports = ports_json(s);
+	/* which path serves each port, and why (the redirect, the forwarder, DNAT) */
+	for (size_t i = 0; i < s->n_ports && n->mode == NET_BRIDGE; i++) {
+		char path[256];
+		ports_path(n->ports, s, i, path, sizeof path);
+		add_str(json_object_array_get_idx(ports, i), "path", path);
+	}
+	json_object_object_add(o, "ports", ports);
 	return o;
 }
 

@@ -197,7 +197,8 @@ husk_leftovers() {
 	return 0
 }
 
-# husk's published-port eBPF programs attached to a cgroup2 root, one line each
+# husk's published-port eBPF programs attached to a cgroup2 root and its maps, one
+# line each
 husk_bpf_programs() {
 	local root
 	[[ -x $HUSK_TOOLS/cgroup-bpf ]] || return 0
@@ -205,6 +206,8 @@ husk_bpf_programs() {
 		[[ $(stat -f -c %T "$root" 2>/dev/null) == cgroup2fs ]] || continue
 		"$HUSK_TOOLS/cgroup-bpf" "$root" | awk -v r="$root" '$2 == "husk_ports" { print "bpf " r " " $0 }'
 	done
+	# the maps of the shared redirect, which live as long as a program or husk holds them
+	"$HUSK_TOOLS/cgroup-bpf" --maps | sed 's/^/bpf /'
 	return 0
 }
 

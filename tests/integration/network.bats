@@ -6,7 +6,7 @@
 
 load helpers
 
-SUBNET_RE='^10\.89\.0\.'
+SUBNET_RE='^10\.89\.'
 NET_DIR=/run/husk/.net
 
 setup_file() {
@@ -106,7 +106,8 @@ addr_of() { sed -n 's/.* inet \([0-9.]*\)\/.*/\1/p' "$1" | head -1; }
 @test "bridge: eth0 has an address in the subnet, a default route via husk0, lo is up" {
 	run_ok --name "$(cname addr)" "$ROOTFS" /bin/sh -c \
 		'ip -4 -o addr show eth0; ip route; ip -o link show lo'
-	[[ $output =~ inet\ 10\.89\.0\.([0-9]+)/24 ]]
+	# /16 by default (/24 before: a bridge an older husk set up keeps its subnet)
+	[[ $output =~ inet\ 10\.89\.[0-9]+\.[0-9]+/(16|24) ]]
 	[[ $output == *"default via 10.89.0.1 dev eth0"* ]]
 	[[ $output == *"lo: <LOOPBACK,UP"* ]]
 }
@@ -463,14 +464,23 @@ s.bind(("127.0.0.1", 18099)); s.listen(); print("ready", flush=True); time.sleep
 	n=$(cname holder)
 	husk_bg holder run --init --name "$n" "$ROOTFS" /bin/sleep 60
 	wait_running "$n"
+	# the running bridge's subnet (10.89.0.0/16 unless another husk chose one)
+	local cur bad
+	cur=$(cat "$NET_DIR/subnet")
 	run env HUSK_SUBNET=10.123.4.0/24 "$HUSK" run --name "$(cname other)" "$ROOTFS" /bin/true
 	echo "$output"
-	[[ $status -eq 125 && $output == *"HUSK_SUBNET 10.123.4.0/24 differs from 10.89.0.0/24"* ]]
-	run env HUSK_SUBNET=10.89.0.0/24 "$HUSK" run --name "$(cname same)" "$ROOTFS" /bin/true
+	[[ $status -eq 125 && $output == *"HUSK_SUBNET 10.123.4.0/24 differs from $cur"* ]]
+	run env HUSK_SUBNET="$cur" "$HUSK" run --name "$(cname same)" "$ROOTFS" /bin/true
 	[[ $status -eq 0 ]]
 	for bad in 10.89.0.0/33 10.89.0.0/15 10.89.0.1/24 garbage; do
 		run env HUSK_SUBNET=$bad "$HUSK" run --name "$(cname bad)" "$ROOTFS" /bin/true
 		[[ $status -eq 125 && $output == *"invalid HUSK_SUBNET '$bad'"* ]]
+	done
+	# never a range that is not a network for containers
+	for bad in 127.0.0.0/16 169.254.0.0/16 224.1.0.0/16 239.255.255.0/24 0.0.0.0/16 240.0.0.0/16; do
+		run env HUSK_SUBNET=$bad "$HUSK" run --name "$(cname bad)" "$ROOTFS" /bin/true
+		echo "$output"
+		[[ $status -eq 125 && $output == *"invalid HUSK_SUBNET '$bad': it lies in "* ]]
 	done
 	kill -TERM "$BG_PID"
 	bg_wait "$BG_PID"
@@ -519,7 +529,7 @@ s.bind(("127.0.0.1", 18099)); s.listen(); print("ready", flush=True); time.sleep
 	[[ $output == *"ip addr add 10.89.0."*"dev eth0"* ]]
 	[[ $output == *"ip route add default via 10.89.0.1"* ]]
 	# the host's loopback: the eBPF redirect where the kernel has it, else the forwarder
-	[[ $output == *"cgroup attach "*" connect4 <"*"127.0.0.1:18093/tcp -> 10.89.0."*":80"* ||
+	[[ $output == *"cgroup attach "*" connect4|"*"key <127.0.0.1:18093/tcp> value <10.89.0."*":80>"* ||
 		$output == *"husk-forward 127.0.0.1:18093/tcp"* ]]
 	[[ $output == *"route_localnet stays 0"* ]]
 	HUSK_PORT_FORWARDER=1 run_ok --explain --name "$(cname explain)" -p 127.0.0.1:18093:80 \

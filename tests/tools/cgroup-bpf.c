@@ -1,7 +1,10 @@
 /* cgroup-bpf DIR: the eBPF programs attached to the cgroup DIR (not inherited
- * ones), one line each: "<hook> <program name> id <id>". The integration tests use
- * it to see husk's published-port programs come and go without bpftool, which
- * Ubuntu does not package on its own. Exit 0 (even with none), 1 on an error. */
+ * ones), one line each: "<hook> <program name> id <id>".
+ * cgroup-bpf --maps: the host's eBPF maps whose name starts with husk_, one line
+ * each: "map <name> id <id> entries <n>" (the published-port map and its revnat).
+ * The integration tests use it to see husk's published-port programs and maps come
+ * and go without bpftool, which Ubuntu does not package on its own. Exit 0 (even
+ * with none), 1 on an error. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -19,6 +22,8 @@ static const struct {
 	{ BPF_CGROUP_INET6_CONNECT, "connect6" },
 	{ BPF_CGROUP_UDP4_SENDMSG, "sendmsg4" },
 	{ BPF_CGROUP_UDP4_RECVMSG, "recvmsg4" },
+	{ BPF_CGROUP_UDP6_SENDMSG, "sendmsg6" },
+	{ BPF_CGROUP_UDP6_RECVMSG, "recvmsg6" },
 	{ BPF_CGROUP_INET4_GETPEERNAME, "getpeername4" },
 	{ BPF_CGROUP_DEVICE, "device" },
 };
@@ -28,10 +33,60 @@ static long bpf(int cmd, union bpf_attr *a)
 	return syscall(SYS_bpf, cmd, a, sizeof *a);
 }
 
+/* the number of keys in the map fd (walked with GET_NEXT_KEY) */
+static unsigned count_keys(int fd, uint32_t key_size)
+{
+	char key[64], next[64];
+	unsigned n = 0;
+	if (key_size > sizeof key)
+		return 0;
+	for (void *prev = NULL;; prev = key, n++) {
+		union bpf_attr a;
+		memset(&a, 0, sizeof a);
+		a.map_fd = (uint32_t)fd;
+		a.key = (uint64_t)(uintptr_t)prev;
+		a.next_key = (uint64_t)(uintptr_t)next;
+		if (bpf(BPF_MAP_GET_NEXT_KEY, &a) < 0)
+			return n;
+		memcpy(key, next, key_size);
+	}
+}
+
+static int list_maps(void)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	while (bpf(BPF_MAP_GET_NEXT_ID, &a) == 0) {
+		uint32_t id = a.next_id;
+		union bpf_attr g;
+		memset(&g, 0, sizeof g);
+		g.map_id = id;
+		int fd = (int)bpf(BPF_MAP_GET_FD_BY_ID, &g);
+		if (fd >= 0) {
+			struct bpf_map_info info;
+			memset(&info, 0, sizeof info);
+			union bpf_attr o;
+			memset(&o, 0, sizeof o);
+			o.info.bpf_fd = (uint32_t)fd;
+			o.info.info_len = sizeof info;
+			o.info.info = (uint64_t)(uintptr_t)&info;
+			if (bpf(BPF_OBJ_GET_INFO_BY_FD, &o) == 0 && !strncmp(info.name, "husk_", 5))
+				printf("map %s id %u entries %u\n", info.name, id,
+				       count_keys(fd, info.key_size));
+			close(fd);
+		}
+		memset(&a, 0, sizeof a);
+		a.start_id = id;
+	}
+	return errno == ENOENT ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--maps"))
+		return list_maps();
 	if (argc != 2) {
-		fprintf(stderr, "usage: cgroup-bpf CGROUP_DIR\n");
+		fprintf(stderr, "usage: cgroup-bpf CGROUP_DIR | --maps\n");
 		return 1;
 	}
 	int cg = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -2,10 +2,12 @@
 #include "linux/net/bridge.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "linux/fs/procfs.h"
@@ -102,12 +104,40 @@ int forward_enable(struct husk_err *err)
 	return 0;
 }
 
+/* Another runtime's bridge (docker0, podman0, virbr0, cni0 ...): name, or false. */
+static bool other_bridge(char *name, size_t len)
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *de;
+	bool found = false;
+	while (d && !found && (de = readdir(d))) {
+		char path[300];
+		struct stat st;
+		snprintf(path, sizeof path, "/sys/class/net/%s/bridge", de->d_name);
+		found = de->d_name[0] != '.' && strcmp(de->d_name, BRIDGE_NAME) &&
+			stat(path, &st) == 0;
+		if (found)
+			snprintf(name, len, "%s", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 void forward_restore(void)
 {
-	char v[16] = "";
+	char v[16] = "", other[IFNAMSIZ + 1];
 	if (ipam_file_read("ip_forward", v, sizeof v) < 0 || v[0] != '0')
 		return;
 	EXPLAIN_START(t);
+	/* a runtime that came up meanwhile (docker sets ip_forward=1 and finds it on)
+	 * routes its containers through it too: switching it off would cut them */
+	if (other_bridge(other, sizeof other)) {
+		EXPLAIN(t, "# net.ipv4.ip_forward stays 1: %s, another runtime's bridge, came up "
+			   "meanwhile and needs it", other);
+		ipam_file_remove("ip_forward");
+		return;
+	}
 	struct husk_err ignored = { 0 };
 	if (procfs_write(IP_FORWARD, "0", &ignored) == 0)
 		EXPLAIN(t, "sysctl -w net.ipv4.ip_forward=0   # as it was before husk");

@@ -36,6 +36,26 @@ int subnet_parse(const char *s, struct subnet *sn)
 	return (sn->net & ~mask) ? -1 : 0;
 }
 
+const char *subnet_refused(const struct subnet *sn)
+{
+	static const struct {
+		uint32_t net;
+		int prefix;
+		const char *what;
+	} ranges[] = {
+		{ 0x00000000u, 8, "0.0.0.0/8 (\"this network\")" },
+		{ 0x7f000000u, 8, "127.0.0.0/8 (loopback)" },
+		{ 0xa9fe0000u, 16, "169.254.0.0/16 (link-local)" },
+		{ 0xe0000000u, 4, "224.0.0.0/4 (multicast)" },
+		{ 0xf0000000u, 4, "240.0.0.0/4 (reserved, broadcast)" },
+	};
+	/* the prefix is 16 or more: sn overlaps a range only by lying inside it */
+	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+		if ((sn->net & (~0u << (32 - ranges[i].prefix))) == ranges[i].net)
+			return ranges[i].what;
+	return NULL;
+}
+
 void addr_format(uint32_t addr, char *buf, size_t len)
 {
 	struct in_addr a = { .s_addr = htonl(addr) };
@@ -100,6 +120,13 @@ void ipam_remove_dir(int lock_fd)
 	(void)lock_fd; /* held by the caller: nobody else is in here */
 	unlink(IPAM_DIR "/subnet");
 	unlink(IPAM_DIR "/ip_forward");
+	unlink(IPAM_DIR "/redirect"); /* the programs went with the last husk holding them */
+	DIR *d = opendir(LEASES);
+	for (struct dirent *de; d && (de = readdir(d));)
+		if (de->d_name[0] != '.')
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
 	rmdir(LEASES);
 	unlink(IPAM_DIR "/lock");
 	rmdir(IPAM_DIR);
@@ -108,20 +135,26 @@ void ipam_remove_dir(int lock_fd)
 	rmdir(HUSK_DEFAULT_STATE_ROOT);
 }
 
-/* 1 if the husk holding the lease file is alive (it keeps its flock). */
-static int lease_held(int dirfd, const char *name, char *record, size_t len)
+/* 1 if the husk holding the lease file is alive (it keeps its flock); else 0 with
+ * *record the whole file (a lease of 100 ports is more than 4 KiB: every line of it
+ * is something to undo), or NULL if it could not be read. */
+static int lease_held(int dirfd, const char *name, char **record)
 {
+	*record = NULL;
 	cleanup_close int fd = openat(dirfd, name, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK;
-	ssize_t n = pread(fd, record, len - 1, 0);
-	record[n > 0 ? n : 0] = '\0';
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !(*record = malloc((size_t)st.st_size + 1)))
+		return 0;
+	ssize_t n = pread(fd, *record, (size_t)st.st_size, 0);
+	(*record)[n > 0 ? n : 0] = '\0';
 	return 0;
 }
 
-int ipam_reclaim(void (*fn)(const char *record, void *arg), void *arg)
+int ipam_reclaim(int (*fn)(const char *record, void *arg), void *arg)
 {
 	DIR *d = opendir(LEASES);
 	if (!d)
@@ -131,13 +164,13 @@ int ipam_reclaim(void (*fn)(const char *record, void *arg), void *arg)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		char record[4096];
-		if (lease_held(dirfd(d), de->d_name, record, sizeof record)) {
+		cleanup_free char *record = NULL;
+		if (lease_held(dirfd(d), de->d_name, &record)) {
 			held++;
 			continue;
 		}
-		if (fn)
-			fn(record, arg);
+		if (!record || (fn && fn(record, arg) < 0))
+			continue; /* kept: tried again by the next reclaim */
 		unlinkat(dirfd(d), de->d_name, 0);
 	}
 	closedir(d);

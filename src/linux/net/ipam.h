@@ -17,7 +17,8 @@
 #include "spec.h"
 
 #define IPAM_DIR HUSK_DEFAULT_STATE_ROOT "/.net"
-#define HUSK_DEFAULT_SUBNET "10.89.0.0/24"
+/* 65,533 addresses, as docker's bridge (172.17.0.0/16) */
+#define HUSK_DEFAULT_SUBNET "10.89.0.0/16"
 
 /* Addresses are in host byte order here. */
 struct subnet {
@@ -27,6 +28,9 @@ struct subnet {
 
 /* "10.89.0.0/24" (prefix 16..29; host bits must be zero). -1 if malformed. */
 int subnet_parse(const char *s, struct subnet *sn);
+/* Why sn cannot be a bridge's subnet (it overlaps loopback, link-local, multicast,
+ * 0.0.0.0/8 or the reserved 240.0.0.0/4), or NULL if it can. */
+const char *subnet_refused(const struct subnet *sn);
 void subnet_format(const struct subnet *sn, char *buf, size_t len);
 static inline uint32_t subnet_gateway(const struct subnet *sn) { return sn->net + 1; }
 bool subnet_contains(const struct subnet *sn, uint32_t addr);
@@ -35,13 +39,16 @@ void addr_format(uint32_t addr, char *buf, size_t len);
 /* Takes the directory lock; returns its fd. create=false: -1 with ENOENT if no
  * lease directory exists (nothing to clean). */
 int ipam_lock(bool create);
-/* With the lock: drops the directory (the last lease is gone). */
+/* With the lock: drops the directory (the last live lease is gone; dead ones kept
+ * by ipam_reclaim go too: their objects went with the table and the bridge). */
 void ipam_remove_dir(int lock_fd);
 void ipam_unlock(int lock_fd);
 
 /* With the lock: reclaims the leases whose husk is gone (no flock on them), calling
- * fn with each record before the lease file goes. Returns the number still held. */
-int ipam_reclaim(void (*fn)(const char *record, void *arg), void *arg);
+ * fn with each record before the lease file goes; a lease whose fn failed (< 0) is
+ * kept, its address not handed out, for the next reclaim to try again. Returns the
+ * number still held by a live husk. */
+int ipam_reclaim(int (*fn)(const char *record, void *arg), void *arg);
 
 /* With the lock: small files of the directory ("subnet", "ip_forward"). */
 int ipam_file_write(const char *name, const char *data);

@@ -33,6 +33,7 @@
 #include "linux/net/nft/table.h"
 #include "linux/net/nft/dnat.h"
 #include "linux/net/ports/ports.h"
+#include "linux/net/ports/sock_redirect.h"
 #include "linux/net/veth_pair.h"
 #include "util/explain.h"
 #include "util/fs.h"
@@ -45,7 +46,17 @@ static int subnet_from_env(struct subnet *sn, struct husk_err *err)
 	if (subnet_parse(e, sn))
 		return husk_error(err, 0, "invalid HUSK_SUBNET '%s': expected an IPv4 network "
 				  "A.B.C.D/N, N in 16..29, host bits zero", e);
+	const char *why = subnet_refused(sn);
+	if (why)
+		return husk_error(err, 0, "invalid HUSK_SUBNET '%s': it lies in %s, which is "
+				  "no network for containers", e, why);
 	return 0;
+}
+
+static bool subnet_explicit(void)
+{
+	const char *e = getenv("HUSK_SUBNET");
+	return e && *e;
 }
 
 int net_validate(struct husk_spec *s, struct husk_err *err)
@@ -59,12 +70,15 @@ int net_validate(struct husk_spec *s, struct husk_err *err)
 	return ports_validate(s, err);
 }
 
-/* A dead husk's lease: its veth and DNAT elements go with it. */
-static void reclaim_record(const char *record, void *arg)
+/* A dead husk's lease: its veth, DNAT elements and redirect entries go with it.
+ * -1 if a DNAT element could not be deleted: the lease is kept (its address then
+ * is not handed out, so that no later container inherits the port). */
+static int reclaim_record(const char *record, void *arg)
 {
 	struct nl *nl = arg;
 	struct dnat_elem e;
 	const char *p = record;
+	int r = 0;
 	while (*p) {
 		size_t n = strcspn(p, "\n");
 		char line[256];
@@ -72,9 +86,12 @@ static void reclaim_record(const char *record, void *arg)
 		if (!strncmp(line, "veth ", 5) && nl->sk)
 			veth_delete(nl, line + 5);
 		else if (!strncmp(line, "nft ", 4) && dnat_elem_parse(line + 4, &e) == 0)
-			nft_dnat_delete(&e, 1);
+			r = nft_dnat_delete(&e, 1) < 0 ? -1 : r;
+		else
+			sock_redirect_reclaim(line);
 		p += n + (p[n] == '\n');
 	}
+	return r;
 }
 
 /* With the IPAM lock and no lease left: the shared objects go. */
@@ -101,11 +118,15 @@ static int create_shared(struct nl *nl, const struct subnet *sn, struct husk_err
 	return 0;
 }
 
-static int check_subnet(const struct subnet *want, struct husk_err *err)
+/* Without HUSK_SUBNET the running bridge's subnet is taken, whatever it is (the
+ * default of an earlier husk, or another's HUSK_SUBNET); with it, it must match. */
+static int check_subnet(struct subnet *want, struct husk_err *err)
 {
 	struct subnet cur;
 	if (ipam_subnet_load(&cur) < 0)
 		return husk_error(err, 0, "network: %s/subnet is missing or damaged", IPAM_DIR);
+	if (!subnet_explicit())
+		*want = cur;
 	if (cur.net == want->net && cur.prefix == want->prefix)
 		return 0;
 	char a[40], b[40];

@@ -5,9 +5,10 @@
  * nft_dnat.c (husk's nftables table), ports.c + forwarder.c (-p), netfiles.c (hosts,
  * resolv.conf).
  *
- * The subnet is 10.89.0.0/24 (neither docker's 172.17.0.0/16 nor podman's
- * 10.88.0.0/16); HUSK_SUBNET=A.B.C.D/N in husk's environment picks another while no
- * bridge container runs. */
+ * The subnet is 10.89.0.0/16, 65,533 containers (neither docker's 172.17.0.0/16 nor
+ * podman's 10.88.0.0/16); HUSK_SUBNET=A.B.C.D/N in husk's environment picks another
+ * while no bridge container runs (never in loopback, link-local or multicast);
+ * without it a husk joins whatever subnet the running bridge serves. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>

@@ -129,18 +129,25 @@ int nft_dnat_add(const struct dnat_elem *e, size_t n, struct husk_err *err)
 	return 0;
 }
 
-void nft_dnat_delete(const struct dnat_elem *e, size_t n)
+int nft_dnat_delete(const struct dnat_elem *e, size_t n)
 {
 	if (!n)
-		return;
+		return 0;
 	EXPLAIN_START(t);
-	if (dnat_batch(false, e, n) == 0) {
+	int r = dnat_batch(false, e, n);
+	if (r == 0) {
 		explain_elems(t, false, e, n);
-		return;
+		return 0;
 	}
+	if (n == 1) /* ENOENT: the element, or the whole table, went already */
+		return r == -ENOENT ? 0 : r;
 	/* one was gone already (a transaction is all or nothing): one at a time */
-	for (size_t i = 0; i < n && n > 1; i++)
-		nft_dnat_delete(&e[i], 1);
+	int first = 0;
+	for (size_t i = 0; i < n; i++) {
+		r = nft_dnat_delete(&e[i], 1);
+		first = first ? first : r;
+	}
+	return first;
 }
 
 void nft_table_delete(void)

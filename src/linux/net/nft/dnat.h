@@ -24,7 +24,8 @@ int dnat_elem_parse(const char *s, struct dnat_elem *e);
 
 /* All of them in one transaction. */
 int nft_dnat_add(const struct dnat_elem *e, size_t n, struct husk_err *err);
-/* Deletes those that exist. */
-void nft_dnat_delete(const struct dnat_elem *e, size_t n);
+/* Deletes those that exist: 0 if none is left (one already gone is no failure),
+ * else the first -errno the kernel gave. */
+int nft_dnat_delete(const struct dnat_elem *e, size_t n);
 /* nft delete table ip husk (a batch too) */
 void nft_table_delete(void);

@@ -23,6 +23,7 @@
 
 struct ports {
 	pid_t forwarder;
+	char why_forwarder[160]; /* with the forwarder: why not the redirect */
 	struct sock_redirect *redirect;
 	int *held; /* with the redirect: the host ports, bound (not listening) */
 	size_t n_held;
@@ -119,15 +120,20 @@ static int port_bind(const struct port_map *p, enum bind_use use, struct husk_er
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
 	/* SO_REUSEADDR: a TIME_WAIT on the port is no conflict. Never for UDP (there it
-	 * would share the port). A held TCP port goes without it if it can: another
-	 * socket with SO_REUSEADDR could bind next to a held one that has it. */
+	 * would share the port). A held TCP port goes without it: a socket that has it
+	 * and does not listen lets any other socket with it bind beside (a second -p of
+	 * the port would succeed). Only if a TIME_WAIT is in the way is it held with
+	 * SO_REUSEADDR, and then listening, which no one can bind beside. */
 	int r;
-	if (type == SOCK_DGRAM)
+	if (type == SOCK_DGRAM) {
 		r = bind(fd, (struct sockaddr *)&ss, len);
-	else if (use == PORT_HOLD)
-		r = bind_reuse(fd, &ss, len, 0) < 0 && errno == EADDRINUSE ? bind_reuse(fd, &ss, len, 1) : 0;
-	else
+	} else if (use == PORT_HOLD) {
+		r = bind_reuse(fd, &ss, len, 0);
+		if (r < 0 && errno == EADDRINUSE && (r = bind_reuse(fd, &ss, len, 1)) == 0)
+			r = listen(fd, 1);
+	} else {
 		r = bind_reuse(fd, &ss, len, 1);
+	}
 	if (r < 0 || (use == PORT_LISTEN && type == SOCK_STREAM && listen(fd, 1024) < 0)) {
 		int e = errno;
 		close(fd);
@@ -244,18 +250,24 @@ static int start_forwarder(struct ports *ps, const struct husk_spec *s, pid_t ct
 	return r;
 }
 
-/* The redirect serves IPv4 (all addresses, or one): an IPv6 host address needs
- * the forwarder. HUSK_PORT_FORWARDER=1 asks for the forwarder anyway. */
-static bool redirect_wanted(const struct husk_spec *s)
+/* The redirect serves IPv4 (all addresses, or one), all addresses and [::1]: another
+ * IPv6 host address needs the forwarder. HUSK_PORT_FORWARDER=1 asks for it anyway.
+ * why gets the reason for the forwarder. */
+static bool redirect_wanted(const struct husk_spec *s, char *why, size_t len)
 {
 	const char *env = getenv("HUSK_PORT_FORWARDER");
-	if (env && !strcmp(env, "1"))
+	if (env && !strcmp(env, "1")) {
+		snprintf(why, len, "HUSK_PORT_FORWARDER=1");
 		return false;
+	}
 	for (size_t i = 0; i < s->n_ports; i++) {
 		struct in_addr a;
 		const char *ip = s->ports[i].host_ip;
-		if (!is_any(ip) && inet_pton(AF_INET, ip, &a) != 1)
+		if (!is_any(ip) && strcmp(ip, "::1") && inet_pton(AF_INET, ip, &a) != 1) {
+			snprintf(why, len, "-p %s: the redirect serves IPv4 addresses, all "
+				 "addresses and [::1], not another IPv6 address", ip);
 			return false;
+		}
 	}
 	return true;
 }
@@ -278,21 +290,22 @@ static int hold_ports(struct ports *ps, const struct husk_spec *s, struct husk_e
 
 /* 0: the redirect serves the loopback; 1: the forwarder must; -1: failed. */
 static int start_redirect(struct ports *ps, const struct husk_spec *s, uint32_t ctr_addr,
-			  struct husk_err *err)
+			  int lease_fd, struct husk_err *err)
 {
-	if (!redirect_wanted(s))
+	if (!redirect_wanted(s, ps->why_forwarder, sizeof ps->why_forwarder))
 		return 1;
 	if (hold_ports(ps, s, err))
 		return -1;
 	EXPLAIN_START(t);
 	struct husk_err why = { 0 };
-	int r = sock_redirect_start(&ps->redirect, s, ctr_addr, &why);
+	int r = sock_redirect_start(&ps->redirect, s, ctr_addr, lease_fd, &why);
 	if (r < 0 && !err->set)
 		*err = why;
 	if (r == 1) {
 		/* this kernel or host cannot: the forwarder takes the ports over */
 		EXPLAIN(t, "# no eBPF redirect (%s): the userspace forwarder serves the "
 			   "host's loopback", why.msg);
+		snprintf(ps->why_forwarder, sizeof ps->why_forwarder, "%s", why.msg);
 		sock_redirect_stop(&ps->redirect);
 		for (size_t i = 0; i < ps->n_held; i++)
 			close(ps->held[i]);
@@ -310,10 +323,30 @@ int ports_publish(struct ports **pp, const struct husk_spec *s, pid_t pid, uint3
 	if (!ps)
 		return husk_error(err, ENOMEM, "--publish");
 	*pp = ps;
-	int r = start_redirect(ps, s, ctr_addr, err);
+	int r = start_redirect(ps, s, ctr_addr, lease_fd, err);
 	if (r < 0 || (r == 1 && start_forwarder(ps, s, pid, ctr_addr, err)))
 		return -1;
 	return add_elements(ps, s, ctr_addr, lease_fd, err);
+}
+
+void ports_path(const struct ports *ps, const struct husk_spec *s, size_t i, char *buf,
+		size_t len)
+{
+	const struct port_map *p = &s->ports[i];
+	struct dnat_elem e;
+	char lo[96];
+	bool dnat = dnat_element(p, 0, &e) == 0;
+	const char *other = !dnat ? "" : is_any(p->host_ip) ? "; nft DNAT: the host's other IPv4 "
+							      "addresses" : "; nft DNAT";
+	if (!ps) {
+		snprintf(buf, len, "not published (the container is not running)");
+	} else if (ps->forwarder > 0) {
+		snprintf(buf, len, "userspace forwarder (%s)%s", ps->why_forwarder, other);
+	} else if (ps->redirect && sock_redirect_serves(p, lo, sizeof lo)) {
+		snprintf(buf, len, "eBPF redirect (%s)%s", lo, other);
+	} else {
+		snprintf(buf, len, "nft DNAT (not a loopback address: no redirect)");
+	}
 }
 
 void ports_unpublish(struct ports **pp)

@@ -15,5 +15,9 @@ int ports_validate(const struct husk_spec *s, struct husk_err *err);
  * that a dead husk's are found), starts the forwarder. */
 int ports_publish(struct ports **pp, const struct husk_spec *s, pid_t pid, uint32_t ctr_addr,
 		  int lease_fd, struct husk_err *err);
+/* Which path serves s's port i and why (for inspect): "eBPF redirect
+ * (127.0.0.1)", "userspace forwarder (HUSK_PORT_FORWARDER=1)", "nft DNAT ...". */
+void ports_path(const struct ports *ps, const struct husk_spec *s, size_t i, char *buf,
+		size_t len);
 /* Stops the forwarder, deletes the elements. Idempotent. */
 void ports_unpublish(struct ports **pp);

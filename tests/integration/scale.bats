@@ -1,0 +1,232 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2016  # single quotes are for the container's shell
+# Published ports and the bridge at scale (issue #18): one shared eBPF redirect for
+# the host whatever the number of publishers, IPv6 and v4-mapped clients, clients
+# bound to a loopback source, UDP replies per socket, a SIGKILLed publisher swept,
+# the forwarder under a flood, many containers on the bridge.
+# Host ports 23000-29999 only; traffic goes only to loopback and to husk0.
+
+load helpers
+
+NET_DIR=/run/husk/.net
+
+setup() {
+	husk_setup
+	ROOTFS=$(rootfs_busybox)
+}
+
+teardown() {
+	local n
+	if [[ -s $BATS_TEST_TMPDIR/.husk-names ]]; then
+		while read -r n; do
+			[[ -d $HUSK_STATE_ROOT/$n ]] && "$HUSK" rm -f "$n" >/dev/null 2>&1
+		done <"$BATS_TEST_TMPDIR/.husk-names"
+	fi
+	husk_teardown
+}
+
+redirect_or_skip() {
+	run "$HUSK" check
+	[[ $output == *"-p on loopback"*"eBPF connect redirect"* ]] || skip "this host: ${output##*-p on loopback}"
+}
+
+# entries in the shared redirect map (0 if no husk holds it)
+map_entries() {
+	"$HUSK_TOOLS/cgroup-bpf" --maps | awk '$2 == "husk_ports" { n += $6 } END { print n + 0 }'
+}
+
+# programs named husk_ports on the cgroup2 root for one hook
+root_programs() {
+	"$HUSK_TOOLS/cgroup-bpf" "$(cgroup2_root)" | awk -v h="$1" '$1 == h && $2 == "husk_ports"' | wc -l
+}
+
+cgroup2_root() {
+	local p
+	for p in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+		[[ $(stat -f -c %T "$p" 2>/dev/null) == cgroup2fs ]] && { echo "$p"; return; }
+	done
+}
+
+# run_web NAME PORTSPEC...: a detached busybox httpd on 8080 answering its name
+run_web() {
+	local n=$1
+	shift
+	"$HUSK" run -d --name "$n" --tmpfs /www "$@" "$ROOTFS" /bin/sh -c \
+		"echo $n > /www/index.html; exec httpd -f -p 8080 -h /www" >/dev/null
+}
+
+# answers URL NAME: curl gets NAME back from URL
+answers() {
+	[[ $(curl -fsS --max-time 2 "$1" 2>/dev/null) == "$2" ]]
+}
+
+# husk-forward processes whose parent is one of this test's husks
+our_forwarders() {
+	local pid parent
+	for pid in $(pgrep -x husk-forward); do
+		parent=$(ps -o ppid= -p "$pid" | tr -d ' ')
+		tr '\0' ' ' <"/proc/$parent/cmdline" 2>/dev/null | grep -qF -f "$BATS_TEST_TMPDIR/.husk-names" &&
+			echo "$pid"
+	done
+	return 0
+}
+
+address_of() {
+	"$HUSK" inspect "$1" | sed -n 's/.*"address": "\([0-9.]*\)".*/\1/p'
+}
+
+@test "70 publishers at once: all on the one shared redirect, none on the forwarder" {
+	redirect_or_skip
+	local i n before names=() pids=()
+	before=$(root_programs connect4)
+	# 10 at a time (a bare `wait` would also wait for bats' own timer)
+	for i in $(seq 0 69); do
+		n=$(cname pub$i)
+		names+=("$n")
+		run_web "$n" -p "127.0.0.1:$((23100 + i)):8080" &
+		pids+=($!)
+		((i % 10 != 9)) || { wait "${pids[@]}"; pids=(); }
+	done
+	for i in "${!names[@]}"; do
+		wait_for 10 "${names[$i]} on 127.0.0.1:$((23100 + i))" answers "http://127.0.0.1:$((23100 + i))/" "${names[$i]}"
+	done
+	# served by the kernel: no relay process, one program per hook for all of them
+	[[ -z $(our_forwarders) ]]
+	echo "connect4 programs on the root: $before before, $(root_programs connect4) now"
+	(($(root_programs connect4) <= before + 1))
+	(($(map_entries) >= 70))
+	for n in "${names[@]}"; do
+		"$HUSK" rm -f "$n" >/dev/null &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	# the last publisher out took the programs and the map with it
+	wait_for 10 "no redirect map" eval '(($(map_entries) == 0))'
+}
+
+@test "IPv6 and v4-mapped clients reach a published port; a client bound to a loopback source is left alone" {
+	redirect_or_skip
+	local n m
+	n=$(cname v6)
+	m=$(cname v6lo)
+	run_web "$n" -p 23020:8080
+	run_web "$m" -p 127.0.0.1:23021:8080
+	wait_for 10 "$n on 127.0.0.1:23020" answers http://127.0.0.1:23020/ "$n"
+	answers http://127.0.0.2:23020/ "$n"
+	answers 'http://[::1]:23020/' "$n"
+	answers 'http://[::ffff:127.0.0.1]:23020/' "$n"
+	answers 'http://[::ffff:127.0.0.1]:23021/' "$m"
+	# 127.0.0.1 only: not [::1] nor another loopback address
+	! answers 'http://[::1]:23021/' "$m" || false
+	! answers http://127.0.0.2:23021/ "$m" || false
+	# bound to 127.0.0.1 or ::1: it could not leave lo (EINVAL), so the connection
+	# is not rewritten and gets a plain refusal from the held port
+	run python3 -c 'import socket, sys
+fam, src, dst = (socket.AF_INET6, "::1", "::1") if sys.argv[1] == "6" else (socket.AF_INET, "127.0.0.1", "127.0.0.1")
+s = socket.socket(fam)
+s.bind((src, 0))
+try:
+    s.connect((dst, 23020))
+    print("connected")
+except OSError as e:
+    print(e.strerror)' 4
+	echo "$output"
+	[[ $output == "Connection refused" ]]
+	run python3 -c 'import socket
+s = socket.socket(socket.AF_INET6)
+s.bind(("::1", 0))
+try:
+    s.connect(("::1", 23020))
+    print("connected")
+except OSError as e:
+    print(e.strerror)'
+	echo "$output"
+	[[ $output == "Connection refused" ]]
+}
+
+@test "UDP: each socket gets its own original source back; a datagram sent straight to the container is left as it is" {
+	redirect_or_skip
+	command -v cc >/dev/null || skip "no C compiler for the UDP echo server"
+	local rootfs n addr
+	rootfs=$(rootfs_copy)
+	cat >"$BATS_TEST_TMPDIR/udpecho.c" <<-'EOF'
+		#include <netinet/in.h>
+		#include <stdlib.h>
+		#include <sys/socket.h>
+		int main(int argc, char **argv)
+		{
+			int fd = socket(AF_INET, SOCK_DGRAM, 0);
+			struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
+			if (argc < 2 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0)
+				return 1;
+			for (;;) {
+				char buf[2048];
+				struct sockaddr_storage p;
+				socklen_t l = sizeof p;
+				ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&p, &l);
+				if (n < 0)
+					return 1;
+				sendto(fd, buf, n, 0, (struct sockaddr *)&p, l);
+			}
+		}
+	EOF
+	cc -static -O2 -o "$rootfs/bin/udpecho" "$BATS_TEST_TMPDIR/udpecho.c"
+	n=$(cname udp)
+	# two host ports for one container port
+	"$HUSK" run -d --name "$n" -p 127.0.0.1:23030:9001/udp -p 23031:9001/udp "$rootfs" /bin/udpecho 9001
+	addr=$(address_of "$n")
+	[[ -n $addr ]]
+	udp_check() {
+		python3 -c 'import socket, sys
+addr = sys.argv[1]
+def ask(s, dst):
+    s.sendto(b"x", dst)
+    return s.recvfrom(64)[1][:2]
+out = []
+a, b, c, d = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4))
+v6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+for s in (a, b, c, d, v6):
+    s.settimeout(1)
+out.append(ask(a, ("127.0.0.1", 23030)))
+out.append(ask(b, ("127.0.0.5", 23031)))
+out.append(ask(c, (addr, 9001)))
+out.append(ask(v6, ("::ffff:127.0.0.1", 23030)))
+v6.connect(("::1", 23031))
+v6.send(b"y")
+out.append(v6.recvfrom(64)[1][:2])
+print(out)' "$addr"
+	}
+	wait_for 10 "a UDP echo from $n" udp_check
+	run udp_check
+	echo "$output"
+	[[ $output == "[('127.0.0.1', 23030), ('127.0.0.5', 23031), ('$addr', 9001), ('::ffff:127.0.0.1', 23030), ('::1', 23031)]" ]]
+}
+
+@test "SIGKILL of a husk that published 100 ports: nothing left, nothing inherited by the next container" {
+	redirect_or_skip
+	local n m i addr monitor args=() before
+	n=$(cname kill)
+	m=$(cname next)
+	before=$(map_entries)
+	for i in $(seq 23200 23299); do args+=(-p "$i:8080"); done
+	run_web "$n" "${args[@]}"
+	addr=$(address_of "$n")
+	wait_for 10 "$n on 127.0.0.1:23299" answers http://127.0.0.1:23299/ "$n"
+	# each port: 127.0.0.0/8 and [::1] in the map, a DNAT element, lines in the lease
+	(($(map_entries) == before + 200))
+	(($(stat -c %s "$NET_DIR/leases/$addr") > 4096))
+	monitor=$("$HUSK" inspect "$n" | sed -n 's/.*"monitor_pid": \([0-9]*\).*/\1/p')
+	kill -KILL "$monitor"
+	wait_for 5 "monitor $monitor gone" eval "! kill -0 $monitor 2>/dev/null"
+	# the next husk on the bridge reclaims the lease: every line of it
+	run_web "$m"
+	[[ ! -e $NET_DIR/leases/$addr ]] || [[ $(address_of "$m") == "$addr" ]]
+	(($(map_entries) == before))
+	! nft list table ip husk 2>/dev/null | grep -q "$addr" || false
+	! grep -qs "bpf\|nft" "$NET_DIR/leases/$(address_of "$m")" || false
+	# whatever address the next one got, no port of the dead one leads anywhere
+	for i in 23200 23250 23299; do
+		! answers "http://127.0.0.1:$i/" "$m" || false
+		! answers "http://127.0.0.1:$i/" "$n" || false
+	done
+}
