@@ -82,7 +82,7 @@ int cmd_image(struct husk_global *g, int argc, char **argv)
 		      "                    no image uses\n"
 		      "  ls                husk images\n"
 		      "  rm IMAGE...       husk rmi\n"
-		      "  import            as husk import\n",
+		      "  load, import      as husk load, husk import\n",
 		      argc < 2 ? stderr : stdout);
 		return argc < 2 ? HUSK_EXIT_FAILURE : 0;
 	}
@@ -95,6 +95,8 @@ int cmd_image(struct husk_global *g, int argc, char **argv)
 		return cmd_images(g, argc - 1, argv + 1);
 	if (!strcmp(sub, "rm"))
 		return cmd_rmi(g, argc - 1, argv + 1);
+	if (!strcmp(sub, "load"))
+		return cmd_load(g, argc - 1, argv + 1);
 	if (!strcmp(sub, "import"))
 		return cmd_import(g, argc - 1, argv + 1);
 	husk_warn("unknown command 'image %s' (see husk image --help)", sub);

@@ -10,8 +10,51 @@
 
 load helpers
 
+# Archives made once by the real tools (podman, buildah, skopeo) from the busybox
+# rootfs, in a podman/buildah storage of this file's own (overlay driver: a layer
+# that replaces a directory gets buildah's opaque whiteout):
+#   bb1-docker.tar  podman save (docker-archive) of localhost/bb:1, one layer, with
+#                   CMD, ENV FOO=img and WORKDIR /tmp
+#   bb1-oci.tar     podman save --format oci-archive of the same
+#   bb1-skopeo.tar  skopeo copy of it into oci-archive:...:bb:sk
+#   bb2-docker.tar  localhost/bb:2: bb:1 plus a layer deleting /etc/group and
+#                   replacing /usr with a /usr holding only share/marker
+#   bb2-zstd.tar    skopeo copy of bb:2 with zstd layers
 setup_file() {
-	rootfs_busybox >/dev/null
+	local r t=$BATS_FILE_TMPDIR
+	r=$(rootfs_busybox)
+	export ARCH=$t/archives
+	mkdir -p "$ARCH"
+	tar -C "$r" -cf "$t/bb.tar" .
+	POD=(podman --root "$t/storage" --runroot "$t/run" --storage-driver overlay
+		--cgroup-manager cgroupfs --events-backend none)
+	BUILDAH=(buildah --root "$t/storage" --runroot "$t/run" --storage-driver overlay)
+	"${POD[@]}" import -q --change 'CMD ["/bin/sh","-c","echo from-cmd"]' \
+		--change 'ENV FOO=img' --change 'WORKDIR /tmp' "$t/bb.tar" localhost/bb:1 >/dev/null
+	"${POD[@]}" save -q -o "$ARCH/bb1-docker.tar" localhost/bb:1
+	"${POD[@]}" save -q --format oci-archive -o "$ARCH/bb1-oci.tar" localhost/bb:1
+	skopeo copy -q "docker-archive:$ARCH/bb1-docker.tar" "oci-archive:$ARCH/bb1-skopeo.tar:bb:sk"
+	local c m
+	c=$("${BUILDAH[@]}" from -q localhost/bb:1)
+	m=$("${BUILDAH[@]}" mount "$c")
+	rm "$m/etc/group"
+	rm -r "${m:?}/usr"
+	mkdir -p "$m/usr/share"
+	echo replaced >"$m/usr/share/marker"
+	"${BUILDAH[@]}" umount "$c" >/dev/null
+	"${BUILDAH[@]}" commit -q "$c" localhost/bb:2 >/dev/null
+	"${BUILDAH[@]}" rm "$c" >/dev/null
+	"${POD[@]}" save -q -o "$ARCH/bb2-docker.tar" localhost/bb:2
+	skopeo copy -q --dest-compress --dest-compress-format zstd \
+		"docker-archive:$ARCH/bb2-docker.tar" "oci-archive:$ARCH/bb2-zstd.tar:bb:zstd"
+	"${POD[@]}" rmi -a -f >/dev/null 2>&1 || true
+	"${BUILDAH[@]}" rm -a >/dev/null 2>&1 || true
+}
+
+teardown_file() {
+	local t=$BATS_FILE_TMPDIR
+	podman --root "$t/storage" --runroot "$t/run" --storage-driver overlay \
+		--cgroup-manager cgroupfs --events-backend none system reset -f >/dev/null 2>&1 || true
 }
 
 setup() {
@@ -190,4 +233,111 @@ hostile() {
 @test "hostile archives: hard links to names outside the layer" {
 	hostile hardlink "hl': hard link target leads out of the layer"
 	hostile hardlink-dotdot "hl': hard link target leads out of the layer"
+}
+
+# a layer member of a docker-save archive: the one holding PATH
+layer_with() {
+	local f
+	for f in $(tar tf "$1" | grep -E '^[0-9a-f]{64}\.tar$'); do
+		if tar xOf "$1" "$f" | tar t | grep -qxE "(\./)?$2"; then
+			echo "$f"
+			return 0
+		fi
+	done
+	return 1
+}
+
+@test "load: podman's docker-archive, oci-archive and skopeo's oci-archive; the config applies" {
+	run -0 "$HUSK" load -i "$ARCH/bb1-docker.tar"
+	[[ $output =~ ^"Loaded image: localhost/bb:1 (sha256:"[0-9a-f]{64}")"$ ]]
+	id=${output##*(}
+	id=${id%)}
+	run -0 "$HUSK" load -i "$ARCH/bb1-oci.tar"
+	[[ $output == "Loaded image: localhost/bb:1 ($id)" ]]
+	run -0 "$HUSK" load <"$ARCH/bb1-skopeo.tar"
+	[[ $output == "Loaded image: bb:sk ($id)" ]]
+	# one image (the config's digest), one layer, whatever the archive
+	[[ $(find "$HUSK_IMAGE_ROOT/images" -name '*.json' | wc -l) == 1 ]]
+	[[ $(find "$HUSK_IMAGE_ROOT/layers" -mindepth 1 -maxdepth 1 -type d | wc -l) == 1 ]]
+	[[ -z $(ls "$HUSK_IMAGE_ROOT/tmp") ]]
+	# Cmd, Env and WorkingDir from the image; a command, -e and -w win over them
+	run -0 "$HUSK" run --rm --network none bb:1
+	[[ $output == from-cmd ]]
+	run -0 "$HUSK" run --rm --network none bb:sk sh -c 'echo $FOO $(pwd)'
+	[[ $output == "img /tmp" ]]
+	run -0 "$HUSK" run --rm --network none -e FOO=cli -w / bb:sk sh -c 'echo $FOO $(pwd)'
+	[[ $output == "cli /" ]]
+	# gzip'ed whole, from stdin
+	gzip -c "$ARCH/bb1-docker.tar" | "$HUSK" load -q | grep -qx "$id"
+}
+
+@test "load: a multi-layer image whose upper layer deletes a file and replaces a directory" {
+	l=$(layer_with "$ARCH/bb2-docker.tar" usr/.wh..wh..opq) || fail "buildah made no opaque dir"
+	tar xOf "$ARCH/bb2-docker.tar" "$l" | tar t | grep -qxE '(\./)?etc/\.wh\.group'
+	run -0 "$HUSK" load -i "$ARCH/bb2-docker.tar"
+	run -0 "$HUSK" run --rm --network none localhost/bb:2 sh -c \
+		'ls /usr; cat /usr/share/marker; test -e /etc/group || echo no-group; test -e /etc/passwd && echo passwd'
+	[[ $output == $'share\nreplaced\nno-group\npasswd' ]]
+	# in the store: a whiteout device and the opaque xattr
+	top=$(jq -r '.[0].layers[1]' <<<"$("$HUSK" image inspect localhost/bb:2)")
+	top=$HUSK_IMAGE_ROOT/layers/${top#sha256:}
+	[[ -c $top/etc/group && $(stat -c %t:%T "$top/etc/group") == 0:0 ]]
+	python3 -c 'import os,sys; sys.exit(os.getxattr(sys.argv[1], "trusted.overlay.opaque") != b"y")' "$top/usr"
+	# zstd layers (skopeo), the same image
+	run -0 "$HUSK" load -i "$ARCH/bb2-zstd.tar"
+	run -0 "$HUSK" run --rm --network none bb:zstd ls /usr
+	[[ $output == share ]]
+}
+
+@test "load: a layer whose content does not match its diff_id or digest stores nothing" {
+	x=$BATS_TEST_TMPDIR/x
+	mkdir -p "$x"
+	tar -C "$x" -xf "$ARCH/bb1-docker.tar"
+	l=$(layer_with "$ARCH/bb1-docker.tar" bin/busybox)
+	echo tampered >"$BATS_TEST_TMPDIR/extra"
+	tar -C "$BATS_TEST_TMPDIR" -rf "$x/$l" extra
+	tar -C "$x" -cf "$BATS_TEST_TMPDIR/bad.tar" .
+	run -125 "$HUSK" load -i "$BATS_TEST_TMPDIR/bad.tar"
+	[[ $output == "husk: layer 1: its content has diff_id sha256:"*", the config says sha256:"* ]]
+	store_is_empty
+	# OCI: a blob whose bytes are not its name's digest
+	o=$BATS_TEST_TMPDIR/o
+	mkdir -p "$o"
+	tar -C "$o" -xf "$ARCH/bb1-oci.tar"
+	b=$(find "$o/blobs/sha256" -type f -size +100k)
+	gzip -dc "$b" | gzip -1 >"$b.new"
+	mv "$b.new" "$b"
+	tar -C "$o" -cf "$BATS_TEST_TMPDIR/bad-oci.tar" .
+	run -125 "$HUSK" load -i "$BATS_TEST_TMPDIR/bad-oci.tar"
+	[[ $output == "husk: load: layer sha256:"*": its content has digest sha256:"* ]]
+	store_is_empty
+}
+
+@test "load: a hostile layer inside an archive is refused; an interrupted load leaves nothing usable" {
+	x=$BATS_TEST_TMPDIR/x
+	mkdir -p "$x"
+	tar -C "$x" -xf "$ARCH/bb1-docker.tar"
+	l=$(layer_with "$ARCH/bb1-docker.tar" bin/busybox)
+	mkdir -p "$BATS_TEST_TMPDIR/outside"
+	python3 "$BATS_TEST_DIRNAME/hostile-tar.py" symlink "$x/$l" "$BATS_TEST_TMPDIR/outside"
+	tar -C "$x" -cf "$BATS_TEST_TMPDIR/evil.tar" .
+	run -125 "$HUSK" load -i "$BATS_TEST_TMPDIR/evil.tar"
+	[[ $output == "husk: refusing layer entry 'lnk/pwned': its path goes through a symlink" ]]
+	[[ -z $(ls "$BATS_TEST_TMPDIR/outside") ]]
+	store_is_empty
+	# a load killed half-way: its staging dir is the only trace, and the next husk
+	# that opens the store for writing removes it
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	"$HUSK" load -i "$BATS_TEST_TMPDIR/fifo" 2>/dev/null &
+	pid=$!
+	exec 7>"$BATS_TEST_TMPDIR/fifo"
+	head -c 1500000 "$ARCH/bb1-docker.tar" >&7
+	wait_for 10 "a staging dir" test -n "$(ls "$HUSK_IMAGE_ROOT/tmp" 2>/dev/null)"
+	kill -9 "$pid"
+	wait "$pid" || true
+	exec 7>&-
+	[[ -z $(find "$HUSK_IMAGE_ROOT/layers" "$HUSK_IMAGE_ROOT/images" -mindepth 1) ]]
+	run -125 "$HUSK" run --network none localhost/bb:1 true
+	run -0 "$HUSK" load -i "$ARCH/bb1-skopeo.tar"
+	[[ -z $(find "$HUSK_IMAGE_ROOT/tmp" -mindepth 1) ]]
 }

@@ -1,0 +1,66 @@
+/* husk load [-i FILE] [-q]: images from a docker-save or OCI archive (stdin by default). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "image/load.h"
+
+static void report(const char *id, const char *tag, void *arg)
+{
+	bool quiet = *(bool *)arg;
+	if (quiet)
+		printf("%s\n", id);
+	else if (tag)
+		printf("Loaded image: %s (%s)\n", tag, id);
+	else
+		printf("Loaded image ID: %s\n", id);
+}
+
+int cmd_load(struct husk_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *input = "-";
+	bool quiet = false;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:q", opts, NULL)) != -1) {
+		if (c == 'h') {
+			puts("Usage: husk load [-i FILE] [-q]\n\n"
+			     "Load images from a docker-save archive or an OCI image layout archive\n"
+			     "(podman save --format oci-archive, skopeo copy ... oci-archive:), read\n"
+			     "from FILE or stdin; the archive and its layers may be uncompressed, gzip\n"
+			     "or zstd. Every blob digest and diff_id is checked; an image that fails a\n"
+			     "check is not stored.\n\n"
+			     "  -i, --input FILE   read FILE instead of stdin\n"
+			     "  -q, --quiet        print only the image ids");
+			return 0;
+		}
+		if (c == 'i')
+			input = optarg;
+		else if (c == 'q')
+			quiet = true;
+		else
+			return cli_bad_option("load", argv);
+	}
+	if (optind < argc) {
+		husk_warn("unexpected argument '%s' (usage: husk load [-i FILE] [-q])", argv[optind]);
+		return HUSK_EXIT_FAILURE;
+	}
+	if (!strcmp(input, "-") && isatty(0)) {
+		husk_warn("load: stdin is a terminal: give an archive with -i FILE or on stdin");
+		return HUSK_EXIT_FAILURE;
+	}
+	struct store st;
+	struct husk_err err = { 0 };
+	if (store_open(&st, g->image_root, true, &err) || image_load(&st, input, report, &quiet, &err))
+		return husk_error_print(&err);
+	return 0;
+}
