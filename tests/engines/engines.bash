@@ -4,7 +4,7 @@
 # engine runs in a scratch network + mount namespace of its own (unshare, no fork):
 # its bridge, iptables rules, ip_forward and overlay mounts live and die there, so
 # the host's firewall is never touched and nothing can outlive the file; its
-# sockets and state are under a private directory ($ENGINE_DIR). Containers'
+# sockets and state are under a private directory ($ENGINE_DIR) and a private /run. Containers'
 # cgroups go under a parent named for this run ($ENGINE_CGROUP), removed at the end.
 #
 # The runtime the engines are pointed at: husk (default) or, to prove the harness,
@@ -47,10 +47,11 @@ engine_setup() {
 }
 
 # engine_start CMD...: CMD becomes the first process of a new network and mount
-# namespace (unshare execs it): lo up, mounts private.
+# namespace (unshare execs it): lo up, mounts private, /run a tmpfs of its own (the
+# shims' sockets in /run/containerd/s, runc roots, netns files never reach the host's).
 engine_start() {
 	unshare --net --mount --propagation private -- \
-		sh -c 'ip link set lo up && exec "$@"' engine "$@" \
+		sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && ip link set lo up && exec "$@"' engine "$@" \
 		>>"$ENGINE_DIR/daemon.log" 2>&1 3>&- </dev/null &
 	ENGINE_PID=$!
 	printf '%s\n' "$ENGINE_PID" >"$BATS_FILE_TMPDIR/engine.pid"
@@ -144,4 +145,35 @@ assert_engine_clean() {
 	echo "the engine left these behind:" >&2
 	sed 's/^/  /' <<<"$left" >&2
 	return 1
+}
+
+# The busybox rootfs as an OCI image archive (index.json, one uncompressed layer),
+# for `ctr images import`; built once into the test cache, named
+# docker.io/library/hkt-busybox:latest (containerd's io.containerd.image.name).
+oci_archive() {
+	local name=hkt-busybox out=$HUSK_TEST_CACHE/busybox-oci.tar layer dir
+	layer=$(image_tar) || return 1
+	if [[ ! -s $out || $layer -nt $out ]]; then
+		dir=$(mktemp -d "$HUSK_TEST_CACHE/oci.XXXX")
+		mkdir -p "$dir/blobs/sha256"
+		local ld ls cfg cd cs man md ms
+		ld=$(sha256sum "$layer" | cut -d' ' -f1)
+		ls=$(stat -c %s "$layer")
+		cp "$layer" "$dir/blobs/sha256/$ld"
+		cfg='{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:'$ld'"]}}'
+		printf '%s' "$cfg" >"$dir/cfg"
+		cd=$(sha256sum "$dir/cfg" | cut -d' ' -f1)
+		cs=$(stat -c %s "$dir/cfg")
+		mv "$dir/cfg" "$dir/blobs/sha256/$cd"
+		man='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'$cd'","size":'$cs'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:'$ld'","size":'$ls'}]}'
+		printf '%s' "$man" >"$dir/man"
+		md=$(sha256sum "$dir/man" | cut -d' ' -f1)
+		ms=$(stat -c %s "$dir/man")
+		mv "$dir/man" "$dir/blobs/sha256/$md"
+		printf '%s' '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:'$md'","size":'$ms',"annotations":{"io.containerd.image.name":"docker.io/library/'$name':latest","org.opencontainers.image.ref.name":"latest"}}]}' >"$dir/index.json"
+		printf '%s' '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+		tar -C "$dir" -cf "$out.tmp" oci-layout index.json blobs && mv "$out.tmp" "$out"
+		rm -rf "$dir"
+	fi
+	printf '%s\n' "$out"
 }
