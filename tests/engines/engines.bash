@@ -50,20 +50,25 @@ engine_setup() {
 # namespace (unshare execs it): lo up, mounts private, /run a tmpfs of its own (the
 # shims' sockets in /run/containerd/s, runc roots, netns files never reach the host's).
 engine_start() {
-	unshare --net --mount --propagation private -- \
-		sh -c 'mount -t tmpfs -o mode=755 tmpfs /run && ip link set lo up && exec "$@"' engine "$@" \
+	local d
+	# directories the engine writes outside its own (ENGINE_TMPFS): a tmpfs each, in
+	# the namespace; one that the host lacks is made and removed by engine_stop
+	for d in ${ENGINE_TMPFS:-}; do
+		[[ -d $d ]] && continue
+		mkdir -p "$d"
+		printf '%s\n' "$d" >>"$BATS_FILE_TMPDIR/made-dirs"
+	done
+	ENGINE_TMPFS=${ENGINE_TMPFS:-} unshare --net --mount --propagation private -- \
+		sh -c 'for d in /run $ENGINE_TMPFS; do mount -t tmpfs -o mode=755 tmpfs "$d" || exit 1; done
+			ip link set lo up && : >"$ENGINE_DIR/.ns-ready" && exec "$@"' engine "$@" \
 		>>"$ENGINE_DIR/daemon.log" 2>&1 3>&- </dev/null &
 	ENGINE_PID=$!
 	printf '%s\n' "$ENGINE_PID" >"$BATS_FILE_TMPDIR/engine.pid"
-	# its namespaces, for in_ns and the leftover check, once unshare has run
-	wait_for 10 "the engine's namespaces" engine_ns_differs
+	# its namespaces, for in_ns and the leftover check, once its mounts are made
+	wait_for 10 "the engine's namespaces" test -e "$ENGINE_DIR/.ns-ready"
 	readlink "/proc/$ENGINE_PID/ns/net" >"$BATS_FILE_TMPDIR/netns"
 	readlink "/proc/$ENGINE_PID/ns/mnt" >"$BATS_FILE_TMPDIR/mntns"
 	export ENGINE_PID
-}
-
-engine_ns_differs() {
-	[[ $(readlink "/proc/$ENGINE_PID/ns/net") != "$(readlink /proc/self/ns/net)" ]]
 }
 
 in_ns() {
@@ -116,6 +121,10 @@ engine_stop() {
 	wait_for 10 "the engine's processes to go" eval '[[ -z $(engine_pids) ]]' || true
 	engine_cgroups | while IFS= read -r d; do rmdir "$d" 2>/dev/null || true; done
 	# the daemon's log, if a test failed, before the directory goes
+	if [[ -f $BATS_FILE_TMPDIR/made-dirs ]]; then
+		tac "$BATS_FILE_TMPDIR/made-dirs" | xargs -r rmdir 2>/dev/null || true
+		rm -f "$BATS_FILE_TMPDIR/made-dirs"
+	fi
 	if [[ -d $ENGINE_DIR ]]; then
 		cp "$ENGINE_DIR/daemon.log" "$BATS_FILE_TMPDIR/" 2>/dev/null || true
 		rm -rf "$ENGINE_DIR"
