@@ -8,7 +8,9 @@
 # 3. runs the unit tests (meson test), shellcheck on the shell scripts, every
 #    tests/integration/*.bats (or the BATS_FILEs given) with bats --tap, the OCI
 #    runtime-tools suite (tests/oci/run.sh, one result per test file; not when
-#    BATS_FILEs are given), and tests/vm/run.sh (cgroup v1/v2 under qemu),
+#    BATS_FILEs are given), the engines (tests/engines/*.bats: docker, podman,
+#    containerd on husk; not when BATS_FILEs are given), and tests/vm/run.sh
+#    (cgroup v1/v2 under qemu),
 # 4. checks that nothing of husk is left on the host (one more test),
 # 5. prints a summary with each suite's duration and ends with one line
 #    "N passed, N failed" (", N skipped" when some were skipped).
@@ -33,6 +35,7 @@ PACKAGES=(
 	qemu-system-x86 cpio debootstrap kmod
 	util-linux bsdutils procps coreutils findutils gawk
 	golang-go make
+	docker.io containerd podman iptables
 )
 
 INSTALL=1
@@ -82,7 +85,16 @@ install_packages() {
 	fi
 	echo "installing: ${missing[*]}"
 	apt-get update -q
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+	# no daemon started by a package (docker.io's dockerd would change the host's
+	# iptables for the whole run): the engine tests start their own
+	local policy=/usr/sbin/policy-rc.d made=0
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+		{ ((made)) && rm -f "$policy"; return 1; }
+	((made)) && rm -f "$policy"
+	return 0
 }
 
 # The tests use bats >= 1.5 (run --separate-stderr, run -N). Debian 12 has 1.8;
@@ -139,7 +151,7 @@ run_shellcheck() {
 	local start f p=0 n=0 files=()
 	start=$(now)
 	log "shellcheck"
-	for f in scripts/*.sh run-fastapi.sh .ci/run tests/vm/*.sh tests/oci/*.sh tests/integration/*.bash bench/*.sh; do
+	for f in scripts/*.sh run-fastapi.sh .ci/run tests/vm/*.sh tests/oci/*.sh tests/integration/*.bash tests/engines/*.bash bench/*.sh; do
 		[[ -f $f ]] && files+=("$f")
 	done
 	for f in "${files[@]}"; do
@@ -203,7 +215,23 @@ run_oci() {
 	record "oci (runtime-tools)" "$p" "$f" "$s" "$start" "$note"
 }
 
-# --- 3e. VM ------------------------------------------------------------------------
+# --- 3e. the engines ---------------------------------------------------------------
+# tests/engines/*.bats: docker, podman and containerd on husk's OCI face, each file
+# with its own daemon in a scratch namespace (skipped while husk has no create).
+run_engines() {
+	local f start
+	for f in tests/engines/*.bats; do
+		[[ -f $f ]] || continue
+		if ! "$HUSK" create --help >/dev/null 2>&1; then
+			start=$(now)
+			record "$(basename "$f")" 0 0 1 "$start" "SKIPPED: this husk has no OCI face (husk create)"
+			continue
+		fi
+		run_bats_file "$f"
+	done
+}
+
+# --- 3f. VM ------------------------------------------------------------------------
 run_vm() {
 	local start out rc=0 last p f s=0
 	start=$(now)
@@ -243,6 +271,9 @@ leftovers() {
 	ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "veth " $2 }'
 	nft list tables 2>/dev/null | grep -i husk | sed 's/^/nft /' || true
 	[[ -d /run/husk ]] && { find /run/husk -mindepth 1 -maxdepth 1 -printf 'state %p\n' 2>/dev/null || true; }
+	# husk's FORWARD accepts (linux/net/forward_filter.c); the engine tests' cgroups
+	iptables -w -S FORWARD 2>/dev/null | grep -e '--comment husk' | sed 's/^/iptables /' || true
+	find /sys/fs/cgroup -maxdepth 6 -type d -name 'hkt-eng-*' -printf 'cgroup %p\n' 2>/dev/null
 	# the OCI suite's state root and the cgroups its tests name (tests/oci/run.sh)
 	find /run -maxdepth 1 -name 'husk-oci-*' -printf 'state %p\n' 2>/dev/null
 	find /sys/fs/cgroup -maxdepth 2 \( -name cgrouptest -o -name testdir \) -printf 'cgroup %p\n' 2>/dev/null
@@ -342,6 +373,7 @@ main() {
 		[[ -f $f ]] && run_bats_file "$f"
 	done
 	((all)) && [[ -f tests/oci/run.sh ]] && run_oci
+	((all)) && run_engines
 	if ((VM)) && [[ -f tests/vm/run.sh ]]; then
 		run_vm
 	else

@@ -58,6 +58,7 @@ engine_start() {
 		mkdir -p "$d"
 		printf '%s\n' "$d" >>"$BATS_FILE_TMPDIR/made-dirs"
 	done
+	# shellcheck disable=SC2016 # expanded by that shell
 	ENGINE_TMPFS=${ENGINE_TMPFS:-} unshare --net --mount --propagation private -- \
 		sh -c 'for d in /run $ENGINE_TMPFS; do mount -t tmpfs -o mode=755 tmpfs "$d" || exit 1; done
 			ip link set lo up && : >"$ENGINE_DIR/.ns-ready" && exec "$@"' engine "$@" \
@@ -74,6 +75,8 @@ engine_start() {
 in_ns() {
 	nsenter -t "$ENGINE_PID" -n -m -- "$@"
 }
+
+no_engine_pids() { [[ -z $(engine_pids) ]]; }
 
 # PIDs in the engine's namespaces or in its cgroup parent.
 engine_pids() {
@@ -118,7 +121,7 @@ engine_stop() {
 	for p in $(engine_pids | sort -u); do
 		kill -KILL "$p" 2>/dev/null || true
 	done
-	wait_for 10 "the engine's processes to go" eval '[[ -z $(engine_pids) ]]' || true
+	wait_for 10 "the engine's processes to go" no_engine_pids || true
 	engine_cgroups | while IFS= read -r d; do rmdir "$d" 2>/dev/null || true; done
 	# the daemon's log, if a test failed, before the directory goes
 	if [[ -f $BATS_FILE_TMPDIR/made-dirs ]]; then
@@ -152,7 +155,7 @@ assert_engine_clean() {
 	left=$(engine_leftovers)
 	[[ -z $left ]] && return 0
 	echo "the engine left these behind:" >&2
-	sed 's/^/  /' <<<"$left" >&2
+	while IFS= read -r left; do echo "  $left"; done <<<"$left" >&2
 	return 1
 }
 
@@ -165,22 +168,23 @@ oci_archive() {
 	if [[ ! -s $out || $layer -nt $out ]]; then
 		dir=$(mktemp -d "$HUSK_TEST_CACHE/oci.XXXX")
 		mkdir -p "$dir/blobs/sha256"
-		local ld ls cfg cd cs man md ms
+		local ld ls cd cs md ms
 		ld=$(sha256sum "$layer" | cut -d' ' -f1)
 		ls=$(stat -c %s "$layer")
 		cp "$layer" "$dir/blobs/sha256/$ld"
-		cfg='{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:'$ld'"]}}'
-		printf '%s' "$cfg" >"$dir/cfg"
+		printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+			"$ld" >"$dir/cfg"
 		cd=$(sha256sum "$dir/cfg" | cut -d' ' -f1)
 		cs=$(stat -c %s "$dir/cfg")
 		mv "$dir/cfg" "$dir/blobs/sha256/$cd"
-		man='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'$cd'","size":'$cs'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:'$ld'","size":'$ls'}]}'
-		printf '%s' "$man" >"$dir/man"
+		printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
+			"$cd" "$cs" "$ld" "$ls" >"$dir/man"
 		md=$(sha256sum "$dir/man" | cut -d' ' -f1)
 		ms=$(stat -c %s "$dir/man")
 		mv "$dir/man" "$dir/blobs/sha256/$md"
-		printf '%s' '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:'$md'","size":'$ms',"annotations":{"io.containerd.image.name":"docker.io/library/'$name':latest","org.opencontainers.image.ref.name":"latest"}}]}' >"$dir/index.json"
-		printf '%s' '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+		printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"docker.io/library/%s:latest","org.opencontainers.image.ref.name":"latest"}}]}' \
+			"$md" "$ms" "$name" >"$dir/index.json"
+		printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
 		tar -C "$dir" -cf "$out.tmp" oci-layout index.json blobs && mv "$out.tmp" "$out"
 		rm -rf "$dir"
 	fi
