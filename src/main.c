@@ -24,6 +24,7 @@ static const struct {
 	{ "check", cmd_check, "Report what this host supports" },
 	{ "images", cmd_images, "List the images of the store" },
 	{ "load", cmd_load, "Load images from a docker-save or OCI archive (-i FILE or stdin)" },
+	{ "pull", cmd_pull, "Pull an image from a registry" },
 	{ "import", cmd_import, "Make an image of a root filesystem tarball" },
 	{ "rmi", cmd_rmi, "Remove images" },
 	{ "tag", cmd_tag, "Give an image another name" },

@@ -35,6 +35,7 @@ int cmd_image(struct husk_global *g, int argc, char **argv);
 int image_prune_cmd(struct husk_global *g, int argc, char **argv);
 int cmd_import(struct husk_global *g, int argc, char **argv);
 int cmd_load(struct husk_global *g, int argc, char **argv);
+int cmd_pull(struct husk_global *g, int argc, char **argv);
 
 /* --format ARG: table or json into *json; false, after one line naming ARG, if
  * neither. */

@@ -82,7 +82,7 @@ int cmd_image(struct husk_global *g, int argc, char **argv)
 		      "                    no image uses\n"
 		      "  ls                husk images\n"
 		      "  rm IMAGE...       husk rmi\n"
-		      "  load, import      as husk load, husk import\n",
+		      "  load, import, pull  as husk load, husk import, husk pull\n",
 		      argc < 2 ? stderr : stdout);
 		return argc < 2 ? HUSK_EXIT_FAILURE : 0;
 	}
@@ -97,6 +97,8 @@ int cmd_image(struct husk_global *g, int argc, char **argv)
 		return cmd_rmi(g, argc - 1, argv + 1);
 	if (!strcmp(sub, "load"))
 		return cmd_load(g, argc - 1, argv + 1);
+	if (!strcmp(sub, "pull"))
+		return cmd_pull(g, argc - 1, argv + 1);
 	if (!strcmp(sub, "import"))
 		return cmd_import(g, argc - 1, argv + 1);
 	husk_warn("unknown command 'image %s' (see husk image --help)", sub);

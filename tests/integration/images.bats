@@ -47,12 +47,55 @@ setup_file() {
 	"${POD[@]}" save -q -o "$ARCH/bb2-docker.tar" localhost/bb:2
 	skopeo copy -q --dest-compress --dest-compress-format zstd \
 		"docker-archive:$ARCH/bb2-docker.tar" "oci-archive:$ARCH/bb2-zstd.tar:bb:zstd"
+	registry_start
+	local reg=127.0.0.1:$REG_PORT
+	skopeo copy -q --dest-tls-verify=false "docker-archive:$ARCH/bb2-docker.tar" "docker://$reg/test/bb:2"
+	# a multi-arch index: bb:1 as linux/arm64, bb:2 as linux/amd64
+	"${BUILDAH[@]}" manifest create multi >/dev/null
+	"${BUILDAH[@]}" manifest add --arch arm64 multi containers-storage:localhost/bb:1 >/dev/null
+	"${BUILDAH[@]}" manifest add --arch amd64 multi containers-storage:localhost/bb:2 >/dev/null
+	"${BUILDAH[@]}" manifest push -q --all --tls-verify=false multi "docker://$reg/test/multi:1"
+	# an image of its own (its layer is tampered with in the registry's storage)
+	cp "$t/bb.tar" "$t/tamper.tar"
+	echo "$RANDOM$RANDOM" >"$t/unique"
+	tar -C "$t" -rf "$t/tamper.tar" unique
+	"${POD[@]}" import -q "$t/tamper.tar" localhost/tamper:1 >/dev/null
+	skopeo copy -q --dest-tls-verify=false containers-storage:"[overlay@$t/storage+$t/run]localhost/tamper:1" \
+		"docker://$reg/test/tamper:1"
 	"${POD[@]}" rmi -a -f >/dev/null 2>&1 || true
 	"${BUILDAH[@]}" rm -a >/dev/null 2>&1 || true
 }
 
+# Debian's docker-registry on 127.0.0.1:REG_PORT (22000-22999), its config and
+# storage under this file's temporary dir; stopped by teardown_file.
+registry_start() {
+	local t=$BATS_FILE_TMPDIR/registry port
+	mkdir -p "$t/data"
+	for port in $(shuf -i 22000-22999 -n 20); do
+		ss -Hltn "sport = :$port" | grep -q . || break
+	done
+	cat >"$t/config.yml" <<-EOF
+		version: 0.1
+		log:
+		  level: info
+		storage:
+		  filesystem:
+		    rootdirectory: $t/data
+		http:
+		  addr: 127.0.0.1:$port
+	EOF
+	docker-registry serve "$t/config.yml" >"$t/log" 2>&1 3>&- &
+	echo $! >"$t/pid"
+	export REG_PORT=$port REG_LOG=$t/log REG_DATA=$t/data
+	wait_for 20 "the registry on port $port" curl -fs "http://127.0.0.1:$port/v2/" -o /dev/null
+}
+
 teardown_file() {
 	local t=$BATS_FILE_TMPDIR
+	if [[ -f $t/registry/pid ]]; then
+		kill "$(cat "$t/registry/pid")" 2>/dev/null || true
+		wait_for 10 "the registry to stop" sh -c "! kill -0 $(cat "$t/registry/pid") 2>/dev/null" || true
+	fi
 	podman --root "$t/storage" --runroot "$t/run" --storage-driver overlay \
 		--cgroup-manager cgroupfs --events-backend none system reset -f >/dev/null 2>&1 || true
 }
@@ -340,4 +383,52 @@ layer_with() {
 	run -125 "$HUSK" run --network none localhost/bb:1 true
 	run -0 "$HUSK" load -i "$ARCH/bb1-skopeo.tar"
 	[[ -z $(find "$HUSK_IMAGE_ROOT/tmp" -mindepth 1) ]]
+}
+
+@test "pull: from a local registry (pushed by skopeo); a second pull downloads no layer" {
+	reg=127.0.0.1:$REG_PORT
+	run -0 "$HUSK" pull --insecure "$reg/test/bb:2"
+	[[ $(grep -c ': pulled$' <<<"$output") == 2 ]]
+	[[ ${lines[-1]} == "Pulled: $reg/test/bb:2 (sha256:"* ]]
+	run -0 "$HUSK" run --rm --network none "$reg/test/bb:2" sh -c 'ls /usr; test -e /etc/group || echo no-group'
+	[[ $output == $'share\nno-group' ]]
+	blob_gets() { grep -c 'GET /v2/test/bb/blobs/' "$REG_LOG" || true; }
+	before=$(blob_gets)
+	# again, over plain http: every layer is in the store already
+	run -0 "$HUSK" pull "http://$reg/test/bb:2"
+	[[ $(grep -c ': already exists$' <<<"$output") == 2 ]]
+	[[ $(grep -c ': pulled$' <<<"$output") == 0 ]]
+	after=$(blob_gets)
+	# the config blob only
+	((after - before == 1)) || fail "blob GETs went from $before to $after"
+	# the image loaded from an archive is the same image: its layers are reused too
+	run -0 "$HUSK" load -i "$ARCH/bb2-zstd.tar"
+	[[ $(find "$HUSK_IMAGE_ROOT/layers" -mindepth 1 -maxdepth 1 -type d | wc -l) == 2 ]]
+}
+
+@test "pull: a multi-arch index gives its linux/amd64 image" {
+	run -0 "$HUSK" pull -q --insecure "127.0.0.1:$REG_PORT/test/multi:1"
+	[[ $output =~ ^sha256:[0-9a-f]{64}$ ]]
+	run -0 "$HUSK" run --rm --network none "127.0.0.1:$REG_PORT/test/multi:1" ls /usr
+	[[ $output == share ]]
+}
+
+@test "pull: an unknown tag, no registry, a layer tampered with in the registry: refused, nothing stored" {
+	run -125 "$HUSK" pull --insecure "127.0.0.1:$REG_PORT/test/bb:nope"
+	[[ $output == "husk: GET http://127.0.0.1:$REG_PORT/v2/test/bb/manifests/nope: HTTP 404"* ]]
+	run -125 "$HUSK" pull --insecure "127.0.0.1:1/test/bb:2"
+	[[ $output == "husk: GET https://127.0.0.1:1/v2/test/bb/manifests/2: "* ]]
+	store_is_empty
+	# the registry's file of the layer now holds other (well-formed) bytes
+	m=$(curl -fs -H 'Accept: application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' \
+		"http://127.0.0.1:$REG_PORT/v2/test/tamper/manifests/1")
+	layer=$(jq -r '.layers[0].digest' <<<"$m")
+	hex=${layer#sha256:}
+	f=$REG_DATA/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data
+	[[ -f $f ]]
+	gzip -dc "$f" | gzip -1 >"$f.new"
+	mv "$f.new" "$f"
+	run -125 "$HUSK" pull --insecure "127.0.0.1:$REG_PORT/test/tamper:1"
+	[[ $output == "husk: pull: layer $layer: its content has digest sha256:"* ]]
+	store_is_empty
 }

@@ -7,6 +7,8 @@
 #include "image/digest.h"
 #include "image/manifest.h"
 #include "image/ref.h"
+#include "image/registry.h"
+#include "image/load_archive.h"
 #include "image/tarpath.h"
 #include "linux/fs/overlay.h"
 
@@ -159,8 +161,29 @@ static void test_overlay_options(void)
 	CHECK(overlay_options(lower, 2, "/u", "/w", NULL, out, 20) == -1);
 }
 
+static void test_auth_and_paths(void)
+{
+	char url[256];
+	CHECK(www_authenticate_parse("Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+				     "scope=\"repository:library/busybox:pull\"", url, sizeof url) == 0 &&
+	      !strcmp(url, "https://auth.docker.io/token?service=registry.docker.io&scope=repository:library/busybox:pull"));
+	CHECK(www_authenticate_parse("Bearer realm=\"https://ghcr.io/token\"", url, sizeof url) == 0 &&
+	      !strcmp(url, "https://ghcr.io/token"));
+	CHECK(www_authenticate_parse("Basic realm=\"x\"", url, sizeof url) == -1);
+	CHECK(www_authenticate_parse("Bearer realm=\"file:///etc/passwd\"", url, sizeof url) == -1);
+	CHECK(www_authenticate_parse("Bearer realm=\"https://a", url, sizeof url) == -1);
+	CHECK(www_authenticate_parse("Bearer realm=\"https://a/t\",service=\"s\"", url, 8) == -1);
+
+	char out[64];
+	CHECK(archive_path_join("abc", "../def/layer.tar", out, sizeof out) == 0 && !strcmp(out, "def/layer.tar"));
+	CHECK(archive_path_join("", "./x//y", out, sizeof out) == 0 && !strcmp(out, "x/y"));
+	CHECK(archive_path_join("a", "../../x", out, sizeof out) == -1);
+	CHECK(archive_path_join("a/b", "/c", out, sizeof out) == 0 && !strcmp(out, "c"));
+}
+
 int main(void)
 {
+	test_auth_and_paths();
 	test_tar_paths();
 	test_refs();
 	test_digests();
