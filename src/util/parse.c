@@ -202,23 +202,14 @@ int parse_volume(const char *s, struct volume *v, struct husk_err *err)
 	return 0;
 }
 
-int parse_tmpfs(const char *s, struct tmpfs_mount *t, struct husk_err *err)
+/* size=, mode= of --tmpfs s (list is its part after the colon) */
+static int tmpfs_options(const char *list, const char *s, struct tmpfs_mount *t,
+			 struct husk_err *err)
 {
-	memset(t, 0, sizeof *t);
-	t->mode = 01777;
-	const char *colon = strchr(s, ':');
-	size_t plen = colon ? (size_t)(colon - s) : strlen(s);
-	if (plen == 0 || s[0] != '/')
-		return husk_error(err, 0, "invalid --tmpfs '%s': the path must be absolute", s);
-	t->ctr = strndup(s, plen);
-	if (!t->ctr)
-		return husk_error(err, ENOMEM, "invalid --tmpfs '%s'", s);
-	if (!colon)
-		return 0;
 	char opts[256];
-	if (strlen(colon + 1) >= sizeof opts)
+	if (strlen(list) >= sizeof opts)
 		return husk_error(err, 0, "invalid --tmpfs '%s': options too long", s);
-	strcpy(opts, colon + 1);
+	strcpy(opts, list);
 	char *save = NULL;
 	for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
 		int64_t v;
@@ -238,6 +229,24 @@ int parse_tmpfs(const char *s, struct tmpfs_mount *t, struct husk_err *err)
 		}
 	}
 	return 0;
+}
+
+int parse_tmpfs(const char *s, struct tmpfs_mount *t, struct husk_err *err)
+{
+	memset(t, 0, sizeof *t);
+	t->mode = 01777;
+	const char *colon = strchr(s, ':');
+	size_t plen = colon ? (size_t)(colon - s) : strlen(s);
+	if (plen == 0 || s[0] != '/')
+		return husk_error(err, 0, "invalid --tmpfs '%s': the path must be absolute", s);
+	t->ctr = strndup(s, plen);
+	if (!t->ctr)
+		return husk_error(err, ENOMEM, "invalid --tmpfs '%s'", s);
+	if (!colon || tmpfs_options(colon + 1, s, t, err) == 0)
+		return 0;
+	free(t->ctr); /* a refused value leaves nothing allocated, as parse_volume's */
+	t->ctr = NULL;
+	return -1;
 }
 
 int parse_numeric_user(const char *s, int64_t *uid, int64_t *gid)
