@@ -285,6 +285,8 @@ int parse_signal(const char *s)
 		long off = 0;
 		if (s[5] && ((s[5] != '+' && s[5] != '-') || (off = strtol(s + 5, &end, 10), *end)))
 			return -1;
+		if (off < -NSIG || off > NSIG) /* RTMIN+9223372036854775807 overflowed the sum */
+			return -1;
 		long v = (min ? SIGRTMIN : SIGRTMAX) + off;
 		return v >= SIGRTMIN && v <= SIGRTMAX ? (int)v : -1;
 	}
