@@ -148,11 +148,10 @@ static void test_volumes(void)
 	memset(&e, 0, sizeof e);
 	CHECK(parse_tmpfs("x", &t, &e) == -1);
 	memset(&e, 0, sizeof e);
-	CHECK(parse_tmpfs("/x:size=12Q", &t, &e) == -1 && strstr(e.msg, "12Q"));
-	free(t.ctr);
+	CHECK(parse_tmpfs("/x:size=12Q", &t, &e) == -1 && strstr(e.msg, "12Q") && !t.ctr);
 	memset(&e, 0, sizeof e);
-	CHECK(parse_tmpfs("/x:bogus=1", &t, &e) == -1);
-	free(t.ctr);
+	/* a refusal leaves nothing allocated (fuzz_parse's regress-tmpfs-refused-leaves-path) */
+	CHECK(parse_tmpfs("/x:bogus=1", &t, &e) == -1 && !t.ctr);
 }
 
 static void test_users_and_ports(void)
