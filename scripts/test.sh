@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh — every husk test, in one command (CI runs exactly this).
 #
-#   sudo scripts/test.sh [--no-install] [--no-vm] [--build-dir DIR] [BATS_FILE...]
+#   sudo scripts/test.sh [--no-install] [--no-vm] [--hostile-input] [--build-dir DIR] [BATS_FILE...]
 #
 # 1. installs the Debian/Ubuntu packages that are missing (apt-get update first),
 # 2. builds husk with Meson and Ninja,
@@ -10,7 +10,9 @@
 #    runtime-tools suite (tests/oci/run.sh, one result per test file; not when
 #    BATS_FILEs are given), the engines (tests/engines/*.bats: docker, podman,
 #    containerd on husk; not when BATS_FILEs are given), and tests/vm/run.sh
-#    (cgroup v1/v2 under qemu),
+#    (cgroup v1/v2 under qemu); on a full run (no BATS_FILE given, or
+#    --hostile-input) also the fuzzers (tests/fuzz/run.sh) and the unit tests and
+#    core.bats against an ASan+UBSan husk (HUSK_HOSTILE=0 skips both),
 # 4. checks that nothing of husk is left on the host (one more test),
 # 5. prints a summary with each suite's duration and ends with one line
 #    "N passed, N failed" (", N skipped" when some were skipped).
@@ -19,7 +21,9 @@
 # Environment: HUSK_BUILD_DIR (default build), BATS_TEST_TIMEOUT (seconds per bats
 # test, default 180), HUSK_SUITE_TIMEOUT (seconds per bats file, default 1800),
 # HUSK_VM_TIMEOUT_TOTAL (seconds for the VM suite, default 2400), HUSK_OCI_TIMEOUT
-# (seconds per OCI test file, default 60), HUSK_OCI_TIMEOUT_TOTAL (default 1200).
+# (seconds per OCI test file, default 60), HUSK_OCI_TIMEOUT_TOTAL (default 1200),
+# HUSK_FUZZ_SECONDS (per fuzzer, default 20), HUSK_ASAN_BATS (bats files for the
+# ASan husk, default core.bats).
 set -Eeuo pipefail
 
 PROG=scripts/test.sh
@@ -27,7 +31,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO PROG
 
 PACKAGES=(
-	meson ninja-build pkg-config gcc
+	meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 	libseccomp-dev libcap-dev libmnl-dev libjson-c-dev
 	libarchive-dev libcurl4-openssl-dev libssl-dev jq
 	bats busybox-static curl iproute2 nftables shellcheck
@@ -40,6 +44,7 @@ PACKAGES=(
 
 INSTALL=1
 VM=1
+HOSTILE=0
 BUILD_DIR=${HUSK_BUILD_DIR:-build}
 BATS_FILES=()
 
@@ -151,7 +156,7 @@ run_shellcheck() {
 	local start f p=0 n=0 files=()
 	start=$(now)
 	log "shellcheck"
-	for f in scripts/*.sh run-fastapi.sh .ci/run tests/vm/*.sh tests/oci/*.sh tests/integration/*.bash tests/engines/*.bash bench/*.sh; do
+	for f in scripts/*.sh run-fastapi.sh .ci/run tests/vm/*.sh tests/oci/*.sh tests/fuzz/*.sh tests/integration/*.bash tests/engines/*.bash bench/*.sh; do
 		[[ -f $f ]] && files+=("$f")
 	done
 	for f in "${files[@]}"; do
@@ -262,6 +267,63 @@ run_vm() {
 	fi
 }
 
+# --- 3e. hostile input: fuzzers, and husk built with ASan+UBSan ---------------------
+# Each fuzzer's line (execs/s, edges) goes into the summary.
+run_fuzz() {
+	local start t0 out line
+	t0=$(now)
+	log "fuzzers (tests/fuzz/run.sh, ${HUSK_FUZZ_SECONDS:-20} s each)"
+	out=$LOG_DIR/fuzz.log
+	HUSK_FUZZ_BUILD_DIR=$BUILD_DIR-fuzz bash tests/fuzz/run.sh --seconds "${HUSK_FUZZ_SECONDS:-20}" \
+		2>&1 | tee "$out" || true
+	while IFS= read -r line; do
+		[[ $line =~ ^(fuzz_[a-z_]+)\ +(.*)$ ]] || continue
+		start=$(now)
+		if [[ $line == *" OK" ]]; then
+			record "${BASH_REMATCH[1]}" 1 0 0 "$start" "${BASH_REMATCH[2]}"
+		else
+			record "${BASH_REMATCH[1]}" 0 1 0 "$start" "${BASH_REMATCH[2]}"
+		fi
+	done <"$out"
+	if grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$out"; then
+		record "fuzzers (all)" 0 0 0 "$t0" "build and runs"
+	else
+		record "fuzzers (all)" 0 1 0 "$t0" "tests/fuzz/run.sh did not finish"
+	fi
+}
+
+# The unit tests and core.bats (HUSK_ASAN_BATS) against build-asan/husk: a sanitizer
+# report fails the test that triggered it (halt_on_error; leaks are not counted:
+# husk exits right after a failed setup by design).
+run_asan() {
+	local start dir=$BUILD_DIR-asan f
+	start=$(now)
+	log "ASan+UBSan build ($dir)"
+	if ! { [[ -f $dir/build.ninja ]] ||
+		meson setup "$dir" -Db_sanitize=address,undefined -Db_lundef=false \
+			-Dbuildtype=debugoptimized; } || ! ninja -C "$dir"; then
+		record "asan build" 0 1 0 "$start" "meson/ninja failed"
+		return
+	fi
+	export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:halt_on_error=1
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	start=$(now)
+	if meson test -C "$dir" --print-errorlogs >"$LOG_DIR/asan-unit.log" 2>&1; then
+		record "asan unit" "$(awk '/^Ok:/ { print $2 }' "$LOG_DIR/asan-unit.log")" 0 0 "$start"
+	else
+		tail -30 "$LOG_DIR/asan-unit.log"
+		record "asan unit" 0 1 0 "$start" "meson test failed under ASan+UBSan"
+	fi
+	local saved=$HUSK
+	HUSK=$dir/husk
+	for f in ${HUSK_ASAN_BATS:-tests/integration/core.bats}; do
+		run_bats_file "$f"
+		SUMMARY[-1]="asan ${SUMMARY[-1]}"
+	done
+	HUSK=$saved
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+}
+
 # --- 4. leftovers ------------------------------------------------------------------
 leftovers() {
 	local p
@@ -317,6 +379,7 @@ main() {
 		case $1 in
 		--no-install) INSTALL=0; shift ;;
 		--no-vm) VM=0; shift ;;
+		--hostile-input) HOSTILE=1; shift ;;
 		--build-dir) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; BUILD_DIR=$2; shift 2 ;;
 		--build-dir=*) BUILD_DIR=${1#*=}; shift ;;
 		-h | --help) usage; exit 0 ;;
@@ -367,6 +430,7 @@ main() {
 	if ((${#BATS_FILES[@]} == 0)); then
 		BATS_FILES=(tests/integration/*.bats)
 		all=1
+		[[ ${HUSK_HOSTILE:-1} == 0 ]] || HOSTILE=1
 	fi
 	local f
 	for f in "${BATS_FILES[@]}"; do
@@ -374,6 +438,10 @@ main() {
 	done
 	((all)) && [[ -f tests/oci/run.sh ]] && run_oci
 	((all)) && run_engines
+	if ((HOSTILE)); then
+		run_fuzz
+		run_asan
+	fi
 	if ((VM)) && [[ -f tests/vm/run.sh ]]; then
 		run_vm
 	else
