@@ -31,6 +31,8 @@ static int valid_component(const char *s, size_t n)
 
 static int valid_repository(const char *s)
 {
+	if (!*s)
+		return 0; /* "registry.io/" names no repository */
 	while (*s) {
 		size_t n = strcspn(s, "/");
 		if (!valid_component(s, n))
@@ -40,6 +42,26 @@ static int valid_repository(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+/* host[:port] or [IPv6][:port]: nothing else may go into a registry's URL */
+static int valid_registry(const char *s)
+{
+	static const char host[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-";
+	size_t n;
+	if (s[0] == '[') {
+		n = 1 + strspn(s + 1, "0123456789abcdefABCDEF:.");
+		if (n == 1 || s[n] != ']')
+			return 0;
+		n++;
+	} else {
+		n = strspn(s, host);
+	}
+	if (n == 0)
+		return 0;
+	if (s[n] == ':')
+		n += 1 + strspn(s + n + 1, "0123456789");
+	return s[n] == '\0' && s[n - 1] != ':';
 }
 
 /* splits off @DIGEST and :TAG from name (in place) */
@@ -91,6 +113,10 @@ int ref_parse(const char *s, struct image_ref *r, const char **why)
 		*slash = '\0';
 		if (strlen(name) >= sizeof r->registry) {
 			*why = "registry name too long";
+			return -1;
+		}
+		if (!valid_registry(name)) {
+			*why = "bad registry name (letters, digits, '.', '-', ':PORT', [IPv6])";
 			return -1;
 		}
 		snprintf(r->registry, sizeof r->registry, "%s", name);

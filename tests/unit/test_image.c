@@ -71,6 +71,9 @@ static void test_refs(void)
 	CHECK(ref_parse("ghcr.io/o/n@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 			&r, &why) == 0 && r.digest[0] && !r.tag[0]);
 	CHECK(ref_parse("Busybox", &r, &why) == -1);
+	/* fuzz_ref: a registry with no repository, a registry with characters no host has */
+	CHECK(ref_parse("x.io/", &r, &why) == -1);
+	CHECK(ref_parse("dc3]ieki.ro/l.35", &r, &why) == -1 && strstr(why, "registry"));
 	CHECK(ref_parse("bb:", &r, &why) == -1);
 	CHECK(ref_parse("bb@sha256:12", &r, &why) == -1);
 	CHECK(ref_parse("a//b", &r, &why) == -1);
