@@ -230,3 +230,94 @@ print(out)' "$addr"
 		! answers "http://127.0.0.1:$i/" "$n" || false
 	done
 }
+
+@test "the forwarder: on 0.0.0.0 and [::1] (not [::]), charged to the container, capped under a flood, no busy loop" {
+	local n fwd monitor port=23050
+	n=$(cname flood)
+	HUSK_PORT_FORWARDER=1 run_web "$n" -p "$port:8080"
+	wait_for 10 "$n on 127.0.0.1:$port" answers "http://127.0.0.1:$port/" "$n"
+	answers "http://[::1]:$port/" "$n"
+	monitor=$("$HUSK" inspect "$n" | sed -n 's/.*"monitor_pid": \([0-9]*\).*/\1/p')
+	fwd=$(pgrep -x -P "$monitor" husk-forward)
+	[[ -n $fwd ]]
+	"$HUSK" inspect "$n" | grep -q '"path": "userspace forwarder (HUSK_PORT_FORWARDER=1)'
+	# where no DNAT stands in front of it, it does not listen (IPv6 other than ::1)
+	ss -Hltnp "sport = :$port" >"$BATS_TEST_TMPDIR/listen"
+	cat "$BATS_TEST_TMPDIR/listen"
+	grep -q "0.0.0.0:$port .*pid=$fwd," "$BATS_TEST_TMPDIR/listen"
+	grep -q "\[::1\]:$port .*pid=$fwd," "$BATS_TEST_TMPDIR/listen"
+	! grep -q "\[::\]:$port\|\*:$port" "$BATS_TEST_TMPDIR/listen" || false
+	# its pipes and sockets are the container's memory
+	[[ $(grep -E '(^0::|:memory:)' "/proc/$fwd/cgroup" | grep -c "/husk/$n\$") -ge 1 ]]
+	# 1100 clients at once: 1024 relayed, the rest wait in the backlog; the
+	# forwarder sleeps meanwhile (CPU ticks over 2 s), says so in the log, and
+	# serves the waiting one when connections close
+	run python3 -c 'import resource, socket, sys, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+port, fwd = int(sys.argv[1]), sys.argv[2]
+def ticks():
+    f = open("/proc/%s/stat" % fwd).read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])
+socks = []
+for _ in range(1100):
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex(("127.0.0.1", port))
+    socks.append(s)
+time.sleep(1)
+t0 = ticks(); time.sleep(2); t1 = ticks()
+late = socket.create_connection(("127.0.0.1", port), timeout=5)
+late.sendall(b"GET / HTTP/1.0\r\n\r\n")
+late.settimeout(1)
+try:
+    late.recv(100)
+    at_cap = "served"
+except socket.timeout:
+    at_cap = "waits"
+for s in socks[:200]:
+    s.close()
+late.settimeout(10)
+print(t1 - t0, at_cap, late.recv(100)[:15].decode())' "$port" "$fwd"
+	echo "$output"
+	read -r ticks at_cap reply <<<"$output"
+	((ticks <= 20)) # 2 s of a busy loop would be ~200
+	[[ $at_cap == waits && $reply == "HTTP/1.1 200 OK" ]]
+	"$HUSK" logs "$n" >"$BATS_TEST_TMPDIR/log" 2>&1
+	grep -q "husk-forward: 1024 connections open, the cap: new connections wait in the listen backlog until one closes" "$BATS_TEST_TMPDIR/log"
+}
+
+# 300 here (about 20 s each way on 2 shared cores); bench/scale.sh runs 1,000
+@test "300 containers on the bridge at once, 50 started at a time: distinct addresses, all reachable" {
+	local i b n pids=() count=300
+	for ((b = 0; b < count; b += 50)); do
+		pids=()
+		for ((i = b; i < b + 50; i++)); do
+			n=$(cname "br$i")
+			"$HUSK" run -d --name "$n" "$ROOTFS" /bin/sleep 600 >/dev/null &
+			pids+=($!)
+		done
+		wait "${pids[@]}"
+	done
+	grep -h '"address"' "$HUSK_STATE_ROOT"/hkt-br*-"$BATS_TEST_NUMBER"-*/state.json 2>/dev/null |
+		sed 's/.*"address":"\([0-9.]*\)".*/\1/' >"$BATS_TEST_TMPDIR/addrs"
+	[[ $(sort -u "$BATS_TEST_TMPDIR/addrs" | wc -l) -eq $count ]]
+	# on the bridge and answering: a port nothing listens on is refused at once
+	# (a timeout would mean no one is there)
+	for i in 0 149 299; do
+		run python3 -c 'import socket, sys
+try:
+    socket.create_connection((sys.argv[1], 9), timeout=2)
+except ConnectionRefusedError:
+    print("refused")
+except OSError as e:
+    print(e)' "$(sed -n "$((i + 1))p" "$BATS_TEST_TMPDIR/addrs")"
+		[[ $output == refused ]]
+	done
+	pids=()
+	while read -r n; do
+		"$HUSK" rm -f "$n" >/dev/null &
+		pids+=($!)
+		((${#pids[@]} < 50)) || { wait "${pids[@]}"; pids=(); }
+	done <"$BATS_TEST_TMPDIR/.husk-names"
+	((${#pids[@]} == 0)) || wait "${pids[@]}"
+}

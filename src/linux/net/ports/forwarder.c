@@ -7,8 +7,14 @@
  * something to wait for on it (level-triggered: no spinning on a hang-up we cannot
  * act on yet). A FIN is passed on as shutdown(WR).
  *
- * UDP: one connected socket to the container per client address (a "flow"); the
- * container's replies go back from the host port. Idle flows expire. */
+ * UDP (forwarder_udp.c): one connected socket to the container per client address
+ * (a "flow"); the container's replies go back from the host port. Idle flows expire.
+ *
+ * Bounded: at most FWD_MAX_CONNS connections (6 fds each) and FWD_MAX_FLOWS flows,
+ * within an fd limit sized for them. At the cap, or when the kernel has no fd or
+ * memory for one more, the listeners leave the epoll set (new clients wait in the
+ * backlog) and a line on husk's stderr (the container's log with -d) says so: no loop
+ * that wakes up on a listener it cannot serve. */
 #include "linux/net/ports/forwarder.h"
 
 #include <errno.h>
@@ -17,6 +23,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -28,29 +35,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "linux/net/ports/forwarder_int.h"
 #include "util/cleanup.h"
 
 #define PIPE_BYTES (256 << 10)   /* per direction of a TCP connection (measured best here) */
-#define BATCH 16                 /* work per wake-up before others get a turn */
 #define BULK (64 << 10)          /* a read this big says more is coming at once */
-#define UDP_IDLE_MS 60000
-#define UDP_MAX_FLOWS 512        /* per published port */
-
-enum kind { K_TCP_LISTEN, K_TCP_END, K_UDP_LISTEN, K_UDP_FLOW };
-
-struct handler {
-	enum kind kind;
-};
-
-struct udp_flow;
-
-struct listener {
-	struct handler h;
-	int fd;
-	struct sockaddr_in dst;
-	struct udp_flow *flows;
-	size_t n_flows;
-};
+#define FWD_MAX_CONNS 1024       /* TCP connections, all ports together */
+#define FWD_RETRY_MS 100         /* out of fds or memory: accept again after this */
 
 struct conn;
 
@@ -77,24 +68,24 @@ struct conn {
 	bool closed;
 };
 
-struct udp_flow {
-	struct handler h;
-	int fd;
-	struct listener *l;
-	struct sockaddr_storage peer;
-	socklen_t plen;
-	uint64_t last_ms;
-	struct udp_flow *next;
-};
 
-static int ep = -1;
+int fwd_ep = -1;
+
+/* the listeners, and whether they are out of the epoll set (full, or out of fds) */
+static struct listener *listeners;
+static size_t n_listeners;
+static size_t n_conns;
+static bool paused;
+static uint64_t logged_ms; /* the last line about a pause: one per 10 s at most */
+static uint64_t paused_until; /* 0: until a connection closes */
+
 
 /* Freed after each batch of events: a later event of the batch may still point
  * to a connection or flow that an earlier one closed. */
 static void **dead;
 static size_t n_dead, cap_dead;
 
-static void defer_free(void *p)
+void fwd_defer_free(void *p)
 {
 	if (n_dead == cap_dead) {
 		size_t cap = cap_dead ? cap_dead * 2 : 64;
@@ -114,7 +105,7 @@ static void free_dead(void)
 	n_dead = 0;
 }
 
-static uint64_t now_ms(void)
+uint64_t fwd_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -133,7 +124,10 @@ static void conn_close(struct conn *c)
 				close(c->dir[i].pipe[j]);
 	}
 	c->closed = true;
-	defer_free(c);
+	fwd_defer_free(c);
+	n_conns--;
+	if (paused && !paused_until)
+		paused_until = 1; /* a slot is free: resume at the end of this batch */
 }
 
 static int set_events(struct end *e, uint32_t want)
@@ -142,7 +136,7 @@ static int set_events(struct end *e, uint32_t want)
 		return 0;
 	struct epoll_event ev = { .events = want, .data.ptr = e };
 	int op = !e->events ? EPOLL_CTL_ADD : !want ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
-	if (epoll_ctl(ep, op, e->fd, &ev) < 0)
+	if (epoll_ctl(fwd_ep, op, e->fd, &ev) < 0)
 		return -1;
 	e->events = want;
 	return 0;
@@ -285,20 +279,80 @@ static struct conn *conn_new(int client, int server)
 	return c;
 }
 
+/* "the port's" listen sockets, out of (want false) or back in the epoll set */
+static void listeners_arm(bool want)
+{
+	for (size_t i = 0; i < n_listeners; i++) {
+		struct epoll_event ev = { .events = want ? EPOLLIN : 0, .data.ptr = &listeners[i] };
+		if (listeners[i].h.kind == K_TCP_LISTEN)
+			epoll_ctl(fwd_ep, EPOLL_CTL_MOD, listeners[i].fd, &ev);
+	}
+}
+
+/* Stops accepting: until a connection closes (retry_ms 0), or for retry_ms. */
+static void pause_accept(const char *why, uint64_t retry_ms)
+{
+	if (!logged_ms || fwd_now_ms() - logged_ms > 10000) {
+		char line[256];
+		int n = snprintf(line, sizeof line, "husk-forward: %s: new connections wait in the "
+				 "listen backlog%s\n", why, retry_ms ? "" : " until one closes");
+		/* husk's stderr as it is now (with -d: the container's log, which the
+		 * monitor took over once the container ran) */
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/fd/2", (int)getppid());
+		int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd >= 0) {
+			(void)!write(fd, line, (size_t)n);
+			close(fd);
+		}
+		logged_ms = fwd_now_ms();
+	}
+	paused = true;
+	paused_until = retry_ms ? fwd_now_ms() + retry_ms : 0;
+	listeners_arm(false);
+}
+
+static void resume_accept(void)
+{
+	if (!paused || !paused_until || fwd_now_ms() < paused_until)
+		return;
+	paused = false;
+	listeners_arm(true);
+}
+
+static bool out_of_resources(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 static void tcp_accept(struct listener *l)
 {
 	for (int i = 0; i < BATCH; i++) {
+		if (n_conns >= FWD_MAX_CONNS) {
+			char why[64];
+			snprintf(why, sizeof why, "%d connections open, the cap", FWD_MAX_CONNS);
+			pause_accept(why, 0);
+			return;
+		}
 		int cfd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0 && out_of_resources(errno))
+			pause_accept(strerror(errno), FWD_RETRY_MS);
 		if (cfd < 0)
 			return;
 		int sfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int e = errno;
 		struct conn *c = sfd >= 0 ? conn_new(cfd, sfd) : NULL;
 		if (!c) {
 			close(cfd);
 			if (sfd >= 0)
 				close(sfd);
+			if (sfd < 0 && out_of_resources(e)) {
+				pause_accept(strerror(e), FWD_RETRY_MS);
+				return;
+			}
 			continue;
 		}
+		n_conns++;
 		/* bytes leave as they come: the proxy must not add Nagle's delay */
 		int one = 1;
 		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -309,125 +363,16 @@ static void tcp_accept(struct listener *l)
 	}
 }
 
-/* ---- UDP ---------------------------------------------------------------------- */
-
-static char udp_buf[65536];
-
-static void flow_free(struct listener *l, struct udp_flow *f)
-{
-	for (struct udp_flow **p = &l->flows; *p; p = &(*p)->next) {
-		if (*p == f) {
-			*p = f->next;
-			break;
-		}
-	}
-	close(f->fd);
-	f->fd = -1;
-	defer_free(f);
-	l->n_flows--;
-}
-
-static struct udp_flow *flow_oldest(struct listener *l)
-{
-	struct udp_flow *old = l->flows;
-	for (struct udp_flow *f = l->flows; f; f = f->next)
-		if (f->last_ms < old->last_ms)
-			old = f;
-	return old;
-}
-
-static struct udp_flow *flow_get(struct listener *l, const struct sockaddr_storage *peer,
-				 socklen_t plen)
-{
-	for (struct udp_flow *f = l->flows; f; f = f->next)
-		if (f->plen == plen && !memcmp(&f->peer, peer, plen))
-			return f;
-	if (l->n_flows >= UDP_MAX_FLOWS)
-		flow_free(l, flow_oldest(l));
-	struct udp_flow *f = calloc(1, sizeof *f);
-	if (!f)
-		return NULL;
-	f->h.kind = K_UDP_FLOW;
-	f->l = l;
-	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = f };
-	if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&l->dst, sizeof l->dst) < 0 ||
-	    epoll_ctl(ep, EPOLL_CTL_ADD, f->fd, &ev) < 0) {
-		if (f->fd >= 0)
-			close(f->fd);
-		free(f);
-		return NULL;
-	}
-	memcpy(&f->peer, peer, plen);
-	f->plen = plen;
-	f->next = l->flows;
-	l->flows = f;
-	l->n_flows++;
-	return f;
-}
-
-/* client -> container */
-static void udp_listener_event(struct listener *l)
-{
-	for (int i = 0; i < BATCH; i++) {
-		struct sockaddr_storage peer;
-		socklen_t plen = sizeof peer;
-		ssize_t n = recvfrom(l->fd, udp_buf, sizeof udp_buf, 0, (struct sockaddr *)&peer, &plen);
-		if (n < 0)
-			return;
-		struct udp_flow *f = flow_get(l, &peer, plen);
-		if (!f)
-			continue;
-		f->last_ms = now_ms();
-		(void)!send(f->fd, udp_buf, (size_t)n, 0); /* lost like any datagram */
-	}
-}
-
-/* container -> client, from the published port */
-static void udp_flow_event(struct udp_flow *f)
-{
-	if (f->fd < 0)
-		return; /* evicted earlier in this batch */
-	for (int i = 0; i < BATCH; i++) {
-		ssize_t n = recv(f->fd, udp_buf, sizeof udp_buf, 0);
-		if (n < 0 && errno == ECONNREFUSED)
-			continue; /* an earlier datagram found no listener in the container */
-		if (n < 0)
-			return;
-		f->last_ms = now_ms();
-		(void)!sendto(f->l->fd, udp_buf, (size_t)n, 0, (struct sockaddr *)&f->peer, f->plen);
-	}
-}
-
-static void udp_expire(struct listener *ls, size_t n)
-{
-	uint64_t now = now_ms();
-	for (size_t i = 0; i < n; i++) {
-		struct udp_flow *f = ls[i].flows;
-		while (f) {
-			struct udp_flow *next = f->next;
-			if (now - f->last_ms > UDP_IDLE_MS)
-				flow_free(&ls[i], f);
-			f = next;
-		}
-	}
-}
-
 /* ---- the process -------------------------------------------------------------- */
-
-static bool any_flows(const struct listener *ls, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ls[i].n_flows)
-			return true;
-	return false;
-}
 
 static __attribute__((noreturn)) void forwarder_loop(struct listener *ls, size_t n)
 {
 	for (;;) {
 		struct epoll_event evs[64];
-		int k = epoll_wait(ep, evs, 64, any_flows(ls, n) ? UDP_IDLE_MS / 4 : -1);
+		int timeout = udp_any_flows(ls, n) ? UDP_IDLE_MS / 4 : -1;
+		if (paused && paused_until > 1)
+			timeout = FWD_RETRY_MS;
+		int k = epoll_wait(fwd_ep, evs, 64, timeout);
 		if (k < 0 && errno != EINTR)
 			_exit(1);
 		for (int i = 0; i < k; i++) {
@@ -439,9 +384,10 @@ static __attribute__((noreturn)) void forwarder_loop(struct listener *ls, size_t
 			case K_UDP_FLOW: udp_flow_event((struct udp_flow *)h); break;
 			}
 		}
-		if (any_flows(ls, n))
+		if (udp_any_flows(ls, n))
 			udp_expire(ls, n);
 		free_dead();
+		resume_accept();
 	}
 }
 
@@ -486,21 +432,25 @@ static __attribute__((noreturn)) void forwarder_main(const struct fwd_rule *rule
 		setns(netns_fd, CLONE_NEWNET);
 		close(netns_fd);
 	}
+	/* room for the caps: a connection is 2 sockets and 2 pipes, a flow a socket */
 	struct rlimit rl;
+	rlim_t want = FWD_MAX_CONNS * 6 + FWD_MAX_FLOWS + n + 64;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		rl.rlim_cur = rl.rlim_max;
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	struct listener *ls = calloc(n, sizeof *ls);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!ls || ep < 0)
+	listeners = ls;
+	n_listeners = n;
+	fwd_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!ls || fwd_ep < 0)
 		_exit(1);
 	for (size_t i = 0; i < n; i++) {
 		ls[i].h.kind = rules[i].proto == IPPROTO_UDP ? K_UDP_LISTEN : K_TCP_LISTEN;
 		ls[i].fd = rules[i].fd;
 		ls[i].dst = rules[i].dst;
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &ls[i] };
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, ls[i].fd, &ev) < 0)
+		if (epoll_ctl(fwd_ep, EPOLL_CTL_ADD, ls[i].fd, &ev) < 0)
 			_exit(1);
 	}
 	forwarder_loop(ls, n);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "linux/net/ports/forwarder.h"
@@ -20,6 +21,7 @@
 #include "linux/net/ports/sock_redirect.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
+#include "util/fs.h"
 
 struct ports {
 	pid_t forwarder;
@@ -209,32 +211,84 @@ static void explain_forwarder(const struct husk_spec *s, uint32_t ctr_addr, pid_
 	for (size_t i = 0; i < s->n_ports; i++) {
 		char what[96];
 		describe(&s->ports[i], what, sizeof what);
-		explain_line(t, "husk-forward %s -> nsenter --net=/proc/%d/ns/net %s:%u   # PID %d: "
+		explain_line(t, "husk-forward %s%s -> nsenter --net=/proc/%d/ns/net %s:%u   # PID %d: "
 			     "userspace relay (splice) for connections to the host's own "
-			     "addresses; route_localnet stays 0", what, ctr_pid, ctr,
-			     s->ports[i].ctr_port, pid);
+			     "addresses; route_localnet stays 0", what,
+			     is_any(s->ports[i].host_ip) ? " (on 0.0.0.0 and [::1], not [::])" : "",
+			     ctr_pid, ctr, s->ports[i].ctr_port, pid);
 		t = explain_now();
+	}
+}
+
+/* The forwarder's listen sockets for p: all addresses -> 0.0.0.0 (the DNAT elements
+ * take the non-loopback ones before they reach it) and [::1], never [::], which no
+ * DNAT stands in front of (it would open the port on the host's IPv6 addresses). */
+static int forwarder_binds(const struct port_map *p, struct fwd_rule *rules, size_t *n,
+			   uint32_t ctr_addr, struct husk_err *err)
+{
+	struct port_map v4 = *p, v6 = *p;
+	const struct port_map *want[2] = { p, NULL };
+	if (is_any(p->host_ip)) {
+		snprintf(v4.host_ip, sizeof v4.host_ip, "0.0.0.0");
+		snprintf(v6.host_ip, sizeof v6.host_ip, "::1");
+		want[0] = &v4;
+		want[1] = strcmp(p->host_ip, "0.0.0.0") ? &v6 : NULL;
+	}
+	for (size_t i = 0; i < 2 && want[i]; i++) {
+		struct fwd_rule *r = &rules[*n];
+		struct husk_err e6 = { 0 };
+		r->proto = p->proto;
+		r->dst.sin_family = AF_INET;
+		r->dst.sin_addr.s_addr = htonl(ctr_addr);
+		r->dst.sin_port = htons(p->ctr_port);
+		r->fd = port_bind(want[i], PORT_LISTEN, i ? &e6 : err);
+		if (r->fd < 0 && !i)
+			return -1;
+		*n += r->fd >= 0; /* no [::1] (IPv6 off): IPv4 only */
+	}
+	return 0;
+}
+
+/* The forwarder's memory (pipes, socket buffers) is the container's: it joins the
+ * container's memory cgroup (v1), or its cgroup (v2). Best effort. */
+static void charge_to_container(pid_t fwd, pid_t ctr)
+{
+	char path[64], line[512], procs[700], pid[16], v2[600] = "";
+	snprintf(path, sizeof path, "/proc/%d/cgroup", ctr);
+	snprintf(pid, sizeof pid, "%d", fwd);
+	cleanup_fclose FILE *f = fopen(path, "re");
+	bool v1 = false;
+	while (f && fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (!c1[1]) {
+			snprintf(v2, sizeof v2, "%s", c2 + 1);
+		} else if (!strcmp(c1 + 1, "memory")) {
+			snprintf(procs, sizeof procs, "/sys/fs/cgroup/memory%s/cgroup.procs", c2 + 1);
+			v1 = write_file(procs, pid) == 0;
+		}
+	}
+	struct statfs fs;
+	if (!v1 && v2[0] && statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == 0x63677270) {
+		snprintf(procs, sizeof procs, "/sys/fs/cgroup%s/cgroup.procs", v2);
+		write_file(procs, pid);
 	}
 }
 
 static int start_forwarder(struct ports *ps, const struct husk_spec *s, pid_t ctr_pid,
 			   uint32_t ctr_addr, struct husk_err *err)
 {
-	cleanup_free struct fwd_rule *rules = calloc(s->n_ports, sizeof *rules);
+	cleanup_free struct fwd_rule *rules = calloc(2 * s->n_ports, sizeof *rules);
 	if (!rules)
 		return husk_error(err, ENOMEM, "--publish");
 	EXPLAIN_START(t);
 	size_t n = 0;
 	int r = 0;
-	for (; n < s->n_ports && r == 0; n++) {
-		const struct port_map *p = &s->ports[n];
-		rules[n].proto = p->proto;
-		rules[n].dst.sin_family = AF_INET;
-		rules[n].dst.sin_addr.s_addr = htonl(ctr_addr);
-		rules[n].dst.sin_port = htons(p->ctr_port);
-		rules[n].fd = port_bind(p, PORT_LISTEN, err);
-		r = rules[n].fd < 0 ? -1 : 0;
-	}
+	for (size_t i = 0; i < s->n_ports && r == 0; i++)
+		r = forwarder_binds(&s->ports[i], rules, &n, ctr_addr, err);
 	if (r == 0) {
 		char path[64];
 		snprintf(path, sizeof path, "/proc/%d/ns/net", ctr_pid);
@@ -243,8 +297,9 @@ static int start_forwarder(struct ports *ps, const struct husk_spec *s, pid_t ct
 		r = ps->forwarder < 0 ? -1 : 0;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (rules[i].fd >= 0)
-			close(rules[i].fd); /* the forwarder has them */
+		close(rules[i].fd); /* the forwarder has them */
+	if (r == 0)
+		charge_to_container(ps->forwarder, ctr_pid);
 	if (r == 0 && explain_enabled)
 		explain_forwarder(s, ctr_addr, ps->forwarder, ctr_pid, t);
 	return r;
