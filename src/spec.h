@@ -87,6 +87,7 @@ struct husk_spec {
 	struct husk_resources res;
 	enum net_mode net;
 	enum userns_mode userns;
+	bool rootless; /* husk runs as a user other than root (linux/userns/rootless.h) */
 	struct port_map *ports;
 	size_t n_ports;
 	struct husk_security sec;
@@ -94,6 +95,13 @@ struct husk_spec {
 	/* what only a bundle's config.json fills (spec_oci.h); zero for husk run */
 	struct husk_oci oci;
 };
+
+/* True when the container gets a user namespace (--userns other than host, or a
+ * rootless husk, whose container always has one). */
+static inline bool spec_has_userns(const struct husk_spec *s)
+{
+	return s->userns != USERNS_HOST || s->rootless;
+}
 
 void spec_init(struct husk_spec *s);
 void spec_free(struct husk_spec *s);

@@ -13,13 +13,20 @@
 #include <unistd.h>
 
 #include "engine/state.h"
+#include "linux/userns/rootless.h"
 #include "spec.h"
 #include "util/error.h"
 #include "util/parse.h"
 
 const char *cli_root(const struct husk_global *g)
 {
-	return g->state_root ? g->state_root : HUSK_DEFAULT_STATE_ROOT;
+	/* root: /run/husk; a rootless husk: the user's own ($XDG_RUNTIME_DIR/husk) */
+	static char root[256];
+	if (g->state_root)
+		return g->state_root;
+	if (!root[0])
+		rootless_state_root(root, sizeof root);
+	return root;
 }
 
 static enum ctr_state derive_state(json_object *rec, bool owner_alive)

@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/run_image.h"
+#include "cli/record.h"
 #include "engine/container.h"
 #include "engine/monitor.h"
+#include "linux/userns/rootless.h"
 #include "linux/userns/userns.h"
 #include "linux/security/sealed_exe.h"
 #include "spec.h"
@@ -370,16 +373,31 @@ static int parse_run_args(struct husk_spec *s, struct monitor_opts *mo, struct r
 	return 0;
 }
 
+/* A rootless run: the user-mode network stands in for the bridge; keep-id runs the
+ * command as the caller's own uid and gid. */
+static int rootless_defaults(struct husk_spec *s, struct husk_err *err)
+{
+	if (s->userns == USERNS_KEEP_ID && !s->user) {
+		char u[32];
+		snprintf(u, sizeof u, "%u:%u", (unsigned)geteuid(), (unsigned)getegid());
+		if (!(s->user = strdup(u)))
+			return husk_error(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 int cmd_run(struct husk_global *g, int argc, char **argv)
 {
 	struct husk_spec s;
 	struct husk_err err = { 0 };
 	spec_init(&s);
-	if (g->state_root)
-		snprintf(s.state_root, sizeof s.state_root, "%s", g->state_root);
+	snprintf(s.state_root, sizeof s.state_root, "%s", cli_root(g));
+	s.rootless = rootless();
 	struct monitor_opts mo = { 0 };
 	struct run_image_opts io = { .image_root = g->image_root };
 	int r = parse_run_args(&s, &mo, &io, argc, argv, &err);
+	if (r == 0 && s.rootless)
+		r = rootless_defaults(&s, &err);
 	if (r == 1) {
 		spec_free(&s);
 		return 0;

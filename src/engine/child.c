@@ -81,11 +81,11 @@ int child_set_user(struct husk_spec *s, struct husk_err *err)
 			return -1;
 	}
 	if (!s->user)
-		return setgroups(0, NULL) < 0 ? husk_error(err, errno, "setgroups") : 0;
+		return !userns_setgroups_denied() && setgroups(0, NULL) < 0 ? husk_error(err, errno, "setgroups") : 0;
 	EXPLAIN_START(t);
 	/* keep capabilities across setuid so caps_apply decides what stays */
 	if (prctl(PR_SET_KEEPCAPS, 1) < 0 ||
-	    setgroups((size_t)u.ngroups, u.groups) < 0 ||
+	    (!userns_setgroups_denied() && setgroups((size_t)u.ngroups, u.groups) < 0) ||
 	    setresgid(u.gid, u.gid, u.gid) < 0 ||
 	    setresuid(u.uid, u.uid, u.uid) < 0)
 		return husk_error(err, errno, "switching to user '%s' (uid %u, gid %u)", s->user,
@@ -151,7 +151,10 @@ static int child_hold_net_files(struct net_state *n, struct husk_err *err)
  * container that outlives its husk would keep ids whose lease is gone). */
 static int child_enter_userns(struct container *c, int sock, struct husk_err *err)
 {
-	if (child_hold_net_files(&c->net, err) || userns_become_root(err))
+	/* --userns keep-id without a subuid range maps no root: the caller's uid does the
+	 * setup with the capabilities a namespace's creator has in it */
+	bool root_mapped = idmap_to_host(&c->userns.uids, 0) >= 0;
+	if (child_hold_net_files(&c->net, err) || (root_mapped && userns_become_root(err)))
 		return -1;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	struct pollfd p = { .fd = sock, .events = POLLIN | POLLRDHUP };
@@ -180,7 +183,7 @@ void child_main(struct container *c, int sock)
 		else if (fd >= 0)
 			close(fd);
 	}
-	if (s->userns != USERNS_HOST && child_enter_userns(c, sock, &err))
+	if (spec_has_userns(s) && child_enter_userns(c, sock, &err))
 		child_fail(sock, &err);
 
 	/* 2. a cgroup namespace rooted at our own cgroup (we are in it now) */

@@ -15,6 +15,7 @@
 #include "engine/sync.h"
 #include "linux/cgroup/device_rules.h"
 #include "linux/ns.h"
+#include "linux/userns/rootless.h"
 #include "util/explain.h"
 
 extern const int husk_forwarded_signals[];
@@ -61,8 +62,8 @@ static int container_create(struct container *c, struct husk_err *err)
 	struct husk_spec *s = c->spec;
 	if ((!c->keep_state && state_create(s, c->state_dir, sizeof c->state_dir, &c->lock_fd, err)) ||
 	    userns_prepare(&c->userns, s, err) ||
-	    cgroup_create(&c->cg, s->name, &s->res, err) ||
-	    devices_setup(&c->cg, s, err) ||
+	    (s->rootless ? rootless_cgroup_check(s, err) :
+			   cgroup_create(&c->cg, s->name, &s->res, err) || devices_setup(&c->cg, s, err)) ||
 	    net_prepare(&c->net, s, c->state_dir, err) ||
 	    io_prepare(&c->io, s, c->capture, err))
 		return -1;

@@ -18,7 +18,7 @@ unsigned long ns_clone_flags(const struct husk_spec *s)
 	if (s->net != NET_HOST)
 		f |= CLONE_NEWNET;
 	/* the kernel makes the user namespace first and the others owned by it */
-	if (s->userns != USERNS_HOST)
+	if (spec_has_userns(s))
 		f |= CLONE_NEWUSER;
 	return f;
 }

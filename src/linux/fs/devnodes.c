@@ -47,6 +47,24 @@ static int check_ptmx(int root_fd, struct husk_err *err)
 	return 0;
 }
 
+/* gid=5 (tty) is not mapped in a rootless namespace of the caller's ids alone: the
+ * kernel refuses the option there, and devpts goes without it (as crun does). */
+static int mount_devpts(int root_fd, struct husk_err *err)
+{
+	const unsigned long fl = MS_NOSUID | MS_NOEXEC;
+	struct husk_err first = { 0 };
+	if (mount_in_root(root_fd, "devpts", "/dev/pts", "devpts", fl,
+			  "newinstance,ptmxmode=0666,mode=0620,gid=5", 0, &first) == 0)
+		return 0;
+	if (first.errnum != EINVAL) {
+		husk_error(err, 0, "%s", first.msg);
+		err->errnum = first.errnum;
+		return -1;
+	}
+	return mount_in_root(root_fd, "devpts", "/dev/pts", "devpts", fl,
+			     "newinstance,ptmxmode=0666,mode=0620", 0, err);
+}
+
 int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 {
 	if (mount_in_root(root_fd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
@@ -57,7 +75,7 @@ int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 		return husk_error(err, errno, "open /dev of the container");
 
 	EXPLAIN_START(t);
-	if (s->userns != USERNS_HOST) {
+	if (spec_has_userns(s)) {
 		/* no mknod in a user namespace: the host's nodes are bound instead */
 		for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
 			char host[32], ctr[32];
@@ -67,11 +85,11 @@ int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 				return -1;
 		}
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(nodes) && s->userns == USERNS_HOST; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(nodes) && !spec_has_userns(s); i++)
 		if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
 			return husk_error(err, errno, "mknod /dev/%s c %u %u", nodes[i].name,
 					  nodes[i].maj, nodes[i].min);
-	if (s->userns == USERNS_HOST)
+	if (!spec_has_userns(s))
 		EXPLAIN(t, "mknod -m 666 /dev/{null,zero,full,random,urandom,tty} c ...");
 	t = explain_enabled ? explain_now() : 0;
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
@@ -79,8 +97,7 @@ int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 			return husk_error(err, errno, "ln -s %s /dev/%s", links[i].target, links[i].name);
 	EXPLAIN(t, "ln -s /proc/self/fd /dev/fd; ln -s pts/ptmx /dev/ptmx; ...");
 
-	if (mount_in_root(root_fd, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-			  "newinstance,ptmxmode=0666,mode=0620,gid=5", 0, err) ||
+	if (mount_devpts(root_fd, err) ||
 	    mount_in_root(root_fd, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  "mode=1777,size=65536k", 0, err) ||
 	    mount_in_root(root_fd, "mqueue", "/dev/mqueue", "mqueue",

@@ -66,6 +66,8 @@ int remount_ro_in_root(int root_fd, const char *target, struct husk_err *err)
 static int mount_cgroups(int root_fd, enum cgroup_mode mode, struct husk_err *err)
 {
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME;
+	if (mode == CGROUP_NONE) /* a rootless container without a cgroup of its own */
+		return 0;
 	if (mode == CGROUP_V2)
 		return mount_in_root(root_fd, "cgroup2", "/sys/fs/cgroup", "cgroup2", fl | MS_RDONLY,
 				     NULL, 0, err);
@@ -104,7 +106,7 @@ static int mount_volumes(int root_fd, const struct husk_spec *s, struct husk_err
 		struct stat st;
 		if (stat(v->host, &st) < 0)
 			return husk_error(err, errno, "volume '%s'%s", v->host,
-					  errno == EACCES && s->userns != USERNS_HOST ?
+					  errno == EACCES && spec_has_userns(s) ?
 					  " (with --userns the container's root is an unprivileged "
 					  "host uid, and the path must be reachable by it)" : "");
 		if (s->readonly_root && missing_in_root(root_fd, v->ctr))
@@ -149,7 +151,7 @@ static int mount_net_files(int root_fd, const struct net_state *n, struct husk_e
 static int mount_sysfs(int root_fd, const struct husk_spec *s, struct husk_err *err)
 {
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	if (s->userns == USERNS_HOST || s->net != NET_HOST)
+	if (!spec_has_userns(s) || s->net != NET_HOST)
 		return mount_in_root(root_fd, "sysfs", "/sys", "sysfs", fl | MS_RDONLY, NULL, 0, err);
 	if (mount_in_root(root_fd, "/sys", "/sys", NULL, MS_BIND | MS_REC, NULL, 0, err))
 		return -1;

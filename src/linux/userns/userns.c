@@ -10,6 +10,8 @@
 #include "engine/sync.h"
 #include "linux/userns/idmapped.h"
 #include "linux/userns/pool.h"
+#include "linux/userns/rootless.h"
+#include "util/fs.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
 
@@ -40,8 +42,23 @@ void userns_init(struct userns_state *u)
 	u->root_tree_fd = -1;
 }
 
+static int userns_prepare_rootless(struct userns_state *u, const struct husk_spec *s,
+				   struct husk_err *err)
+{
+	if (s->userns == USERNS_AUTO)
+		return husk_error(err, 0, "--userns auto: only as root (it hands out host ids from a "
+				  "pool); a rootless container maps your uid and your /etc/subuid range");
+	if (rootless_maps(s->userns == USERNS_KEEP_ID, &u->uids, &u->gids, &u->helpers, err))
+		return -1;
+	u->enabled = true;
+	u->rootless = true;
+	return 0;
+}
+
 int userns_prepare(struct userns_state *u, const struct husk_spec *s, struct husk_err *err)
 {
+	if (s->rootless)
+		return userns_prepare_rootless(u, s, err);
 	if (s->userns == USERNS_HOST)
 		return 0;
 	if (s->userns == USERNS_KEEP_ID)
@@ -66,12 +83,36 @@ int userns_prepare(struct userns_state *u, const struct husk_spec *s, struct hus
 	return 0;
 }
 
+/* The caller's own ids need no helper; a subid range needs newuidmap/newgidmap, and
+ * without them setgroups must be denied before an unprivileged gid_map write. */
+static int userns_attach_rootless(struct userns_state *u, pid_t pid, uint64_t t,
+				  struct husk_err *err)
+{
+	char um[IDMAP_MAX * 36 + 1], gm[IDMAP_MAX * 36 + 1];
+	idmap_format(&u->uids, um, sizeof um);
+	idmap_format(&u->gids, gm, sizeof gm);
+	um[strcspn(um, "\n")] = gm[strcspn(gm, "\n")] = '\0';
+	if (u->helpers) {
+		if (idmap_write_helpers(pid, &u->uids, &u->gids, err))
+			return -1;
+		EXPLAIN(t, "newuidmap %d %s ...; newgidmap %d %s ...", (int)pid, um, (int)pid, gm);
+		return 0;
+	}
+	if (idmap_write(pid, &u->uids, &u->gids, true, err))
+		return -1;
+	EXPLAIN(t, "echo '%s' > /proc/%d/uid_map; echo deny > /proc/%d/setgroups; "
+		"echo '%s' > /proc/%d/gid_map", um, (int)pid, (int)pid, gm, (int)pid);
+	return 0;
+}
+
 int userns_attach(struct userns_state *u, const struct husk_spec *s, pid_t pid, int sync_fd,
 		  struct husk_err *err)
 {
 	if (!u->enabled)
 		return 0;
 	EXPLAIN_START(t);
+	if (u->rootless)
+		return userns_attach_rootless(u, pid, t, err);
 	if (idmap_write(pid, &u->uids, &u->gids, false, err))
 		return -1;
 	EXPLAIN(t, "echo '0 %u %u' > /proc/%d/uid_map; echo '0 %u %u' > /proc/%d/gid_map",
@@ -115,7 +156,13 @@ int userns_become_root(struct husk_err *err)
 	 * every file it touches is checked against the block's ids */
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return husk_error(err, errno, "becoming root of the user namespace (setresuid 0)");
-	if (setgroups(0, NULL) < 0)
+	if (!userns_setgroups_denied() && setgroups(0, NULL) < 0)
 		return husk_error(err, errno, "setgroups (user namespace)");
 	return 0;
+}
+
+bool userns_setgroups_denied(void)
+{
+	char buf[16];
+	return read_file("/proc/self/setgroups", buf, sizeof buf) > 0 && !strncmp(buf, "deny", 4);
 }

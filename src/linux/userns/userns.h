@@ -16,6 +16,8 @@ struct userns_state {
 	uint32_t block;    /* first host id of the --userns auto block */
 	int lease_fd;      /* the block's lease, held while the container lives */
 	int root_tree_fd;  /* child: the idmapped rootfs the parent sent, or -1 */
+	bool rootless;     /* maps of the caller's ids (linux/userns/rootless.h) */
+	bool helpers;      /* rootless: written by newuidmap/newgidmap */
 };
 
 /* "host", "private", "auto", "keep-id" -> spec->userns; -1 on anything else. */
@@ -36,5 +38,9 @@ void userns_release(struct userns_state *u);
  * stale containers call it, as net_cleanup_stale. */
 void userns_cleanup_stale(void);
 
-/* Child side, after "go": uid and gid 0 of the namespace, no supplementary groups. */
+/* Child side, after "go": uid and gid 0 of the namespace, no supplementary groups
+ * (where setgroups is allowed). */
 int userns_become_root(struct husk_err *err);
+/* True when /proc/self/setgroups says "deny" (a rootless map written without
+ * newgidmap): setgroups(2) fails there, and husk leaves the groups as they are. */
+bool userns_setgroups_denied(void);

@@ -1,0 +1,127 @@
+#include "linux/userns/rootless.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linux/cgroup/cgroup.h"
+#include "linux/userns/subid.h"
+
+bool rootless(void)
+{
+	return geteuid() != 0;
+}
+
+static bool own_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+}
+
+void rootless_state_root(char *buf, size_t len)
+{
+	if (!rootless()) {
+		snprintf(buf, len, "%s", HUSK_DEFAULT_STATE_ROOT);
+		return;
+	}
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char run_user[64];
+	snprintf(run_user, sizeof run_user, "/run/user/%u", (unsigned)geteuid());
+	if (xdg && xdg[0] == '/')
+		snprintf(buf, len, "%s/husk", xdg);
+	else if (own_dir(run_user))
+		snprintf(buf, len, "%s/husk", run_user);
+	else /* state.c makes it 0700; a directory someone else made there is refused */
+		snprintf(buf, len, "/tmp/husk-%u", (unsigned)geteuid());
+}
+
+void rootless_data_dir(char *buf, size_t len)
+{
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	if (xdg && xdg[0] == '/') {
+		snprintf(buf, len, "%s/husk", xdg);
+		return;
+	}
+	struct passwd *pw = (home && home[0] == '/') ? NULL : getpwuid(geteuid());
+	snprintf(buf, len, "%s/.local/share/husk", pw ? pw->pw_dir : home ? home : "/");
+}
+
+static bool have_helper(const char *name)
+{
+	const char *path = getenv("PATH");
+	char dirs[4096];
+	snprintf(dirs, sizeof dirs, "%s", path ? path : "/usr/bin:/bin");
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char p[4200];
+		snprintf(p, sizeof p, "%s/%s", d, name);
+		if (access(p, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One map: the caller's id at `at` inside, the subid range around it. */
+static int one_map(struct id_map *m, uint32_t id, uint32_t at, const struct subid_range *r,
+		   bool use_range, struct husk_err *err)
+{
+	if (idmap_add(m, at, id, 1, err))
+		return -1;
+	if (!use_range)
+		return 0;
+	if (at == 0)
+		return idmap_add(m, 1, r->start, r->count, err);
+	/* keep-id: ids 0..at-1 and at+1.. from the range */
+	uint32_t below = at < r->count ? at : r->count;
+	if (idmap_add(m, 0, r->start, below, err))
+		return -1;
+	if (r->count > below && idmap_add(m, at + 1, r->start + below, r->count - below, err))
+		return -1;
+	return 0;
+}
+
+int rootless_maps(bool keep_id, struct id_map *uids, struct id_map *gids, bool *helpers,
+		  struct husk_err *err)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	struct passwd *pw = getpwuid(uid);
+	const char *name = pw ? pw->pw_name : NULL;
+	struct subid_range ur, gr;
+	bool range = subid_lookup("/etc/subuid", name, uid, &ur, 1) == 1 &&
+		     subid_lookup("/etc/subgid", name, uid, &gr, 1) == 1 &&
+		     have_helper("newuidmap") && have_helper("newgidmap");
+	/* a range of one id is not worth a helper; keep-id needs ids below the caller */
+	*helpers = range;
+	memset(uids, 0, sizeof *uids);
+	memset(gids, 0, sizeof *gids);
+	if (one_map(uids, uid, keep_id ? uid : 0, &ur, range, err) ||
+	    one_map(gids, gid, keep_id ? gid : 0, &gr, range, err))
+		return -1;
+	return 0;
+}
+
+int rootless_cgroup_check(const struct husk_spec *s, struct husk_err *err)
+{
+	enum cgroup_mode m = cgroup_detect();
+	const char *why = m == CGROUP_V2 ?
+		"using a delegated cgroup v2 subtree is not implemented in this husk yet" :
+		m == CGROUP_HYBRID ? "this host is hybrid: its memory, cpu and pids controllers are "
+				     "cgroup v1, which the kernel cannot delegate to a user" :
+		m == CGROUP_V1 ? "this host has cgroup v1, which the kernel cannot delegate to a user" :
+		"this host has no cgroup filesystem";
+	const char *limit = s->res.memory ? "--memory" : s->res.memory_swap ? "--memory-swap" :
+			    s->res.millicpus ? "--cpus" : s->res.pids ? "--pids-limit" : NULL;
+	if (limit)
+		return husk_error(err, 0, "%s: a rootless container cannot have cgroup limits here: %s "
+				  "(run as root, or on cgroup v2 with a subtree delegated to uid %u)",
+				  limit, why, (unsigned)geteuid());
+	husk_warn("warning: rootless: the container runs without a cgroup (no limits, no OOM "
+		  "report): %s", why);
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* Rootless husk: run by a user other than root, no setuid bit. The caller's uid is
+ * root of the container's user namespace; with an /etc/subuid (/etc/subgid) range
+ * and newuidmap/newgidmap the range is mapped too (container ids 1..N), as podman
+ * does. State lives in $XDG_RUNTIME_DIR/husk, images in ~/.local/share/husk. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "linux/userns/idmap.h"
+#include "spec.h"
+
+/* True when husk runs without root (euid != 0). */
+bool rootless(void);
+
+/* Where a rootless husk keeps its state: $XDG_RUNTIME_DIR/husk, else
+ * /run/user/UID/husk when that directory is the user's, else /tmp/husk-UID.
+ * As root: HUSK_DEFAULT_STATE_ROOT. */
+void rootless_state_root(char *buf, size_t len);
+/* Images of a rootless husk: $XDG_DATA_HOME/husk, else ~/.local/share/husk. */
+void rootless_data_dir(char *buf, size_t len);
+
+/* The maps for the caller (uid, gid, user name): 0 -> the caller, and with a subid
+ * range and the helpers 1..N -> the range (*helpers = true: write them with
+ * newuidmap/newgidmap). keep_id maps the caller to its own uid instead (container
+ * ids below and above it from the range). */
+int rootless_maps(bool keep_id, struct id_map *uids, struct id_map *gids, bool *helpers,
+		  struct husk_err *err);
+
+/* Host side: a rootless container has no cgroup here (no delegated v2 subtree):
+ * a limit that was asked for is an error that says why; without one, one warning. */
+int rootless_cgroup_check(const struct husk_spec *s, struct husk_err *err);
