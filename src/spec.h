@@ -13,7 +13,8 @@
 #define HUSK_DEFAULT_STATE_ROOT "/run/husk"
 #define HUSK_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-enum net_mode { NET_BRIDGE = 0, NET_NONE, NET_HOST };
+/* NET_SLIRP: a user-mode network (slirp4netns), the rootless default */
+enum net_mode { NET_BRIDGE = 0, NET_NONE, NET_HOST, NET_SLIRP };
 
 /* --userns: host = the host's ids (no user namespace); private and auto = a block
  * of 65536 host ids from the pool (linux/userns/pool.h); keep-id = rootless only */

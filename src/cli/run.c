@@ -68,6 +68,9 @@ static const struct option long_opts[] = {
 	{ 0 },
 };
 
+/* --network was on the command line (a rootless run takes slirp4netns otherwise) */
+static bool network_given;
+
 static void run_usage(FILE *out)
 {
 	fputs("Usage: husk run [OPTIONS] ROOTFS|IMAGE [COMMAND [ARG...]]\n\n"
@@ -111,7 +114,8 @@ static void run_usage(FILE *out)
 	      "      --cpus N               CPU quota in CPUs, e.g. 0.5 (alias --cpu=50%)\n"
 	      "      --pids-limit N         maximum number of processes (alias --pids=N)\n\n"
 	      "Network:\n"
-	      "      --network MODE         none, host or bridge (default bridge)\n"
+	      "      --network MODE         none, host, bridge (default as root) or slirp4netns\n"
+	      "                             (a user-mode network; the rootless default)\n"
 	      "  -p, --publish [IP:]HOST:CTR[/tcp|/udp]  publish a container port on the host\n\n"
 	      "Security:\n"
 	      "      --cap-add CAP          add a capability (ALL for every one)\n"
@@ -280,14 +284,17 @@ static int parse_option(struct husk_spec *s, int c, const char *arg, struct husk
 	case OPT_USERNS:
 		return userns_parse_mode(arg, &s->userns, err);
 	case OPT_NETWORK:
+		network_given = true;
 		if (!strcmp(arg, "none"))
 			s->net = NET_NONE;
 		else if (!strcmp(arg, "host"))
 			s->net = NET_HOST;
 		else if (!strcmp(arg, "bridge"))
 			s->net = NET_BRIDGE;
+		else if (!strcmp(arg, "slirp4netns"))
+			s->net = NET_SLIRP;
 		else
-			return husk_error(err, 0, "invalid --network '%s': expected none, host or bridge", arg);
+			return husk_error(err, 0, "invalid --network '%s': expected none, host, bridge or slirp4netns", arg);
 		return 0;
 	case 'p': {
 		if (push((void **)&s->ports, &s->n_ports, sizeof *s->ports) < 0)
@@ -377,6 +384,11 @@ static int parse_run_args(struct husk_spec *s, struct monitor_opts *mo, struct r
  * command as the caller's own uid and gid. */
 static int rootless_defaults(struct husk_spec *s, struct husk_err *err)
 {
+	if (s->net == NET_BRIDGE && !network_given)
+		s->net = NET_SLIRP;
+	else if (s->net == NET_BRIDGE)
+		return husk_error(err, 0, "--network bridge: a rootless container cannot join husk0 "
+				  "(it needs root); use slirp4netns (the rootless default), none or host");
 	if (s->userns == USERNS_KEEP_ID && !s->user) {
 		char u[32];
 		snprintf(u, sizeof u, "%u:%u", (unsigned)geteuid(), (unsigned)getegid());

@@ -410,7 +410,7 @@ static json_object *cgroup_json(const struct cgroup *cg)
 static json_object *net_json(const struct net_state *n, const struct husk_spec *s)
 {
 	static const char *const modes[] = { [NET_BRIDGE] = "bridge", [NET_NONE] = "none",
-					     [NET_HOST] = "host" };
+					     [NET_HOST] = "host", [NET_SLIRP] = "slirp4netns" };
 	json_object *o = json_object_new_object();
 	add_str(o, "mode", modes[s->net]);
 	add_str(o, "address", n->address[0] ? n->address : NULL);
@@ -469,7 +469,7 @@ int state_write(const struct container *c, const char *status, struct husk_err *
 json_object *state_config_json(const struct husk_spec *s)
 {
 	static const char *const nets[] = { [NET_BRIDGE] = "bridge", [NET_NONE] = "none",
-					    [NET_HOST] = "host" };
+					    [NET_HOST] = "host", [NET_SLIRP] = "slirp4netns" };
 	json_object *o = json_object_new_object();
 	add_str(o, "hostname", s->hostname);
 	add_str(o, "rootfs", s->rootfs);

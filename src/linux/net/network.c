@@ -61,9 +61,9 @@ static bool subnet_explicit(void)
 
 int net_validate(struct husk_spec *s, struct husk_err *err)
 {
-	if (s->n_ports && s->net != NET_BRIDGE)
+	if (s->n_ports && s->net != NET_BRIDGE && s->net != NET_SLIRP)
 		return husk_error(err, 0, "invalid --publish: ports can only be published with "
-				  "--network bridge, not %s", s->net == NET_HOST ? "host" : "none");
+				  "--network bridge or slirp4netns, not %s", s->net == NET_HOST ? "host" : "none");
 	struct subnet sn;
 	if (s->net == NET_BRIDGE && subnet_from_env(&sn, err))
 		return -1;
@@ -196,6 +196,7 @@ int net_prepare(struct net_state *n, const struct husk_spec *s, const char *stat
 	memset(n, 0, sizeof *n);
 	n->mode = s->net;
 	n->lease_fd = -1;
+	slirp_init(&n->slirp);
 	snprintf(n->state_dir, sizeof n->state_dir, "%s", state_dir);
 	snprintf(n->hosts_file, sizeof n->hosts_file, "%s/hosts", state_dir);
 	switch (n->mode) {
@@ -208,12 +209,26 @@ int net_prepare(struct net_state *n, const struct husk_spec *s, const char *stat
 	case NET_BRIDGE:
 		snprintf(n->resolv_file, sizeof n->resolv_file, "%s/resolv.conf", state_dir);
 		return prepare_bridge(n, s, err);
+	case NET_SLIRP: {
+		snprintf(n->resolv_file, sizeof n->resolv_file, "%s/resolv.conf", state_dir);
+		snprintf(n->address, sizeof n->address, SLIRP_ADDR);
+		if (netfiles_hosts(n->hosts_file, s->hostname, s->name, SLIRP_ADDR, err))
+			return -1;
+		/* slirp4netns answers DNS itself, with the host's resolver */
+		FILE *f = fopen(n->resolv_file, "we");
+		int bad = !f || fputs("nameserver " SLIRP_DNS "\n", f) < 0;
+		if ((f && fclose(f) != 0) || bad)
+			return husk_error(err, errno, "network: writing %s", n->resolv_file);
+		return 0;
+	}
 	}
 	return 0;
 }
 
 int net_attach(struct net_state *n, const struct husk_spec *s, pid_t pid, struct husk_err *err)
 {
+	if (n->mode == NET_SLIRP)
+		return slirp_start(&n->slirp, s, pid, n->state_dir, err);
 	if (n->mode != NET_BRIDGE)
 		return 0;
 	struct nl nl;
@@ -301,6 +316,8 @@ static void leave_bridge(struct net_state *n, struct nl *nl)
 
 void net_teardown(struct net_state *n)
 {
+	if (n->mode == NET_SLIRP)
+		slirp_stop(&n->slirp);
 	if (n->mode != NET_BRIDGE)
 		return;
 	ports_unpublish(&n->ports);

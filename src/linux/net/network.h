@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "linux/net/ipam.h"
+#include "linux/net/slirp.h"
 #include "spec.h"
 
 struct ports;
@@ -34,6 +35,7 @@ struct net_state {
 	bool ipam_used;        /* took part in the IPAM: teardown checks for the last one */
 	bool veth_created;
 	struct ports *ports;   /* ports.c's state (DNAT elements, the forwarder) */
+	struct slirp slirp;    /* --network slirp4netns: its process and API socket */
 };
 
 /* Checks --network and -p (host ports free, etc.) before anything is created. */
