@@ -40,6 +40,7 @@ PACKAGES=(
 	util-linux bsdutils procps coreutils findutils gawk
 	golang-go make
 	docker.io containerd podman iptables
+	uidmap slirp4netns passt
 )
 
 INSTALL=1
@@ -325,6 +326,14 @@ run_asan() {
 }
 
 # --- 4. leftovers ------------------------------------------------------------------
+# rootless.bats: the user-mode network helpers (slirp4netns, pasta), the test user
+# and its /etc/subuid lines; a user's husk state under /tmp/husk-UID
+userns_leftovers() {
+	ps -eo pid=,comm= | awk '$2 == "slirp4netns" || $2 == "pasta" || $2 == "pasta.avx2" { print "process " $1 " (" $2 ")" }'
+	grep -h '^hkt-rl-' /etc/passwd /etc/subuid /etc/subgid 2>/dev/null | sed 's/^/user /' || true
+	find /tmp -maxdepth 1 \( -name 'husk-[0-9]*' -o -name 'hkt-rootless.*' -o -name 'hkt-userns.*' \) -printf 'state %p\n' 2>/dev/null || true
+}
+
 leftovers() {
 	local p
 	find /sys/fs/cgroup -maxdepth 3 -name '*husk*' -printf 'cgroup %p\n' 2>/dev/null
@@ -348,6 +357,7 @@ leftovers() {
 		# and the maps the shared redirect reads (husk_ports, husk_revnat)
 		"$BUILD_DIR/tests/tools/cgroup-bpf" --maps | sed 's/^/bpf /'
 	fi
+	userns_leftovers
 	grep -ls ':/husk/' /proc/[0-9]*/cgroup 2>/dev/null | while IFS= read -r p; do
 		p=${p#/proc/}
 		p=${p%%/*}

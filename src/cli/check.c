@@ -96,6 +96,23 @@ static void check_idmapped(const struct utsname *u)
 	printf("%-4s %-22s %s\n", ovl ? "ok" : "warn", "idmapped overlayfs", line);
 }
 
+/* Rootless husk: newuidmap for the subuid range, slirp4netns and a /dev/net/tun a
+ * user may open for its network. */
+static void check_rootless(void)
+{
+	struct stat st;
+	bool helpers = access("/usr/bin/newuidmap", X_OK) == 0 && access("/usr/bin/newgidmap", X_OK) == 0;
+	bool slirp = access("/usr/bin/slirp4netns", X_OK) == 0;
+	bool tun = stat("/dev/net/tun", &st) == 0 && (st.st_mode & 0006) == 0006;
+	char line[400];
+	snprintf(line, sizeof line, "newuidmap/newgidmap %s; slirp4netns %s; /dev/net/tun %s",
+		 helpers ? "present (subuid ranges mapped)" : "missing (one id mapped; apt install uidmap)",
+		 slirp ? "present" : "missing (apt install slirp4netns)",
+		 tun ? "open to users" : "closed to users (chmod 666 /dev/net/tun, as udev does; "
+		 "else rootless --network slirp4netns fails)");
+	printf("%-4s %-22s %s\n", helpers && slirp && tun ? "ok" : "warn", "rootless", line);
+}
+
 int cmd_check(struct husk_global *g, int argc, char **argv)
 {
 	(void)g;
@@ -130,6 +147,7 @@ int cmd_check(struct husk_global *g, int argc, char **argv)
 	printf("%-4s %-22s %s\n", userns ? "ok" : "warn", "user namespaces", line);
 
 	check_idmapped(&u);
+	check_rootless();
 
 	bool overlay = file_has("/proc/filesystems", "overlay");
 	printf("%-4s %-22s %s\n", overlay ? "ok" : "warn", "overlayfs", overlay ? "supported" : "not loaded (modprobe overlay; optional)");

@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2016,SC2154  # single quotes are for the container's shell; bats sets $stderr
+# rootless.bats — husk run by an unprivileged user, no setuid bit (issue #16). The file
+# creates its own user (useradd, a /etc/subuid and /etc/subgid range) and removes it
+# afterwards. The caller's uid is 0 in the container, its subuid range 1..65536
+# (newuidmap/newgidmap); state in $XDG_RUNTIME_DIR/husk; no cgroup on a host that
+# cannot delegate one; the network is slirp4netns (-p to curl on the host).
+
+load helpers
+
+setup_file() {
+	[[ $EUID -eq 0 ]] || skip "needs root (to create the test user)"
+	command -v newuidmap >/dev/null || skip "newuidmap missing (Debian's uidmap)"
+	RL_USER=hkt-rl-$$
+	export RL_USER
+	useradd -M -d /nonexistent -s /bin/sh "$RL_USER"
+	# a range of our own where useradd gave none (its SUB_UID_* settings)
+	grep -q "^$RL_USER:" /etc/subuid || echo "$RL_USER:1900000000:65536" >>/etc/subuid
+	grep -q "^$RL_USER:" /etc/subgid || echo "$RL_USER:1900000000:65536" >>/etc/subgid
+	RL_OPEN=$(mktemp -d /tmp/hkt-rootless.XXXXXX)
+	chmod 755 "$RL_OPEN"
+	export RL_OPEN
+	# the binary where the user can reach it (the work tree may be closed to it)
+	cp "$HUSK" "$RL_OPEN/husk"
+	chmod 755 "$RL_OPEN/husk"
+	install -d -m 700 -o "$RL_USER" "$RL_OPEN/run"
+	# the user's own rootfs: its files are root's in the container
+	cp -a "$(rootfs_busybox)/." "$RL_OPEN/rootfs/" 2>/dev/null || { mkdir -p "$RL_OPEN/rootfs" && cp -a "$(rootfs_busybox)/." "$RL_OPEN/rootfs/"; }
+	chown -R "$RL_USER:" "$RL_OPEN/rootfs"
+	# slirp4netns opens /dev/net/tun as the user: Debian's udev makes it 0666, a
+	# machine without udev may not
+	stat -c %a /dev/net/tun >"$RL_OPEN/tun.mode"
+	chmod 666 /dev/net/tun
+}
+
+teardown_file() {
+	[[ -n ${RL_OPEN:-} ]] || return 0
+	[[ -f $RL_OPEN/tun.mode ]] && chmod "$(cat "$RL_OPEN/tun.mode")" /dev/net/tun
+	userdel "$RL_USER" 2>/dev/null || true
+	sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid
+	rm -rf "$RL_OPEN"
+}
+
+setup() {
+	husk_setup
+	RL_UID=$(id -u "$RL_USER")
+	RL_SUB=$(awk -F: -v u="$RL_USER" '$1 == u { print $2; exit }' /etc/subuid)
+}
+
+teardown() {
+	# whatever a failed test left of the user's
+	rlhusk ps -a --format '{{.Name}}' 2>/dev/null | while read -r n; do rlhusk rm -f "$n" >/dev/null 2>&1; done
+	husk_teardown
+	# zombies aside (an exited monitor waits for this machine's init to reap it)
+	local left
+	left=$(ps -u "$RL_USER" -o stat=,pid=,args= | awk '$1 !~ /^Z/' || true)
+	[ -z "$left" ] || { echo "processes of $RL_USER left: $left"; return 1; }
+}
+
+# husk as the test user, its state in its own runtime dir
+rlhusk() {
+	runuser -u "$RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		XDG_RUNTIME_DIR="$RL_OPEN/run" "$RL_OPEN/husk" "$@"
+}
+
+words() {
+	local -a w
+	read -ra w <<<"$1"
+	echo "${w[*]}"
+}
+
+@test "rootless: no setuid bit; the caller's uid is 0 inside, its subuid range 1..65536" {
+	[[ $(stat -c %A "$RL_OPEN/husk") != *s* ]]
+	run --separate-stderr rlhusk run --rm --network none "$RL_OPEN/rootfs" \
+		sh -c 'id -u; cat /proc/self/uid_map /proc/self/gid_map; stat -c %u /bin/busybox'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	[ "$(words "${lines[1]}")" = "0 $RL_UID 1" ]
+	[ "$(words "${lines[2]}")" = "1 $RL_SUB 65536" ]
+	[ "${lines[-1]}" = 0 ] # the user's files are root's in there
+	# state in $XDG_RUNTIME_DIR/husk, gone afterwards; nothing in /run/husk of ours
+	[ ! -e "$RL_OPEN/run/husk" ]
+}
+
+@test "rootless: no cgroup here: a limit is an error that says why; without one, one warning" {
+	run --separate-stderr rlhusk run --rm --network none -m 100M "$RL_OPEN/rootfs" true
+	[ "$status" -eq 125 ]
+	[[ $stderr == "husk: --memory: a rootless container cannot have cgroup limits here: "* ]]
+	run --separate-stderr rlhusk run --rm --network none --pids-limit 10 "$RL_OPEN/rootfs" true
+	[ "$status" -eq 125 ]
+	[[ $stderr == *"--pids-limit"* ]]
+	run --separate-stderr rlhusk run --rm --network none "$RL_OPEN/rootfs" echo hi
+	[ "$status" -eq 0 ] && [ "$output" = hi ]
+	[ "$(grep -c 'warning: rootless' <<<"$stderr")" -eq 1 ]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+}
+
+@test "rootless: files made inside belong to the user (root) and to its subuid range (uid 1)" {
+	run --separate-stderr rlhusk run --rm --network none "$RL_OPEN/rootfs" sh -c 'touch /tmp/by-root; chown 1:1 /tmp/by-root && touch /tmp/x && chown 1000 /tmp/x'
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %u "$RL_OPEN/rootfs/tmp/by-root")" -eq $((RL_SUB)) ]
+	[ "$(stat -c %u "$RL_OPEN/rootfs/tmp/x")" -eq $((RL_SUB + 999)) ]
+	run --separate-stderr rlhusk run --rm --network none --userns keep-id "$RL_OPEN/rootfs" sh -c 'id -u; touch /tmp/keep'
+	[ "$status" -eq 0 ] && [ "$output" = "$RL_UID" ]
+	[ "$(stat -c %u "$RL_OPEN/rootfs/tmp/keep")" -eq "$RL_UID" ]
+	rm -f "$RL_OPEN/rootfs/tmp/by-root" "$RL_OPEN/rootfs/tmp/x" "$RL_OPEN/rootfs/tmp/keep"
+}
+
+@test "rootless: detached, exec, logs, ps, stop, rm: the user's own containers only" {
+	local n root_ctr
+	n=$(cname rl)
+	root_ctr=$(cname root)
+	"$HUSK" run -d --name "$root_ctr" --network none "$(rootfs_busybox)" sleep 60 >/dev/null
+	rlhusk run -d --name "$n" --network none "$RL_OPEN/rootfs" sh -c 'echo started; exec sleep 60' 2>/dev/null
+	wait_for 10 "the user's container" eval "rlhusk ps | grep -q '$n'"
+	run rlhusk exec "$n" sh -c 'id -u; ps | grep -c sleep'
+	[ "$status" -eq 0 ] && [ "${lines[0]}" = 0 ]
+	run rlhusk logs "$n"
+	[ "$output" = started ]
+	# the user sees its own container, not root's; root's husk does not list the user's
+	run rlhusk ps -a
+	[[ $output == *"$n"* ]] && [[ $output != *"$root_ctr"* ]]
+	run "$HUSK" ps -a
+	[[ $output == *"$root_ctr"* ]] && [[ $output != *"$n"* ]]
+	run --separate-stderr rlhusk stop "$root_ctr"
+	[ "$status" -ne 0 ] && [[ $stderr == *"no such container: $root_ctr"* ]]
+	run --separate-stderr rlhusk exec "$root_ctr" true
+	[ "$status" -ne 0 ]
+	run rlhusk stop -t 1 "$n"
+	[ "$status" -eq 0 ]
+	run rlhusk rm "$n"
+	[ "$status" -eq 0 ]
+	"$HUSK" rm -f "$root_ctr" >/dev/null
+	[ ! -e "$RL_OPEN/run/husk/$n" ]
+}
+
+@test "rootless: -p through slirp4netns reaches the container; the helper goes with it" {
+	local n port=32480
+	n=$(cname web)
+	mkdir -p "$RL_OPEN/rootfs/www"
+	echo healthy >"$RL_OPEN/rootfs/www/health"
+	chown -R "$RL_USER:" "$RL_OPEN/rootfs/www"
+	rlhusk run -d --name "$n" -p "$port:8080" "$RL_OPEN/rootfs" httpd -f -p 8080 -h /www 2>/dev/null
+	run curl -s --retry 30 --retry-connrefused --retry-delay 0 --max-time 10 "http://127.0.0.1:$port/health"
+	[ "$output" = healthy ]
+	pgrep -u "$RL_USER" -x slirp4netns
+	run rlhusk exec "$n" sh -c 'ip -4 addr show tap0 | grep -o "inet [0-9.]*"; cat /etc/resolv.conf'
+	[ "${lines[0]}" = "inet 10.0.2.100" ] && [ "${lines[1]}" = "nameserver 10.0.2.3" ]
+	rlhusk rm -f "$n" >/dev/null
+	wait_for 5 "slirp4netns gone" eval "! pgrep -u '$RL_USER' -x slirp4netns >/dev/null"
+	rm -rf "$RL_OPEN/rootfs/www"
+}
+
+@test "rootless: a SIGKILLed monitor takes the container and slirp4netns along" {
+	local n mon
+	n=$(cname k)
+	rlhusk run -d --name "$n" -p 32481:8080 "$RL_OPEN/rootfs" sleep 60 2>/dev/null
+	wait_for 10 "slirp4netns" pgrep -u "$RL_USER" -x slirp4netns
+	mon=$(pgrep -u "$RL_USER" -f "husk run -d --name $n")
+	kill -KILL "$mon"
+	wait_for 5 "slirp4netns gone (its --exit-fd closed)" eval "! pgrep -u '$RL_USER' -x slirp4netns >/dev/null"
+	wait_for 5 "the container gone" eval "! pgrep -u '$RL_USER' -x sleep >/dev/null"
+	rlhusk rm -f "$n" >/dev/null
+}
+
+@test "rootless: the container cannot raise its limits or reach the host's" {
+	run --separate-stderr rlhusk run --rm --network none "$RL_OPEN/rootfs" sh -c '
+		echo 1 >/proc/sys/kernel/pid_max 2>/dev/null && echo proc-written
+		ls /sys/fs/cgroup | wc -l
+		ulimit -n 1048576 2>/dev/null && echo raised
+		ls /proc | grep -c "^[0-9]"'
+	[ "$status" -eq 0 ]
+	[[ $output != *proc-written* ]] && [[ $output != *raised* ]]
+	[ "${lines[0]}" = 0 ] # no cgroup of its own to write to
+	[ "${lines[1]}" -le 3 ] # its own processes only
+}
+
+@test "rootless: --userns auto and --network bridge are refused with a reason" {
+	run --separate-stderr rlhusk run --rm --userns auto "$RL_OPEN/rootfs" true
+	[ "$status" -eq 125 ] && [[ $stderr == *"--userns auto: only as root"* ]]
+	run --separate-stderr rlhusk run --rm --network bridge "$RL_OPEN/rootfs" true
+	[ "$status" -eq 125 ] && [[ $stderr == *"a rootless container cannot join husk0"* ]]
+}
