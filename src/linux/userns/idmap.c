@@ -152,7 +152,8 @@ int idmap_write(pid_t pid, const struct id_map *uids, const struct id_map *gids,
 }
 
 /* newuidmap PID inside outside count ...: the helper checks /etc/subuid itself. */
-static int run_helper(const char *helper, pid_t pid, const struct id_map *m, struct husk_err *err)
+static int spawn_helper(const char *helper, pid_t pid, const struct id_map *m, pid_t *child,
+			struct husk_err *err)
 {
 	char args[3 * IDMAP_MAX + 3][16];
 	char *argv[3 * IDMAP_MAX + 3];
@@ -169,17 +170,21 @@ static int run_helper(const char *helper, pid_t pid, const struct id_map *m, str
 		}
 	}
 	argv[n] = NULL;
-	pid_t child;
-	int rc = posix_spawnp(&child, helper, NULL, NULL, argv, environ);
+	int rc = posix_spawnp(child, helper, NULL, NULL, argv, environ);
 	if (rc != 0)
 		return husk_error(err, rc, "%s (from Debian's uidmap package)", helper);
+	return 0;
+}
+
+static int wait_helper(const char *helper, pid_t pid, pid_t child, struct husk_err *err)
+{
 	int status;
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			return husk_error(err, errno, "waiting for %s", helper);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return husk_error(err, 0, "%s %d %s... failed (exit %d): are the ranges in /etc/sub%cid?",
-				  helper, (int)pid, argv[2], WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		return husk_error(err, 0, "%s %d ... failed (exit %d): are the ranges in /etc/sub%cid?",
+				  helper, (int)pid, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 				  helper[3] == 'u' ? 'u' : 'g');
 	return 0;
 }
@@ -187,7 +192,14 @@ static int run_helper(const char *helper, pid_t pid, const struct id_map *m, str
 int idmap_write_helpers(pid_t pid, const struct id_map *uids, const struct id_map *gids,
 			struct husk_err *err)
 {
-	if (run_helper("newuidmap", pid, uids, err) || run_helper("newgidmap", pid, gids, err))
-		return -1;
-	return 0;
+	/* both at once: each is a setuid exec of a few milliseconds */
+	pid_t u = -1, g = -1;
+	int r = spawn_helper("newuidmap", pid, uids, &u, err);
+	if (r == 0)
+		r = spawn_helper("newgidmap", pid, gids, &g, err);
+	if (u > 0 && wait_helper("newuidmap", pid, u, err))
+		r = -1;
+	if (g > 0 && wait_helper("newgidmap", pid, g, err))
+		r = -1;
+	return r;
 }
