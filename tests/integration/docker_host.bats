@@ -95,10 +95,10 @@ scratch_host() {
 	ip addr add 192.0.2.2/24 dev hkt-up && ip link set hkt-up up
 	ip -n world addr add 192.0.2.1/24 dev up0 && ip -n world link set up0 up
 	# every listener bounded: a connection that never comes fails the step, not the file
-	timeout 60 ip netns exec world "$R/bin/busybox" nc -l -p 9001 >"$T/world.out" &
+	timeout 60 ip netns exec world sh -c "echo reply-from-world | '$R/bin/busybox' nc -l -p 9001" >"$T/world.out" &
 	local world=$!
 	# A listens; C holds the bridge until the counters are read
-	timeout 60 "$HUSK" run --name "hkt-dh-$mode-a-$$" "$R" /bin/sh -c 'ip -4 -o addr show eth0; nc -l -p 9000' \
+	timeout 60 "$HUSK" run --name "hkt-dh-$mode-a-$$" "$R" /bin/sh -c 'ip -4 -o addr show eth0; echo reply-from-a | nc -l -p 9000' \
 		>"$T/a.out" 2>&1 &
 	a=$!
 	timeout 60 "$HUSK" run --name "hkt-dh-$mode-c-$$" "$R" /bin/sh -c 'ip -4 -o addr show eth0; nc -l -p 9100' \
@@ -113,10 +113,11 @@ scratch_host() {
 	echo "step: listening on $ip_a and $ip_c"
 	echo "step: during: $(iptables -w -S FORWARD | grep -c 'comment husk') husk rules;" \
 		"tables: $(nft list tables | tr '\n' ' ')"
+	# each exchange both ways: B retries until the listener's reply comes back
 	"$HUSK" run --name "hkt-dh-$mode-b-$$" "$R" /bin/sh -c "
-		for i in \$(seq 20); do echo hello-a | nc -w 2 $ip_a 9000 && break; usleep 100000; done
-		for i in \$(seq 20); do echo hello-world | nc -w 2 192.0.2.1 9001 && exit 0; usleep 100000; done
-		exit 1" && b=0 || b=$?
+		talk() { for i in \$(seq 20); do echo \$1 | nc -w 2 \$2 \$3 | grep -q \$4 && return 0; usleep 100000; done; return 1; }
+		talk hello-a $ip_a 9000 reply-from-a && talk hello-world 192.0.2.1 9001 reply-from-world" &&
+		b=0 || b=$?
 	echo "step: b exited $b"
 	wait "$a" && echo "step: a exited 0" || echo "step: a exited $?"
 	wait "$world" || true
