@@ -113,7 +113,9 @@ scratch_host() {
 	echo "step: listening on $ip_a and $ip_c"
 	echo "step: during: $(iptables -w -S FORWARD | grep -c 'comment husk') husk rules;" \
 		"tables: $(nft list tables | tr '\n' ' ')"
-	# each exchange both ways: B retries until the listener's reply comes back
+	# each exchange both ways: B retries until the listener's reply comes back (what
+	# the listeners print is not checked: busybox nc may exit on its stdin's EOF
+	# before it prints what arrived)
 	"$HUSK" run --name "hkt-dh-$mode-b-$$" "$R" /bin/sh -c "
 		talk() { for i in \$(seq 20); do echo \$1 | nc -w 2 \$2 \$3 | grep -q \$4 && return 0; usleep 100000; done; return 1; }
 		talk hello-a $ip_a 9000 reply-from-a && talk hello-world 192.0.2.1 9001 reply-from-world" &&
@@ -121,7 +123,6 @@ scratch_host() {
 	echo "step: b exited $b"
 	wait "$a" && echo "step: a exited 0" || echo "step: a exited $?"
 	wait "$world" || true
-	echo "step: a got $(cat "$T/a.out" | grep -c hello-a), world got $(grep -c hello-world "$T/world.out")"
 	if [[ $mode == docker ]]; then
 		echo "step: husk rules counted $(iptables -w -L FORWARD -v -n -x | awk '/husk/ { n += $1 } END { print n + 0 }') packets"
 	fi
@@ -147,7 +148,6 @@ run_scratch() {
 	[[ $output == *"step: during: 2 husk rules"* ]]
 	[[ $output == *"step: b exited 0"* ]]
 	[[ $output == *"step: a exited 0"* ]]
-	[[ $output == *"step: a got 1, world got 1"* ]]
 	[[ $output =~ step:\ husk\ rules\ counted\ [1-9][0-9]*\ packets ]]
 	[[ $output == *"step: c exited 0"* ]]
 	[[ $output == *"step: iptables as before"* ]]
@@ -159,7 +159,6 @@ run_scratch() {
 	[[ $status -eq 0 ]]
 	[[ $output == *"step: during: 0 husk rules; tables: table ip husk "* ]]
 	[[ $output == *"step: b exited 0"* ]]
-	[[ $output == *"step: a got 1, world got 1"* ]]
 	[[ $output == *"step: iptables as before"* ]]
 	[[ $output == *"step: after: tables: "* ]]
 	[[ $output != *"step: after: tables: table"* ]]
