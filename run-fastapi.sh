@@ -24,6 +24,8 @@ readonly ROOT
 HUSK=${HUSK:-$ROOT/build/husk}
 HUSK_STATE=${HUSK_STATE:-/run/husk}   # husk's state directory (husk --root)
 ROOTFS=${ROOTFS:-/var/lib/husk/rootfs-fastapi}   # outside the repository: 180 MB
+USE_IMAGE=1   # run the rootfs as an image (husk import), not in place
+IMAGE=        # localhost/husk-fastapi:<stamp of the rootfs>, set by image_name
 APP_DIR=$ROOT/app
 LOG_DIR=${LOG_DIR:-$ROOT/logs}
 readonly NAME_PREFIX=fastapi-
@@ -72,11 +74,17 @@ Options (for setup, run and demo):
       --network MODE  bridge (default; the port is published with -p) or host
       --rootfs DIR    root filesystem (default $ROOTFS)
       --method M      how setup builds a missing rootfs: debootstrap (default) or copy
+      --no-image      run the rootfs directory in place instead of as an image
       --name NAME     container name (run; default ${NAME_PREFIX}<timestamp>)
       --log FILE      container log (run; default logs/container_<timestamp>.log)
       --timeout S     how long demo waits for /health (default $HEALTH_TIMEOUT)
 
-Environment: HUSK (husk binary, default build/husk), ROOTFS, LOG_DIR.
+setup imports the built rootfs once as an image (husk import), named
+localhost/husk-fastapi:<stamp of the rootfs's marker>; run starts the app from it on an
+overlayfs, so the built tree is never written and two runs do not share writes.
+
+Environment: HUSK (husk binary, default build/husk), ROOTFS, LOG_DIR, HUSK_IMAGE_ROOT
+(the image store, default /var/lib/husk).
 Needs root: namespaces, cgroups, mounts and network devices are root-only here.
 EOF
 }
@@ -122,13 +130,13 @@ build_husk() {
 
 cmd_setup() {
 	need_root setup
-	log "setup 1/4: the husk binary"
+	log "setup 1/5: the husk binary"
 	build_husk
 
 	# husk check probes each kernel feature the container needs: the cgroup
 	# hierarchy (v1, v2 or hybrid) and its controllers, the namespace types,
 	# seccomp, nftables, veth. A "fail" line means the run would not work.
-	log "setup 2/4: host check (husk check)"
+	log "setup 2/5: host check (husk check)"
 	local report
 	report=$("$HUSK" check 2>&1) || { printf '%s\n' "$report" >&2; die "husk check failed on this host"; }
 	# shellcheck disable=SC2001
@@ -137,7 +145,7 @@ cmd_setup() {
 	# The root filesystem: the directory that becomes / in the container through
 	# pivot_root(2). debootstrap lays out a Debian minbase with Python, FastAPI and
 	# uvicorn from Debian's archive; --method copy copies the host's own files.
-	log "setup 3/4: root filesystem in $ROOTFS"
+	log "setup 3/5: root filesystem in $ROOTFS"
 	if rootfs_ready && [[ -z $METHOD ]]; then
 		note "ready ($(sed -n 's/^method=//p' "$ROOTFS/.husk-rootfs") rootfs built $(sed -n 's/^date=//p' "$ROOTFS/.husk-rootfs"))"
 	else
@@ -147,11 +155,40 @@ cmd_setup() {
 	# The app is not copied in: run bind-mounts app/ read-only at /app (mount(2)
 	# with MS_BIND, then a remount with MS_RDONLY), so edits on the host show up at
 	# the next run and the container cannot change them.
-	log "setup 4/4: the app"
+	log "setup 4/5: the app"
 	[[ -f $APP_DIR/main.py ]] || die "$APP_DIR/main.py is missing"
 	[[ -d $ROOTFS/app ]] || mkdir "$ROOTFS/app"
 	mkdir -p "$LOG_DIR"
 	note "$APP_DIR will be mounted read-only at /app; logs go to $LOG_DIR"
+
+	# The image: the rootfs packed by tar and unpacked once into husk's store as
+	# one layer (sha256-verified), which every run mounts read-only as the lowerdir
+	# of an overlayfs with an upper dir of its own.
+	log "setup 5/5: the image"
+	if ((!USE_IMAGE)); then
+		note "--no-image: the rootfs runs in place"
+	elif image_ready; then
+		note "ready: $IMAGE"
+	else
+		note "tar -C $ROOTFS -cf - . | husk import - $IMAGE"
+		tar -C "$ROOTFS" --numeric-owner --one-file-system -cf - . |
+			"$HUSK" import - "$IMAGE" >/dev/null || die "husk import of $ROOTFS failed"
+		note "imported: $IMAGE"
+	fi
+}
+
+# The image's name: the rootfs's path and marker (its build date) hashed, so that
+# a rebuilt rootfs is imported again.
+image_name() {
+	local stamp
+	stamp=$( { echo "$ROOTFS"; cat "$ROOTFS/.husk-rootfs" 2>/dev/null; } | sha256sum)
+	IMAGE=localhost/husk-fastapi:${stamp:0:12}
+}
+
+image_ready() {
+	((USE_IMAGE)) || return 0
+	image_name
+	"$HUSK" image inspect "$IMAGE" >/dev/null 2>&1
 }
 
 # --- run --------------------------------------------------------------------------
@@ -207,7 +244,7 @@ wait_gone() {
 
 cmd_run() {
 	need_root run
-	if [[ ! -x $HUSK ]] || ! rootfs_ready; then
+	if [[ ! -x $HUSK ]] || ! rootfs_ready || ! image_ready; then
 		cmd_setup
 	fi
 	local ts
@@ -237,15 +274,19 @@ cmd_run() {
 	# Resource limits: a cgroup husk/<name> with memory.max / memory.limit_in_bytes,
 	# cpu.max / cpu.cfs_quota_us and pids.max written before the app starts.
 	args+=(-m "$MEMORY" --cpus "$CPUS" --pids-limit "$PIDS")
-	# Filesystem: the rootfs is bind-mounted and pivot_root(2)ed into, /proc, /sys
-	# and a /dev tmpfs are mounted fresh; the app directory is bind-mounted read-only.
+	# Filesystem: the image's layer is the lowerdir of an overlayfs whose upper dir
+	# is this container's own (--no-image: the rootfs is bind-mounted), pivot_root(2)ed
+	# into; /proc, /sys and a /dev tmpfs are mounted fresh; the app directory is
+	# bind-mounted read-only.
 	args+=(-v "$APP_DIR:/app:ro")
 	# The app's stdout and stderr are copied to the log as well as shown here.
 	args+=(--log-file "$RUN_LOG")
 	args+=(-e PYTHONDONTWRITEBYTECODE=1 -e PYTHONUNBUFFERED=1)
 	local port=8000
 	[[ $NETWORK != host ]] || port=$PORT
-	args+=("$ROOTFS" /usr/bin/python3 -m uvicorn --app-dir /app main:app
+	local root=$ROOTFS
+	((!USE_IMAGE)) || root=$IMAGE
+	args+=("$root" /usr/bin/python3 -m uvicorn --app-dir /app main:app
 		--host 0.0.0.0 --port "$port")
 
 	trap on_run_exit EXIT
@@ -461,8 +502,10 @@ cmd_demo() {
 	trap on_demo_exit EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	local extra=()
+	((USE_IMAGE)) || extra=(--no-image)
 	"$ROOT/$PROG" run --name "$name" --log "$log" --memory "$MEMORY" --cpus "$CPUS" --pids "$PIDS" \
-		--port "$PORT" --network "$NETWORK" --rootfs "$ROOTFS" >"$out" 2>&1 &
+		--port "$PORT" --network "$NETWORK" --rootfs "$ROOTFS" "${extra[@]}" >"$out" 2>&1 &
 	DEMO_RUN_PID=$!
 
 	log "demo: waiting for $(health_url) (at most ${HEALTH_TIMEOUT}s)"
@@ -537,6 +580,7 @@ main() {
 		--network=*) NETWORK=${1#*=}; shift ;;
 		--rootfs) ROOTFS=${2:?--rootfs needs a directory}; shift 2 ;;
 		--rootfs=*) ROOTFS=${1#*=}; shift ;;
+		--no-image) USE_IMAGE=0; shift ;;
 		--method) METHOD=${2:?--method needs debootstrap or copy}; shift 2 ;;
 		--method=*) METHOD=${1#*=}; shift ;;
 		--name) RUN_NAME=${2:?--name needs a name}; shift 2 ;;

@@ -99,21 +99,28 @@ void store_unlock(struct store *st)
 int staging_create(struct store *st, struct staging *sg, struct husk_err *err)
 {
 	sg->lock_fd = -1;
+	/* under the store's lock: another husk's clean-up of stale dirs must not see
+	 * this one before its flock is taken */
+	bool held = st->lock_fd >= 0;
+	if (!held && store_lock(st, err))
+		return -1;
 	snprintf(sg->path, sizeof sg->path, "%s/tmp/XXXXXX", st->root);
+	int fd = -1, e = 0;
 	if (!mkdtemp(sg->path)) {
-		int e = errno;
+		e = errno;
 		sg->path[0] = '\0';
-		return husk_error(err, e, "staging directory in %s/tmp", st->root);
-	}
-	int fd = open(sg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
+	} else if ((fd = open(sg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+		   flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		e = errno;
 		if (fd >= 0)
 			close(fd);
 		rmdir(sg->path);
 		sg->path[0] = '\0';
-		return husk_error(err, e, "locking a staging directory");
 	}
+	if (!held)
+		store_unlock(st);
+	if (e)
+		return husk_error(err, e, "staging directory in %s/tmp", st->root);
 	sg->lock_fd = fd;
 	return 0;
 }

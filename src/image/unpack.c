@@ -27,6 +27,7 @@ struct stage {
 	struct archive *outer;
 	char buf[128 * 1024];
 	int eof;
+	int plain; /* no compression: the diff_id is the blob digest, hashed once */
 };
 
 struct unpack {
@@ -60,7 +61,8 @@ static ssize_t inner_read(struct archive *a, void *arg, const void **buf)
 		return -1;
 	if (n == 0)
 		st->eof = 1;
-	sha256_update(&st->diff, st->buf, (size_t)n);
+	if (!st->plain)
+		sha256_update(&st->diff, st->buf, (size_t)n);
 	*buf = st->buf;
 	return n;
 }
@@ -343,7 +345,8 @@ static int drain(struct stage *st, struct husk_err *err)
 			return husk_error(err, 0, "reading the layer: %s", archive_error_string(st->outer));
 		if (n == 0)
 			st->eof = 1;
-		sha256_update(&st->diff, st->buf, (size_t)n);
+		if (!st->plain)
+			sha256_update(&st->diff, st->buf, (size_t)n);
 	}
 	ssize_t n;
 	while ((n = st->fn(st->arg, &buf)) > 0)
@@ -363,6 +366,8 @@ static int open_stages(struct stage *st, struct archive **inner, struct husk_err
 	if (archive_read_open(st->outer, st, NULL, outer_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(st->outer, &e) != ARCHIVE_OK)
 		return husk_error(err, 0, "reading the layer: %s", archive_error_string(st->outer));
+	st->plain = archive_filter_count(st->outer) == 1 &&
+		    archive_filter_code(st->outer, 0) == ARCHIVE_FILTER_NONE;
 	archive_read_support_format_tar(*inner);
 	archive_read_support_format_gnutar(*inner);
 	if (archive_read_open(*inner, st, NULL, inner_read, NULL) != ARCHIVE_OK)
@@ -392,7 +397,10 @@ int layer_unpack(int dirfd, layer_read_fn fn, void *arg, struct layer_digests *d
 	if (unpack_entries(&u) || drain(st, err))
 		goto out;
 	sha256_final(&st->blob, d->blob);
-	sha256_final(&st->diff, d->diff);
+	if (st->plain)
+		memcpy(d->diff, d->blob, sizeof d->diff);
+	else
+		sha256_final(&st->diff, d->diff);
 	r = 0;
 out:
 	if (u.parent_fd >= 0)

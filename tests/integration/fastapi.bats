@@ -19,6 +19,8 @@ setup_file() {
 	# bridge: a veth pair and the port published with -p (the real thing); host is
 	# there to debug the rest when bridge networking is broken
 	export FASTAPI_NETWORK=${FASTAPI_NETWORK:-bridge}
+	# run-fastapi.sh imports the rootfs as an image: into a store cached next to it
+	export HUSK_IMAGE_ROOT=${HUSK_IMAGE_ROOT:-$HUSK_TEST_CACHE/images}
 	mkdir -p "$HUSK_TEST_CACHE"
 	(
 		flock 9
@@ -115,6 +117,31 @@ cgroup_value() {
 	# a container log was written
 	compgen -G "$LOG_DIR/container_*.log"
 	grep -q 'Application startup complete' "$LOG_DIR"/container_*.log
+}
+
+@test "run from the image: two instances do not share writes; the built rootfs is never written" {
+	local a b port2=$((FASTAPI_PORT + 1))
+	a=$(fastapi_name)
+	b=$(fastapi_name)
+	start_run "$a"
+	local pid_a=$RUN_PID
+	start_run "$b" --port "$port2"
+	local pid_b=$RUN_PID
+	wait_for 90 "/health of $a" health_ok || { show_run_output "$a"; false; }
+	wait_for 90 "/health of $b" curl -fsS -m 1 "http://127.0.0.1:$port2/health" -o /dev/null ||
+		{ show_run_output "$b"; false; }
+	run -0 "$HUSK" ps
+	[[ $output == *"$a"*localhost/husk-fastapi:* && $output == *"$b"*localhost/husk-fastapi:* ]]
+	"$HUSK" exec "$a" sh -c 'echo from-a > /tmp/written-by-a'
+	run -0 "$HUSK" exec "$a" cat /tmp/written-by-a
+	[[ $output == from-a ]]
+	run -1 "$HUSK" exec "$b" cat /tmp/written-by-a
+	[[ ! -e $FASTAPI_ROOTFS/tmp/written-by-a ]]
+	[[ $(cat "$HUSK_STATE_ROOT/$a/upper/tmp/written-by-a") == from-a ]]
+	kill -TERM "$pid_a" "$pid_b"
+	wait "$pid_a" || true
+	wait "$pid_b" || true
+	[[ ! -e $HUSK_STATE_ROOT/$a && ! -e $HUSK_STATE_ROOT/$b ]]
 }
 
 @test "run: limits from flags are in the host's cgroup files and in the app's view; SIGTERM leaves nothing" {

@@ -432,3 +432,39 @@ layer_with() {
 	[[ $output == "husk: pull: layer $layer: its content has digest sha256:"* ]]
 	store_is_empty
 }
+
+@test "concurrent husks: four loads and two imports at once leave a consistent store" {
+	busybox_tar "$BATS_TEST_TMPDIR/bb.tar"
+	pids=()
+	for i in 1 2 3 4; do
+		"$HUSK" load -q -i "$ARCH/bb2-docker.tar" >"$BATS_TEST_TMPDIR/load$i.out" 2>&1 &
+		pids+=($!)
+	done
+	for i in 1 2; do
+		"$HUSK" import "$BATS_TEST_TMPDIR/bb.tar" "imp:$i" >"$BATS_TEST_TMPDIR/imp$i.out" 2>&1 &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || fail "a husk failed: $(cat "$BATS_TEST_TMPDIR"/*.out)"
+	done
+	# the same image id from every load; bb:1's layer shared by the imports
+	[[ $(sort -u "$BATS_TEST_TMPDIR"/load*.out | wc -l) == 1 ]]
+	[[ $(find "$HUSK_IMAGE_ROOT/layers" -mindepth 1 -maxdepth 1 -type d | wc -l) == 2 ]]
+	[[ -z $(find "$HUSK_IMAGE_ROOT/tmp" -mindepth 1) ]]
+	# an import's config has the time: two imports are one image or two
+	n=$((1 + $(sort -u "$BATS_TEST_TMPDIR"/imp*.out | wc -l)))
+	[[ $(find "$HUSK_IMAGE_ROOT/images" -name '*.json' | wc -l) == "$n" ]]
+	run -0 "$HUSK" images --format json
+	[[ $(jq length <<<"$output") == 3 ]]
+	run -0 "$HUSK" run --rm --network none imp:2 /bin/busybox true
+	run -0 "$HUSK" run --rm --network none localhost/bb:2 ls /usr
+	[[ $output == share ]]
+}
+
+@test "scripts/build-rootfs.sh --tar output is importable" {
+	run -0 "$HUSK_SRC/scripts/build-rootfs.sh" "$BATS_TEST_TMPDIR/rootfs" --method busybox \
+		--tar "$BATS_TEST_TMPDIR/rootfs.tar.gz"
+	run -0 "$HUSK" import "$BATS_TEST_TMPDIR/rootfs.tar.gz" built:1
+	run -0 "$HUSK" run --rm --network none built:1 sh -c 'echo ok; id -u'
+	[[ $output == $'ok\n0' ]]
+}

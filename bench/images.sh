@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# bench/images.sh — images side by side, one run, ratios:
+#
+#   bench/images.sh [--rootfs DIR] [--runs N] [--husk PATH] [--out DIR] [--keep]
+#
+#   1. load: husk load vs podman load (and docker load when a dockerd answers) of one
+#      docker-save archive of the FastAPI rootfs (podman import + podman save);
+#      each into an empty store. Target: husk <= 0.5 x the faster.
+#   2. pull: husk pull vs skopeo copy to a dir and podman pull, from Debian's
+#      docker-registry on 127.0.0.1 (the image pushed by skopeo, gzip layers); each
+#      into an empty store. Target: husk <= 0.7 x the faster.
+#   3. start-up: husk run IMAGE /bin/true vs husk run ROOTFS /bin/true (hyperfine).
+#      Target: <= 1.1 x.
+#   4. 50 detached containers of the image: bytes in their upper dirs and the
+#      store's growth. Target: ~0.
+#
+# The median of --runs runs (default 3) is reported for 1 and 2. Everything is made
+# under a temporary dir (--out keeps it) and removed at the end: podman's storage,
+# the registry, the husk stores, the containers.
+set -Eeuo pipefail
+
+BENCH_PROG=images.sh
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+RUNS=3
+ROOTFS=
+HUSK=
+OUT=
+KEEP=0
+REG_PID=
+NAMES=()
+
+usage() { sed -n '2,/^set -E/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; }
+
+while (($#)); do
+	case $1 in
+	--rootfs) ROOTFS=$2; shift 2 ;;
+	--runs) RUNS=$2; shift 2 ;;
+	--husk) HUSK=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--keep) KEEP=1; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+
+bench_need_root
+bench_ensure podman:podman skopeo:skopeo docker-registry:docker-registry hyperfine:hyperfine \
+	jq:jq curl:curl
+HUSK=$(bench_husk_binary "$HUSK")
+if [[ -z $ROOTFS ]]; then
+	for d in /var/cache/husk-test/rootfs-debootstrap /var/lib/husk/rootfs-fastapi; do
+		[[ -x $d/usr/bin/python3 ]] && ROOTFS=$d && break
+	done
+fi
+[[ -n $ROOTFS && -d $ROOTFS ]] ||
+	bench_die "no FastAPI rootfs: build one (scripts/build-rootfs.sh DIR) and give --rootfs DIR"
+W=${OUT:-$(mktemp -d /tmp/husk-bench-images.XXXXXX)}
+mkdir -p "$W"
+
+POD=(podman --root "$W/podman/root" --runroot "$W/podman/run" --storage-driver overlay
+	--cgroup-manager cgroupfs --events-backend none)
+
+cleanup() {
+	local n
+	for n in "${NAMES[@]}"; do
+		"$HUSK" rm -f "$n" >/dev/null 2>&1 || true
+	done
+	[[ -z $REG_PID ]] || kill "$REG_PID" 2>/dev/null || true
+	local d
+	for d in "$W"/podman*; do
+		[[ -d $d/root ]] || continue
+		podman --root "$d/root" --runroot "$d/run" --storage-driver overlay \
+			--cgroup-manager cgroupfs --events-backend none system reset -f >/dev/null 2>&1 || true
+	done
+	((KEEP)) || rm -rf "$W"
+}
+trap cleanup EXIT
+
+now_ns() { date +%s%N; }
+
+# time_ms PREP CMD...: runs PREP (a function: an empty store), then times CMD; prints ms
+time_ms() {
+	local prep=$1 t0 t1
+	shift
+	"$prep"
+	sync
+	t0=$(now_ns)
+	"$@" >/dev/null 2>"$W/last.err" || { cat "$W/last.err" >&2; bench_die "failed: $*"; }
+	t1=$(now_ns)
+	echo $(((t1 - t0) / 1000000))
+}
+
+# median PREP CMD...: the median of RUNS timings
+median() {
+	local v=() i
+	for ((i = 0; i < RUNS; i++)); do
+		v+=("$(time_ms "$@")")
+	done
+	printf '%s\n' "${v[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+min2() { if (($1 < $2)); then echo "$1"; else echo "$2"; fi; }
+
+fresh_husk() { rm -rf "$W/store"; }
+fresh_podman() {
+	podman --root "$W/podman-b/root" --runroot "$W/podman-b/run" --storage-driver overlay \
+		--cgroup-manager cgroupfs --events-backend none system reset -f >/dev/null 2>&1 || true
+	rm -rf "$W/podman-b"
+}
+fresh_dir() { rm -rf "$W/skopeo-dir"; }
+PODB=(podman --root "$W/podman-b/root" --runroot "$W/podman-b/run" --storage-driver overlay
+	--cgroup-manager cgroupfs --events-backend none)
+
+bench_log "the archive: podman import + podman save of $ROOTFS"
+tar -C "$ROOTFS" --numeric-owner --one-file-system -cf - . |
+	"${POD[@]}" import -q - localhost/fastapi:bench >/dev/null
+"${POD[@]}" save -q -o "$W/fastapi-docker.tar" localhost/fastapi:bench
+ARCHIVE_MB=$(($(stat -c %s "$W/fastapi-docker.tar") / 1048576))
+bench_log "archive: $ARCHIVE_MB MiB"
+
+# --- 1. load -----------------------------------------------------------------------
+bench_log "1. load ($RUNS runs each)"
+L_HUSK=$(median fresh_husk "$HUSK" --image-root "$W/store" load -i "$W/fastapi-docker.tar")
+L_POD=$(median fresh_podman "${PODB[@]}" load -q -i "$W/fastapi-docker.tar")
+L_BEST=$L_POD L_BEST_NAME=podman
+L_DOCKER=-
+if docker info >/dev/null 2>&1; then
+	fresh_docker() { docker rmi -f localhost/fastapi:bench >/dev/null 2>&1 || true; }
+	L_DOCKER=$(median fresh_docker docker load -q -i "$W/fastapi-docker.tar")
+	fresh_docker
+	if ((L_DOCKER < L_BEST)); then L_BEST=$L_DOCKER L_BEST_NAME=docker; fi
+else
+	bench_warn "no dockerd answers: docker load not measured (this script starts none)"
+fi
+
+# --- 2. pull -----------------------------------------------------------------------
+bench_log "2. pull ($RUNS runs each) from docker-registry on 127.0.0.1"
+mkdir -p "$W/registry/data"
+for PORT in $(shuf -i 22000-22999 -n 20); do
+	ss -Hltn "sport = :$PORT" | grep -q . || break
+done
+cat >"$W/registry/config.yml" <<EOC
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $W/registry/data
+http:
+  addr: 127.0.0.1:$PORT
+EOC
+docker-registry serve "$W/registry/config.yml" >"$W/registry/log" 2>&1 &
+REG_PID=$!
+for _ in $(seq 100); do
+	curl -fs "http://127.0.0.1:$PORT/v2/" -o /dev/null && break
+	sleep 0.1
+done
+REF=127.0.0.1:$PORT/bench/fastapi:1
+skopeo copy -q --dest-tls-verify=false "docker-archive:$W/fastapi-docker.tar" "docker://$REF"
+P_HUSK=$(median fresh_husk "$HUSK" --image-root "$W/store" pull -q --insecure "$REF")
+P_SKOPEO=$(median fresh_dir skopeo copy -q --src-tls-verify=false "docker://$REF" "dir:$W/skopeo-dir")
+P_POD=$(median fresh_podman "${PODB[@]}" pull -q --tls-verify=false "$REF")
+fresh_podman
+fresh_dir
+P_BEST=$(min2 "$P_SKOPEO" "$P_POD")
+
+# --- 3. start-up -------------------------------------------------------------------
+bench_log "3. start-up: husk run IMAGE /bin/true vs husk run ROOTFS /bin/true"
+tar -C "$ROOTFS" --numeric-owner --one-file-system -cf - . |
+	"$HUSK" --image-root "$W/store" import - fastapi:run >/dev/null
+export HUSK_IMAGE_ROOT=$W/store
+hyperfine -N -w 5 -r 40 --export-json "$W/start.json" \
+	"$HUSK run --network none fastapi:run /bin/true" \
+	"$HUSK run --network none $ROOTFS /bin/true" >"$W/start.txt" 2>&1 ||
+	{ cat "$W/start.txt" >&2; bench_die "hyperfine failed"; }
+S_IMG=$(jq '.results[0].mean * 1000' "$W/start.json")
+S_DIR=$(jq '.results[1].mean * 1000' "$W/start.json")
+
+# --- 4. 50 containers ---------------------------------------------------------------
+bench_log "4. 50 detached containers of the image"
+STORE_BEFORE=$(du -sb "$W/store" | cut -f1)
+for i in $(seq 50); do
+	n=bench-img-$$-$i
+	NAMES+=("$n")
+	"$HUSK" run -d --name "$n" --network none fastapi:run /bin/sleep 600 >/dev/null
+done
+UPPER=0
+for n in "${NAMES[@]}"; do
+	b=$(du -sb "/run/husk/$n/upper" | cut -f1)
+	UPPER=$((UPPER + b))
+done
+STORE_AFTER=$(du -sb "$W/store" | cut -f1)
+for n in "${NAMES[@]}"; do
+	"$HUSK" rm -f "$n" >/dev/null
+done
+NAMES=()
+unset HUSK_IMAGE_ROOT
+
+# --- report ------------------------------------------------------------------------
+printf '\nbench/images.sh  %s  (%s, archive %s MiB, %s runs, median)\n' "$(date -u +%FT%TZ)" \
+	"$ROOTFS" "$ARCHIVE_MB" "$RUNS"
+printf '  load   husk %6s ms  podman %6s ms  docker %6s ms   husk/%s = %s  (target <= 0.5)\n' \
+	"$L_HUSK" "$L_POD" "$L_DOCKER" "$L_BEST_NAME" "$(ratio "$L_HUSK" "$L_BEST")"
+printf '  pull   husk %6s ms  skopeo-dir %6s ms  podman %6s ms   husk/faster = %s  (target <= 0.7)\n' \
+	"$P_HUSK" "$P_SKOPEO" "$P_POD" "$(ratio "$P_HUSK" "$P_BEST")"
+printf '  start  IMAGE %.1f ms  ROOTFS %.1f ms   image/rootfs = %s  (target <= 1.1)\n' \
+	"$S_IMG" "$S_DIR" "$(ratio "$S_IMG" "$S_DIR")"
+printf '  50 containers: %s bytes in their upper dirs, store %s -> %s bytes (target ~0)\n' \
+	"$UPPER" "$STORE_BEFORE" "$STORE_AFTER"
