@@ -204,7 +204,7 @@ run_oci() {
 	local start out rc=0 p f s note=
 	start=$(now)
 	log "OCI runtime-tools suite (tests/oci/run.sh)"
-	if ! "$HUSK" create --help >/dev/null 2>&1; then
+	if "$HUSK" create 2>&1 | grep -q "unknown command"; then
 		record "oci (runtime-tools)" 0 0 1 "$start" "SKIPPED: this husk has no OCI face (husk create)"
 		return
 	fi

@@ -24,14 +24,16 @@ static json_object *strings(const char *const *v)
 	return a;
 }
 
-/* every option a mount's "options" may hold (fs-specific data such as mode=755 aside) */
+/* every option a mount's "options" may hold that husk reads as a flag, a
+ * propagation or an extension (the rest is the filesystem's data, as mode=755):
+ * src/oci/config_mounts.c's tables. idmap/ridmap are refused (no user namespaces). */
 static const char *const mount_options[] = {
-	"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
-	"iversion", "lazytime", "mand", "noatime", "nodev", "nodiratime", "noexec",
-	"noiversion", "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid",
-	"nosymfollow", "private", "rbind", "relatime", "remount", "ro", "rprivate",
-	"rshared", "rslave", "runbindable", "rw", "shared", "silent", "slave",
-	"strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable", NULL,
+	"async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "lazytime", "loud",
+	"mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand",
+	"norelatime", "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount",
+	"rnodev", "rnoexec", "rnosuid", "ro", "rprivate", "rro", "rrw", "rshared", "rslave",
+	"runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "sync",
+	"tmpcopyup", "unbindable", NULL,
 };
 
 /* CAP_CHOWN ... up to the last capability libcap knows on this kernel */

@@ -12,6 +12,7 @@ setup() {
 }
 
 teardown() {
+	oci_teardown
 	husk_teardown
 }
 
@@ -62,7 +63,7 @@ teardown() {
 	[ "$status" -eq 0 ]
 	jq -e '.ociVersionMin == "1.0.0" and .ociVersionMax == "1.2.0"
 		and (.hooks | length == 6)
-		and (.mountOptions | index("rbind") != null and index("rro") == null)
+		and (.mountOptions | index("rbind") != null and index("rro") != null and index("idmap") == null)
 		and (.linux.namespaces | index("pid") != null)
 		and .linux.cgroup.v1 == true and .linux.cgroup.v2 == true
 		and .linux.seccomp.enabled == true
@@ -77,4 +78,168 @@ teardown() {
 	[[ $(jq -r '.annotations["io.github.seccomp.libseccomp.version"]' <<<"$output") =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]
 	run --separate-stderr "$HUSK" features extra
 	[ "$status" -eq 125 ]
+}
+
+# --- commands on a created container (they need husk create) ----------------------
+
+# bundle ARGS...: a bundle in $BATS_TEST_TMPDIR/b from `husk spec`, running ARGS with
+# no terminal in a private copy of the busybox rootfs; sets B and ID (a cname).
+bundle() {
+	B=$BATS_TEST_TMPDIR/b
+	mkdir -p "$B"
+	rootfs_copy "$B/rootfs" >/dev/null
+	(cd "$B" && "$HUSK" spec)
+	jq --argjson a "$(printf '%s\n' "$@" | jq -R . | jq -s .)" \
+		'.process.terminal = false | .process.args = $a' "$B/config.json" >"$B/c.json"
+	mv "$B/c.json" "$B/config.json"
+	ID=$(cname oci)
+}
+
+# the container's cgroup directory for CONTROLLER, from /proc/PID/cgroup
+ctr_cgroup() {
+	local pid=$1 ctl=$2 rel mnt
+	if [[ $(cgroup_mode) == v2 ]]; then
+		rel=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+		echo "/sys/fs/cgroup$rel"
+		return
+	fi
+	rel=$(awk -F: -v c="$ctl" '{ n = split($2, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) print $3 }' "/proc/$pid/cgroup")
+	mnt=$(awk -v c="$ctl" '$0 ~ / - cgroup / {
+		n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $5; exit }
+	}' /proc/self/mountinfo)
+	echo "$mnt$rel"
+}
+
+state_field() { "$HUSK" state "$ID" | jq -r ".$1"; }
+status_is() { [[ $(state_field status) == "$1" ]]; }
+
+oci_teardown() {
+	[[ -z ${ID:-} ]] || "$HUSK" delete --force "$ID" >/dev/null 2>&1 || true
+}
+
+need_oci() {
+	"$HUSK" create 2>&1 | grep -q "unknown command" && skip "this husk has no husk create"
+	return 0
+}
+
+@test "ps: the container's host pids as JSON, and ps(1)'s lines for them" {
+	need_oci
+	bundle sh -c 'sleep 1000 & wait'
+	"$HUSK" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+	"$HUSK" start "$ID"
+	local pid
+	pid=$(state_field pid)
+	wait_for 10 "the sleep child" pgrep -P "$pid" sleep
+	run "$HUSK" ps --format json "$ID"
+	[ "$status" -eq 0 ]
+	jq -e --argjson p "$pid" --argjson c "$(pgrep -P "$pid" sleep)" \
+		'type == "array" and length == 2 and index($p) != null and index($c) != null' <<<"$output"
+	run "$HUSK" ps "$ID"
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == *PID* ]]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ $output == *"sleep 1000"* ]]
+	run "$HUSK" ps "$ID" -o pid,comm
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} =~ PID.*COMMAND ]]
+	"$HUSK" kill "$ID" KILL
+	wait_for 10 "stopped" status_is stopped
+	run "$HUSK" ps --format json "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "[]" ]
+	oci_teardown
+}
+
+@test "pause/resume: the freezer, and state says paused" {
+	need_oci
+	bundle sleep 1000
+	"$HUSK" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+	"$HUSK" start "$ID"
+	local pid dir
+	pid=$(state_field pid)
+	dir=$(ctr_cgroup "$pid" freezer)
+	run --separate-stderr "$HUSK" resume "$ID"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"container not paused (it is running)"* ]]
+	"$HUSK" pause "$ID"
+	[ "$(state_field status)" = paused ]
+	if [[ $(cgroup_mode) == v2 ]]; then
+		grep -qx 'frozen 1' "$dir/cgroup.events"
+	else
+		[ "$(cat "$dir/freezer.state")" = FROZEN ]
+	fi
+	run --separate-stderr "$HUSK" pause "$ID"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"container not running (it is paused)"* ]]
+	"$HUSK" resume "$ID"
+	[ "$(state_field status)" = running ]
+	[[ $(cgroup_mode) == v2 ]] || [ "$(cat "$dir/freezer.state")" = THAWED ]
+	# a paused container can still be killed and deleted with --force
+	"$HUSK" pause "$ID"
+	"$HUSK" delete --force "$ID"
+	run "$HUSK" state "$ID"
+	[ "$status" -ne 0 ]
+	[ ! -d "$dir" ]
+}
+
+@test "update: flags and --resources - change the cgroup and are kept; bad input changes nothing" {
+	need_oci
+	bundle sleep 1000
+	"$HUSK" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+	"$HUSK" start "$ID"
+	local pid mem pids
+	pid=$(state_field pid)
+	mem=$(ctr_cgroup "$pid" memory)
+	pids=$(ctr_cgroup "$pid" pids)
+	"$HUSK" update --memory 64M "$ID"
+	if [[ $(cgroup_mode) == v2 ]]; then
+		[ "$(cat "$mem/memory.max")" = 67108864 ]
+	else
+		[ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ]
+	fi
+	# containerd's form: linux.resources on stdin
+	echo '{"pids": {"limit": 42}, "cpu": {"shares": 512}}' | "$HUSK" update --resources - "$ID"
+	[ "$(cat "$pids/pids.max")" = 42 ]
+	if [[ $(cgroup_mode) != v2 ]]; then
+		[ "$(cat "$(ctr_cgroup "$pid" cpu)/cpu.shares")" = 512 ]
+		[ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ] # kept from the first update
+	fi
+	# the request is checked whole before anything is written
+	run --separate-stderr "$HUSK" update --memory lots "$ID"
+	[ "$status" -ne 0 ]
+	[[ $stderr == "husk: update: invalid --memory 'lots'" ]]
+	run --separate-stderr "$HUSK" update --resources - "$ID" <<<'{"pids": {"limit": "x"}}'
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"linux.resources.pids.limit"* ]]
+	[ "$(cat "$pids/pids.max")" = 42 ]
+	run --separate-stderr "$HUSK" update --resources - "$ID" <<<'{"pids": '
+	[ "$status" -ne 0 ]
+	run --separate-stderr "$HUSK" update --pids-limit 5 nosuch-container
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"nosuch-container does not exist"* ]]
+	"$HUSK" kill "$ID" KILL
+	wait_for 10 "stopped" status_is stopped
+	run --separate-stderr "$HUSK" update --pids-limit 5 "$ID"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"container not running"* ]]
+	oci_teardown
+}
+
+@test "list: the OCI containers as a table, JSON states and ids" {
+	need_oci
+	bundle sleep 1000
+	"$HUSK" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+	run "$HUSK" list
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} =~ ^ID\ +PID\ +STATUS\ +BUNDLE\ +CREATED\ +OWNER ]]
+	[[ $output =~ $ID\ +[0-9]+\ +created\ +$B ]]
+	run "$HUSK" list --format json
+	[ "$status" -eq 0 ]
+	jq -e --arg id "$ID" --arg b "$B" 'map(select(.id == $id))[0] | .status == "created" and .bundle == $b and .pid > 0' <<<"$output"
+	run "$HUSK" list -q
+	[ "$status" -eq 0 ]
+	grep -qx "$ID" <<<"$output"
+	oci_teardown
+	run "$HUSK" list -q
+	! grep -qx "$ID" <<<"$output"
 }

@@ -27,16 +27,16 @@ TMP=$(mktemp -d /tmp/husk-oci-baseline.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 for ((r = 1; r <= RUNS; r++)); do
 	echo "# run $r of $RUNS: crun" >&2
-	bash "$HERE/run.sh" --runtime crun --crun-ns --verdicts "$TMP/crun.$r" >"$TMP/crun.$r.tap" || true
+	bash "$HERE/run.sh" --runtime crun --crun-ns --verdicts "$TMP/crun.$r.v" >"$TMP/crun.$r.tap" || true
 	tail -n1 "$TMP/crun.$r.tap" >&2
 	echo "# run $r of $RUNS: runc" >&2
-	bash "$HERE/run.sh" --runtime runc --verdicts "$TMP/runc.$r" >"$TMP/runc.$r.tap" || true
+	bash "$HERE/run.sh" --runtime runc --verdicts "$TMP/runc.$r.v" >"$TMP/runc.$r.tap" || true
 	tail -n1 "$TMP/runc.$r.tap" >&2
 done
 
 # merged RUNTIME -> "NAME pass|fail|flaky" lines
 merged() {
-	cat "$TMP/$1".[0-9]* | awk '{ n[$1]++; if ($2 == "pass") p[$1]++ }
+	cat "$TMP/$1".[0-9]*.v | awk '{ n[$1]++; if ($2 == "pass") p[$1]++ }
 		END { for (f in n) print f, (p[f] == n[f] ? "pass" : (p[f] ? "flaky" : "fail")) }' | sort
 }
 merged crun >"$TMP/crun"
@@ -44,8 +44,11 @@ merged runc >"$TMP/runc"
 {
 	echo "# tests/oci/baseline.txt — written by tests/oci/baseline.sh --runs $RUNS on $(date -u +%F)"
 	echo "# $(crun --version | head -n1) (run.sh --crun-ns), $(runc --version | head -n1);"
-	echo "# kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME"), cgroups:" \
-		"$(stat -f -c %T /sys/fs/cgroup)$([[ -d /sys/fs/cgroup/unified ]] && echo " + cgroup2 at unified/ ($(cat /sys/fs/cgroup/unified/cgroup.controllers))")"
+	local_mode=v1
+	[[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]] && local_mode=v2
+	[[ $local_mode == v1 && -f /sys/fs/cgroup/unified/cgroup.controllers ]] &&
+		local_mode="hybrid (v1 controllers + cgroup2 at unified/ with: $(cat /sys/fs/cgroup/unified/cgroup.controllers))"
+	echo "# kernel $(uname -r), $(sed -n "s/^PRETTY_NAME=//p" /etc/os-release | tr -d '"'), cgroups $local_mode"
 	echo "# flaky = passed in some of the runs only. union = passed (or flaky) by either."
 	printf '%-32s %-6s %-6s %s\n' "# file" crun runc union
 	join "$TMP/crun" "$TMP/runc" | awk '{ u = ($2 != "fail" || $3 != "fail") ? "yes" : "no";

@@ -27,7 +27,8 @@
 # user's containers. The bundles go to a private TMPDIR. After each file, whatever
 # it left is removed: containers in the root (`delete --force`, then their
 # processes), processes whose root is in a bundle, mounts under the work dirs, and
-# the cgroups the suite names (cgrouptest, testdir/..., a container id).
+# the cgroups the suite names (cgrouptest, testdir/..., a container id). Those names
+# are fixed, so runs on one host take turns (an flock on CACHE/.run.lock).
 #
 # Environment: RUNTIME, HUSK_OCI_CACHE (default /var/cache/husk-test/runtime-tools),
 # HUSK_OCI_TARBALL (default ../shared/oci/runtime-tools-260e151.tar.gz beside the repo),
@@ -228,6 +229,12 @@ main() {
 	[[ -z $KNOWN_FILE || -f $KNOWN_FILE ]] || die "no $KNOWN_FILE"
 	((${#TESTS[@]})) || mapfile -t TESTS < <(all_tests)
 
+	# the suite's cgroup paths are fixed (/cgrouptest, testdir/...): one run at a time
+	exec 9>"$CACHE/.run.lock"
+	if ! flock -n 9; then
+		echo "# waiting for another tests/oci/run.sh on this host" >&2
+		flock 9
+	fi
 	WORK=$(mktemp -d /tmp/husk-oci.XXXXXX)
 	ROOT=/run/husk-oci-$$
 	trap cleanup EXIT
