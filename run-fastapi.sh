@@ -22,6 +22,7 @@ esac
 ROOT=${ROOT%/.}
 readonly ROOT
 HUSK=${HUSK:-$ROOT/build/husk}
+HUSK_STATE_GIVEN=${HUSK_STATE:-}
 HUSK_STATE=${HUSK_STATE:-/run/husk}   # husk's state directory (husk --root)
 ROOTFS=${ROOTFS:-/var/lib/husk/rootfs-fastapi}   # outside the repository: 180 MB
 USE_IMAGE=1   # run the rootfs as an image (husk import), not in place
@@ -37,6 +38,8 @@ PIDS=128
 PORT=8000
 NETWORK=bridge
 METHOD=
+ROOTLESS=0     # run --rootless: as the calling user, no sudo (issue #16)
+LIMITS_GIVEN=0 # -m, --cpus or --pids on the command line
 HEALTH_TIMEOUT=60
 
 # Print the line and the command that failed: set -E makes functions and
@@ -78,6 +81,10 @@ Options (for setup, run and demo):
       --name NAME     container name (run; default ${NAME_PREFIX}<timestamp>)
       --log FILE      container log (run; default logs/container_<timestamp>.log)
       --timeout S     how long demo waits for /health (default $HEALTH_TIMEOUT)
+      --rootless      run: as the calling user, without sudo: the user's uid is root
+                      in the container, the port goes through slirp4netns, state in
+                      \$XDG_RUNTIME_DIR/husk; limits only when given (a host that
+                      cannot delegate cgroups to a user refuses them, and says why)
 
 setup imports the built rootfs once as an image (husk import), named
 localhost/husk-fastapi:<stamp of the rootfs's marker>; run starts the app from it on an
@@ -85,7 +92,7 @@ overlayfs, so the built tree is never written and two runs do not share writes.
 
 Environment: HUSK (husk binary, default build/husk), ROOTFS, LOG_DIR, HUSK_IMAGE_ROOT
 (the image store, default /var/lib/husk).
-Needs root: namespaces, cgroups, mounts and network devices are root-only here.
+Needs root (setup, teardown, and run without --rootless).
 EOF
 }
 
@@ -242,10 +249,36 @@ wait_gone() {
 	done
 }
 
+# run --rootless: a user's husk, its state dir as husk picks it (rootless.h)
+rootless_prepare() {
+	((EUID != 0)) || die "--rootless: run it as the user the container is for, without sudo"
+	[[ -x $HUSK ]] || die "no husk at $HUSK: sudo $0 setup builds it"
+	rootfs_ready || die "no FastAPI rootfs at $ROOTFS: sudo $0 setup builds it"
+	if [[ -z $HUSK_STATE_GIVEN ]]; then
+		if [[ ${XDG_RUNTIME_DIR:-} == /* ]]; then
+			HUSK_STATE=$XDG_RUNTIME_DIR/husk
+		elif [[ -d /run/user/$EUID && -O /run/user/$EUID ]]; then
+			HUSK_STATE=/run/user/$EUID/husk
+		else
+			HUSK_STATE=/tmp/husk-$EUID
+		fi
+	fi
+	[[ $NETWORK == host ]] || NETWORK=slirp4netns
+	# in place: the image store (/var/lib/husk) is root's
+	USE_IMAGE=0
+	if [[ ! -w ${LOG_DIR%/*} && ! -w $LOG_DIR ]]; then
+		LOG_DIR=${XDG_RUNTIME_DIR:-/tmp}/husk-fastapi-logs-$EUID
+	fi
+}
+
 cmd_run() {
-	need_root run
-	if [[ ! -x $HUSK ]] || ! rootfs_ready || ! image_ready; then
-		cmd_setup
+	if ((ROOTLESS)); then
+		rootless_prepare
+	else
+		need_root run
+		if [[ ! -x $HUSK ]] || ! rootfs_ready || ! image_ready; then
+			cmd_setup
+		fi
 	fi
 	local ts
 	printf -v ts '%(%Y%m%d-%H%M%S)T' -1
@@ -273,7 +306,10 @@ cmd_run() {
 	fi
 	# Resource limits: a cgroup husk/<name> with memory.max / memory.limit_in_bytes,
 	# cpu.max / cpu.cfs_quota_us and pids.max written before the app starts.
-	args+=(-m "$MEMORY" --cpus "$CPUS" --pids-limit "$PIDS")
+	# (rootless: only the limits asked for; husk refuses them where it cannot set them)
+	if ((!ROOTLESS || LIMITS_GIVEN)); then
+		args+=(-m "$MEMORY" --cpus "$CPUS" --pids-limit "$PIDS")
+	fi
 	# Filesystem: the image's layer is the lowerdir of an overlayfs whose upper dir
 	# is this container's own (--no-image: the rootfs is bind-mounted), pivot_root(2)ed
 	# into; /proc, /sys and a /dev tmpfs are mounted fresh; the app directory is
@@ -292,7 +328,11 @@ cmd_run() {
 	trap on_run_exit EXIT
 	trap 'on_signal INT' INT
 	trap 'on_signal TERM' TERM
-	log "run: container $RUN_NAME: memory $MEMORY, cpus $CPUS, pids $PIDS, port $PORT -> 8000"
+	if ((ROOTLESS && !LIMITS_GIVEN)); then
+		log "run: rootless container $RUN_NAME (uid $EUID is its root): no limits, port $PORT -> 8000"
+	else
+		log "run: container $RUN_NAME: memory $MEMORY, cpus $CPUS, pids $PIDS, port $PORT -> 8000"
+	fi
 	note "log: $RUN_LOG"
 	note "$HUSK ${args[*]}"
 	# In the background, so that the traps run as soon as a signal arrives (bash
@@ -568,12 +608,13 @@ main() {
 	while (($#)); do
 		case $1 in
 		-h | --help | help) usage; exit 0 ;;
-		-m | --memory) MEMORY=${2:?--memory needs a size}; shift 2 ;;
-		--memory=*) MEMORY=${1#*=}; shift ;;
-		--cpus) CPUS=${2:?--cpus needs a number}; shift 2 ;;
-		--cpus=*) CPUS=${1#*=}; shift ;;
-		--pids | --pids-limit) PIDS=${2:?--pids needs a number}; shift 2 ;;
-		--pids=* | --pids-limit=*) PIDS=${1#*=}; shift ;;
+		-m | --memory) MEMORY=${2:?--memory needs a size}; LIMITS_GIVEN=1; shift 2 ;;
+		--memory=*) MEMORY=${1#*=}; LIMITS_GIVEN=1; shift ;;
+		--cpus) CPUS=${2:?--cpus needs a number}; LIMITS_GIVEN=1; shift 2 ;;
+		--cpus=*) CPUS=${1#*=}; LIMITS_GIVEN=1; shift ;;
+		--pids | --pids-limit) PIDS=${2:?--pids needs a number}; LIMITS_GIVEN=1; shift 2 ;;
+		--pids=* | --pids-limit=*) PIDS=${1#*=}; LIMITS_GIVEN=1; shift ;;
+		--rootless) ROOTLESS=1; shift ;;
 		-p | --port) PORT=${2:?--port needs a number}; shift 2 ;;
 		--port=*) PORT=${1#*=}; shift ;;
 		--network) NETWORK=${2:?--network needs bridge or host}; shift 2 ;;

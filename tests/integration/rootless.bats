@@ -181,3 +181,35 @@ words() {
 	run --separate-stderr rlhusk run --rm --network bridge "$RL_OPEN/rootfs" true
 	[ "$status" -eq 125 ] && [[ $stderr == *"a rootless container cannot join husk0"* ]]
 }
+
+@test "rootless: ./run-fastapi.sh run --rootless serves /health through -p, and stops clean" {
+	local rootfs=$HUSK_TEST_CACHE/rootfs-debootstrap port=32490 pid
+	(
+		flock 9
+		"$HUSK_SRC/scripts/build-rootfs.sh" "$rootfs" --method debootstrap >&2
+	) 9>"$HUSK_TEST_CACHE/.lock-debootstrap"
+	# the script and the app where the user can read them (the work tree may be closed)
+	mkdir -p "$RL_OPEN/src/scripts"
+	cp "$HUSK_SRC/run-fastapi.sh" "$RL_OPEN/src/"
+	cp "$HUSK_SRC/scripts/lib.sh" "$RL_OPEN/src/scripts/"
+	cp -r "$HUSK_SRC/app" "$RL_OPEN/src/"
+	chmod -R a+rX "$RL_OPEN/src"
+	runuser -u "$RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent \
+		XDG_RUNTIME_DIR="$RL_OPEN/run" HUSK="$RL_OPEN/husk" ROOTFS="$rootfs" \
+		"$RL_OPEN/src/run-fastapi.sh" run --rootless -p "$port" \
+		>"$BATS_TEST_TMPDIR/fastapi.out" 2>&1 &
+	pid=$!
+	wait_for 60 "/health through slirp4netns" eval \
+		"[[ \$(curl -fsS -m 1 http://127.0.0.1:$port/health 2>/dev/null) == '{\"status\":\"ok\"}' ]]"
+	# uvicorn runs as the user's uid on the host, as root inside
+	local app
+	app=$(pgrep -u "$RL_USER" -f 'uvicorn --app-dir /app' | head -n1)
+	[ -n "$app" ]
+	grep -q '^0 ' <(awk '{ print $1 " " $2 }' "/proc/$app/uid_map")
+	kill -TERM "$pid"
+	wait_for 30 "run-fastapi.sh to stop" eval "! kill -0 $pid 2>/dev/null"
+	grep -q 'exited with status 0' "$BATS_TEST_TMPDIR/fastapi.out"
+	wait_for 5 "slirp4netns gone" eval "! pgrep -u '$RL_USER' -x slirp4netns >/dev/null"
+	[ -z "$(ls -A "$RL_OPEN/run/husk" 2>/dev/null)" ]
+	rm -rf "$RL_OPEN/run/husk-fastapi-logs-"*
+}

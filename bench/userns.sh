@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# bench/userns.sh — user namespaces (issue #16), side by side in one run:
+#   1. rootless: `husk run --network none ROOTFS /bin/true` by an unprivileged user vs
+#      `bwrap --unshare-all --uid 0 --gid 0 --bind ROOTFS / --proc /proc --dev /dev
+#      /bin/true` (the same namespaces, as the same user)          target <= 1.3x
+#   2. root: `husk run --userns auto` over `--userns host` start-up   target <= +2 ms
+#
+#   bench/userns.sh [--runs N] [--rounds N] [--husk PATH]
+#
+# Creates a user of its own (useradd, /etc/subuid and /etc/subgid ranges) and a copy of
+# the busybox rootfs owned by it, removes both afterwards. Needs root; hyperfine and
+# bubblewrap (apt-get installs them when missing). Rounds alternate the order of the
+# commands; the figure is the median of the rounds' means.
+set -Eeuo pipefail
+
+BENCH_PROG=userns.sh
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+RUNS=40 ROUNDS=3 HUSK_OPT=''
+while (($#)); do
+	case $1 in
+	--runs) RUNS=$2; shift 2 ;;
+	--rounds) ROUNDS=$2; shift 2 ;;
+	--husk) HUSK_OPT=$2; shift 2 ;;
+	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	*) bench_die "unknown option $1" ;;
+	esac
+done
+
+bench_need_root
+bench_ensure hyperfine:hyperfine bwrap:bubblewrap newuidmap:uidmap jq:jq
+HUSK=$(bench_husk_binary "$HUSK_OPT")
+WORK=$(mktemp -d /tmp/hkt-userns-bench.XXXXXX)
+chmod 755 "$WORK"
+USER_NAME=hkt-rl-bench-$$
+
+cleanup() {
+	userdel "$USER_NAME" 2>/dev/null || true
+	userdel "$USER_NAME-1" 2>/dev/null || true
+	sed -i "/^$USER_NAME:/d; /^$USER_NAME-1:/d" /etc/subuid /etc/subgid
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+setup() {
+	useradd -M -d /nonexistent -s /bin/sh "$USER_NAME"
+	grep -q "^$USER_NAME:" /etc/subuid || echo "$USER_NAME:1900000000:65536" >>/etc/subuid
+	grep -q "^$USER_NAME:" /etc/subgid || echo "$USER_NAME:1900000000:65536" >>/etc/subgid
+	bench_build_rootfs "$WORK/rootfs" >/dev/null
+	chown -R "$USER_NAME:" "$WORK/rootfs"
+	cp "$HUSK" "$WORK/husk"
+	chmod 755 "$WORK/husk"
+	install -d -m 700 -o "$USER_NAME" "$WORK/run"
+	install -d -m 1777 "$WORK/out" # hyperfine's JSON, written as the users
+	# a second user without a subuid range: one id mapped, no newuidmap (as bwrap)
+	useradd -M -d /nonexistent -s /bin/sh "$USER_NAME-1"
+	sed -i "/^$USER_NAME-1:/d" /etc/subuid /etc/subgid
+	install -d -m 700 -o "$USER_NAME-1" "$WORK/run1"
+	cp -a "$WORK/rootfs" "$WORK/rootfs1"
+	chown -R "$USER_NAME-1:" "$WORK/rootfs1"
+}
+
+# mean_ms JSON INDEX
+mean_ms() { jq -r ".results[$2].mean * 1000" "$1"; }
+
+# rounds NAME USER RUNDIR CMD_A CMD_B: ROUNDS hyperfine runs, order alternating (USER
+# "" = root); prints "A_ms B_ms" per round on stdout
+rounds() {
+	local name=$1 user=$2 run=$3 a=$4 b=$5 i out
+	for ((i = 1; i <= ROUNDS; i++)); do
+		out=$WORK/out/$name-$i.json
+		local first=$a second=$b
+		((i % 2 == 0)) && first=$b second=$a
+		if [[ -n $user ]]; then
+			runuser -u "$user" -- env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$run" \
+				hyperfine -N -w 5 -r "$RUNS" --export-json "$out" "$first" "$second" >/dev/null 2>&1
+		else
+			hyperfine -N -w 5 -r "$RUNS" --export-json "$out" "$first" "$second" >/dev/null 2>&1
+		fi
+		if ((i % 2 == 0)); then
+			echo "$(mean_ms "$out" 1) $(mean_ms "$out" 0)"
+		else
+			echo "$(mean_ms "$out" 0) $(mean_ms "$out" 1)"
+		fi
+	done
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+report() {
+	local title=$1 file=$2 kind=$3 target=$4
+	local a b
+	a=$(awk '{ print $1 }' "$file" | median)
+	b=$(awk '{ print $2 }' "$file" | median)
+	if [[ $kind == ratio ]]; then
+		awk -v t="$title" -v a="$a" -v b="$b" -v g="$target" 'BEGIN {
+			r = a / b; printf "%-44s %8.2f ms vs %8.2f ms  ratio %.2f  (target <= %s: %s)\n",
+				t, a, b, r, g, r <= g ? "met" : "NOT met" }'
+	else
+		awk -v t="$title" -v a="$a" -v b="$b" -v g="$target" 'BEGIN {
+			d = a - b; printf "%-44s %8.2f ms vs %8.2f ms  +%.2f ms  (target <= +%s ms: %s)\n",
+				t, a, b, d, g, d <= g ? "met" : "NOT met" }'
+	fi
+}
+
+main() {
+	setup
+	bench_log "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	bench_log "1. rootless husk vs bwrap (as $USER_NAME, subuid range; $ROUNDS rounds x $RUNS runs)"
+	rounds rootless "$USER_NAME" "$WORK/run" \
+		"$WORK/husk run --rm --network none $WORK/rootfs /bin/true" \
+		"bwrap --unshare-all --uid 0 --gid 0 --bind $WORK/rootfs / --proc /proc --dev /dev /bin/true" \
+		>"$WORK/rootless.txt"
+	bench_log "1b. the same for a user without a subuid range (one id, no newuidmap)"
+	rounds rootless1 "$USER_NAME-1" "$WORK/run1" \
+		"$WORK/husk run --rm --network none $WORK/rootfs1 /bin/true" \
+		"bwrap --unshare-all --uid 0 --gid 0 --bind $WORK/rootfs1 / --proc /proc --dev /dev /bin/true" \
+		>"$WORK/rootless1.txt"
+	bench_log "2. --userns auto vs --userns host (root)"
+	rounds auto "" "" \
+		"$HUSK run --rm --network none --userns auto $WORK/rootfs /bin/true" \
+		"$HUSK run --rm --network none $WORK/rootfs /bin/true" >"$WORK/auto.txt"
+	bench_log "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "rounds (ms): rootless husk / bwrap: $(tr '\n' ';' <"$WORK/rootless.txt")"
+	echo "rounds (ms): one id, husk / bwrap: $(tr '\n' ';' <"$WORK/rootless1.txt")"
+	echo "rounds (ms): auto / host: $(tr '\n' ';' <"$WORK/auto.txt")"
+	report "rootless husk run vs bwrap (subuid range)" "$WORK/rootless.txt" ratio 1.3
+	report "rootless husk run vs bwrap (one id)" "$WORK/rootless1.txt" ratio 1.3
+	report "husk --userns auto vs --userns host" "$WORK/auto.txt" delta 2
+}
+
+main
