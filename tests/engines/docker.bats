@@ -183,6 +183,32 @@ web_answers() {
 	docker rm hkt-srv
 }
 
+@test "husk run beside this dockerd (FORWARD policy DROP, br_netfilter): two containers on husk0 talk" {
+	local r a
+	r=$(rootfs_busybox)
+	# dockerd turned ip_forward on in its fresh namespace, so it set the policy
+	run in_ns iptables -w -S FORWARD
+	[[ ${lines[0]} == "-P FORWARD DROP" ]]
+	[[ $(in_ns cat /proc/sys/net/bridge/bridge-nf-call-iptables) == 1 ]]
+	in_ns "$HUSK" run --name "hkt-dkh-a-$$" "$r" /bin/sh -c \
+		'ip -4 -o addr show eth0; echo reply-from-a | nc -l -p 9000' >"$BATS_TEST_TMPDIR/a.out" 2>&1 &
+	a=$!
+	wait_output "$BATS_TEST_TMPDIR/a.out" "inet 10\." 20
+	local ip
+	ip=$(grep -o 'inet [0-9.]*' "$BATS_TEST_TMPDIR/a.out" | cut -d' ' -f2)
+	run in_ns iptables -w -S FORWARD
+	[[ $output == *"-A FORWARD -i husk0 -m comment --comment husk -j ACCEPT"* ]]
+	run in_ns "$HUSK" run --name "hkt-dkh-b-$$" "$r" /bin/sh -c \
+		"for i in \$(seq 20); do echo hi | nc -w 2 $ip 9000 | grep -q reply-from-a && exit 0; usleep 100000; done; exit 1"
+	[[ $status -eq 0 ]]
+	wait "$a"
+	# husk's rules went with its last container; docker's are as they were
+	run in_ns iptables -w -S FORWARD
+	[[ $output != *"comment husk"* ]]
+	[[ ${lines[0]} == "-P FORWARD DROP" ]]
+	[[ $output == *"-A FORWARD -j DOCKER-USER"* ]]
+}
+
 @test "docker rm -f: no container, process or cgroup of docker left; dockerd stops" {
 	docker rm -f hkt-web
 	run docker ps -aq
