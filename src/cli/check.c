@@ -88,11 +88,9 @@ static void check_idmapped(const struct utsname *u)
 		printf("%-4s %-22s %s\n", ok ? "ok" : "warn", "idmapped mounts", line);
 		break;
 	}
-	int major = 0, minor = 0;
-	sscanf(u->release, "%d.%d", &major, &minor);
-	bool ovl = major > 5 || (major == 5 && minor >= 19);
-	snprintf(line, sizeof line, "%s (kernel %s; overlayfs takes idmapped mounts from 5.19)",
-		 ovl ? "supported" : "not supported", u->release);
+	bool ovl = idmapped_overlay_supported(why, sizeof why);
+	snprintf(line, sizeof line, "%s (kernel %s)%s", why, u->release,
+		 ovl ? "" : "; --userns and rootless run rootfs directories, not images");
 	printf("%-4s %-22s %s\n", ovl ? "ok" : "warn", "idmapped overlayfs", line);
 }
 

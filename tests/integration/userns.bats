@@ -188,3 +188,12 @@ host_uid() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
 	[[ $output == *"idmapped mounts"*"supported on"* ]]
 	[[ $output == *"idmapped overlayfs"* ]]
 }
+
+@test "--userns auto over an overlay root (images, --overlay) is refused with the reason" {
+	run --separate-stderr "$HUSK" run --rm --name "$(cname)" --overlay --userns auto --network none "$ROOTFS" true
+	[ "$status" -eq 125 ]
+	[[ $stderr == *"--overlay with a user namespace (--userns): not supported yet"* ]]
+	# husk check says why: the kernel's answer to an idmapped overlayfs mount
+	run "$HUSK" check
+	[[ $output == *"idmapped overlayfs"* ]]
+}

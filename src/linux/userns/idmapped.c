@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -50,6 +51,15 @@ int idmapped_tree(const char *path, int userns_fd, struct husk_err *err)
 	return steal_fd(fd);
 }
 
+int idmapped_set(int mnt_fd, const char *what, int userns_fd, struct husk_err *err)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd };
+	if (mount_setattr(mnt_fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+		return husk_error(err, errno, "idmapped mount of %s (overlayfs takes idmapped mounts "
+				  "from Linux 5.19)", what);
+	return 0;
+}
+
 int idmapped_attach(int tree_fd, const char *target, struct husk_err *err)
 {
 	if (move_mount(tree_fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
@@ -83,6 +93,52 @@ static int probe_userns(pid_t *child)
 	int fd = idmap_write(pid, &m, &m, false, &err) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	close(p[1]); /* the child exits; its namespace lives on through fd */
 	return fd;
+}
+
+/* A throw-away overlay (lower, upper, work under dir), detached; idmapped. */
+static bool overlay_idmap_try(const char *dir, int ns, char *why, size_t len)
+{
+	char d[3][300];
+	static const char *const names[] = { "lower", "upper", "work" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(d[i], sizeof d[i], "%s/%s", dir, names[i]);
+		mkdir(d[i], 0755);
+	}
+	cleanup_close int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	bool made = fs >= 0 && fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", d[0], 0) == 0 &&
+		    fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", d[1], 0) == 0 &&
+		    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", d[2], 0) == 0 &&
+		    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0;
+	cleanup_close int mnt = made ? fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns };
+	bool ok = mnt >= 0 && mount_setattr(mnt, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0;
+	snprintf(why, len, "%s", ok ? "supported (a detached overlayfs mount took MOUNT_ATTR_IDMAP)" :
+		 mnt < 0 ? "not tried: no overlayfs mount could be made" :
+		 errno == EINVAL ? "refused: MOUNT_ATTR_IDMAP on a detached overlayfs mount gives EINVAL" :
+		 strerror(errno));
+	return ok;
+}
+
+bool idmapped_overlay_supported(char *why, size_t len)
+{
+	pid_t child = -1;
+	cleanup_close int ns = probe_userns(&child);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	char dir[] = "/tmp/husk-check-ovl.XXXXXX";
+	if (ns < 0 || !mkdtemp(dir)) {
+		snprintf(why, len, "cannot try: %s", strerror(errno));
+		return false;
+	}
+	bool ok = overlay_idmap_try(dir, ns, why, len);
+	static const char *const names[] = { "work/work", "work", "upper", "lower" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char p[300];
+		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+		rmdir(p);
+	}
+	rmdir(dir);
+	return ok;
 }
 
 bool idmapped_supported(const char *path, char *why, size_t len)

@@ -13,9 +13,15 @@
  * through the user namespace userns_fd. Returns the mount fd for move_mount(2). */
 int idmapped_tree(const char *path, int userns_fd, struct husk_err *err);
 
+/* Idmaps a detached mount (an fsmount'ed overlay) in place. */
+int idmapped_set(int mnt_fd, const char *what, int userns_fd, struct husk_err *err);
+
 /* Attaches a tree from idmapped_tree() at target (in the caller's mount namespace). */
 int idmapped_attach(int tree_fd, const char *target, struct husk_err *err);
 
 /* For husk check: whether an idmapped mount of path can be made here; why says
  * the filesystem and the kernel's answer. */
 bool idmapped_supported(const char *path, char *why, size_t len);
+/* The same for an overlayfs mount (what an image's root is), tried on a throw-away
+ * overlay in /tmp. */
+bool idmapped_overlay_supported(char *why, size_t len);
