@@ -10,6 +10,7 @@
 #include "linux/security/caps.h"
 #include "linux/net/network.h"
 #include "linux/security/seccomp/seccomp.h"
+#include "util/input_limits.h"
 
 void spec_init(struct husk_spec *s)
 {
@@ -169,6 +170,27 @@ static int validate_mounts(struct husk_spec *s, struct husk_err *err)
 	return 0;
 }
 
+/* more mounts, variables or arguments than a container takes (util/input_limits.h) */
+static int validate_counts(const struct husk_spec *s, struct husk_err *err)
+{
+	size_t mounts = s->n_volumes + s->n_tmpfs + s->oci.n_mounts, args = 0, bytes = 0;
+	if (mounts > HUSK_MAX_MOUNTS)
+		return husk_error(err, E2BIG, "too many mounts: %zu (at most %d)", mounts, HUSK_MAX_MOUNTS);
+	if (s->n_env > HUSK_MAX_ENV)
+		return husk_error(err, E2BIG, "too many environment variables: %zu (at most %d)",
+				  s->n_env, HUSK_MAX_ENV);
+	for (; s->argv && s->argv[args]; args++)
+		bytes += strlen(s->argv[args]) + 1;
+	if (args > HUSK_MAX_ARGS)
+		return husk_error(err, E2BIG, "too many arguments: %zu (at most %d)", args, HUSK_MAX_ARGS);
+	for (size_t i = 0; i < s->n_env; i++)
+		bytes += strlen(s->env[i]) + 1;
+	if (bytes > HUSK_MAX_EXEC_BYTES)
+		return husk_error(err, E2BIG, "the command and its environment take %zu bytes (at most %d)",
+				  bytes, HUSK_MAX_EXEC_BYTES);
+	return 0;
+}
+
 int spec_validate(struct husk_spec *s, struct husk_err *err)
 {
 	if (!s->name[0]) {
@@ -193,7 +215,7 @@ int spec_validate(struct husk_spec *s, struct husk_err *err)
 				  s->hostname);
 	if (s->state_root[0] != '/')
 		return husk_error(err, 0, "invalid --root '%s': must be an absolute path", s->state_root);
-	if (validate_rootfs(s, err) || validate_mounts(s, err))
+	if (validate_counts(s, err) || validate_rootfs(s, err) || validate_mounts(s, err))
 		return -1;
 	if (s->workdir && s->workdir[0] != '/')
 		return husk_error(err, 0, "invalid --workdir '%s': must be an absolute path", s->workdir);

@@ -18,6 +18,7 @@
 #include "linux/userns/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/input_limits.h"
 
 static void cleanup_json_put(json_object **o)
 {
@@ -183,7 +184,9 @@ json_object *state_read(const char *dir)
 {
 	char path[600];
 	snprintf(path, sizeof path, "%s/state.json", dir);
-	if (access(path, F_OK) < 0)
+	struct stat st;
+	/* a record husk did not write (or a full disk's) is no record: never read whole */
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > HUSK_STATE_MAX)
 		return NULL;
 	json_object *o = json_object_from_file(path);
 	if (o && !json_object_is_type(o, json_type_object)) {

@@ -4,13 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/input_limits.h"
+
 json_object *json_parse_buf(const char *buf, size_t len, const char *what, struct husk_err *err)
 {
-	if (len > (size_t)64 << 20 || len > INT32_MAX) {
-		husk_error(err, EFBIG, "%s", what);
+	if (len > HUSK_IMAGE_JSON_MAX) {
+		husk_error(err, EFBIG, "%s: %zu bytes, more than husk reads (%d MiB)", what, len,
+			   HUSK_IMAGE_JSON_MAX >> 20);
 		return NULL;
 	}
-	json_tokener *t = json_tokener_new();
+	json_tokener *t = json_tokener_new_ex(HUSK_JSON_MAX_DEPTH);
 	if (!t) {
 		husk_error(err, ENOMEM, "%s", what);
 		return NULL;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -17,6 +18,7 @@
 
 #include "image/tarpath.h"
 #include "util/cleanup.h"
+#include "util/input_limits.h"
 
 /* the two stages: the input as given (outer: decompression, "raw" format) and the
  * uncompressed tar read from it (inner) */
@@ -189,12 +191,29 @@ static int write_data(struct unpack *u, int fd)
 	return 0;
 }
 
+/* a file that would leave less than HUSK_LAYER_FREE_RESERVE free is refused before a
+ * byte of it is written (a small layer can expand to terabytes) */
+static int check_room(struct unpack *u, int fd, int64_t size)
+{
+	struct statvfs sv;
+	if (size <= 0 || fstatvfs(fd, &sv) < 0)
+		return 0;
+	long long avail = (long long)sv.f_bavail * (long long)sv.f_frsize;
+	if (size <= avail - HUSK_LAYER_FREE_RESERVE)
+		return 0;
+	return husk_error(u->err, ENOSPC, "layer entry '%s': %lld bytes would leave less than %lld MiB "
+			  "free on the store's filesystem (%lld MiB free)", u->name, (long long)size,
+			  HUSK_LAYER_FREE_RESERVE >> 20, avail >> 20);
+}
+
 static int make_file(struct unpack *u, struct archive_entry *e, int pfd, const char *base)
 {
 	cleanup_close int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 				      0600);
 	if (fd < 0)
 		return refuse(u, errno, "creating");
+	if (check_room(u, fd, archive_entry_size(e)))
+		return -1;
 	if (write_data(u, fd) || ftruncate(fd, archive_entry_size(e)) < 0)
 		return u->err->set ? -1 : refuse(u, errno, "truncating");
 	/* chown first: it clears set-id bits and file capabilities */

@@ -14,8 +14,8 @@
 
 #include "oci/config_internal.h"
 #include "util/cleanup.h"
+#include "util/input_limits.h"
 
-#define CONFIG_MAX (16 << 20)
 
 int cfg_bad(struct cfg *c, const char *key, const char *fmt, ...)
 {
@@ -192,8 +192,9 @@ int oci_read_file(const char *path, const char *what, char **out, size_t *len,
 		return husk_error(err, errno, "%s '%s'", what, path);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return husk_error(err, fd < 0 ? errno : EINVAL, "%s '%s': not a regular file", what, path);
-	if (st.st_size > CONFIG_MAX)
-		return husk_error(err, EFBIG, "%s '%s'", what, path);
+	if (st.st_size > HUSK_CONFIG_MAX)
+		return husk_error(err, EFBIG, "%s '%s': %lld bytes, more than husk reads (%d MiB)", what,
+				  path, (long long)st.st_size, HUSK_CONFIG_MAX >> 20);
 	char *buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
 		return husk_error(err, ENOMEM, "%s '%s'", what, path);
@@ -216,7 +217,7 @@ int oci_read_file(const char *path, const char *what, char **out, size_t *len,
 static json_object *parse_json(const char *text, size_t len, const char *file,
 			       struct husk_err *err)
 {
-	struct json_tokener *tok = json_tokener_new();
+	struct json_tokener *tok = json_tokener_new_ex(HUSK_JSON_MAX_DEPTH);
 	if (!tok) {
 		husk_error(err, ENOMEM, "reading %s", file);
 		return NULL;

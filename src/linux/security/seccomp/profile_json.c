@@ -17,8 +17,9 @@
 
 #include "linux/security/seccomp/profile.h"
 #include "util/cleanup.h"
+#include "util/input_limits.h"
 
-#define PROFILE_MAX (4 << 20)
+#define PROFILE_MAX HUSK_PROFILE_MAX
 
 struct profile {
 	const char *path;
@@ -56,12 +57,17 @@ static json_object *read_profile(struct profile *p)
 		return NULL;
 	}
 	size_t len = fread(buf, 1, PROFILE_MAX + 1, f);
-	if (ferror(f) || len > PROFILE_MAX) {
-		husk_error(p->err, ferror(f) ? errno : EFBIG, "seccomp profile '%s'", p->path);
+	if (ferror(f)) {
+		husk_error(p->err, errno, "seccomp profile '%s'", p->path);
+		return NULL;
+	}
+	if (len > PROFILE_MAX) {
+		husk_error(p->err, EFBIG, "seccomp profile '%s': more than husk reads (%d MiB)", p->path,
+			   PROFILE_MAX >> 20);
 		return NULL;
 	}
 	buf[len] = '\0';
-	struct json_tokener *tok = json_tokener_new();
+	struct json_tokener *tok = json_tokener_new_ex(HUSK_JSON_MAX_DEPTH);
 	if (!tok) {
 		husk_error(p->err, ENOMEM, "seccomp profile '%s'", p->path);
 		return NULL;
