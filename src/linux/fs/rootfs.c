@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -163,6 +164,30 @@ static int mount_sysfs(int root_fd, const struct husk_spec *s, struct husk_err *
 	return 0;
 }
 
+/* /proc, /sys and /dev must be directories of ROOTFS itself: a symlink there (even
+ * one that stays inside the root) would put procfs where a later step does not look
+ * for it, and every procfs write checks that /proc is procfs (CVE-2025-52881) */
+static int check_kernel_dirs(int root_fd, struct husk_err *err)
+{
+	static const char *const dirs[] = { "/proc", "/sys", "/dev" };
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+					.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS };
+		cleanup_close int fd = (int)syscall(SYS_openat2, root_fd, dirs[i] + 1, &how, sizeof how);
+		struct stat st;
+		if (fd < 0 && errno == ENOENT)
+			continue; /* created as a directory */
+		if (fd < 0 && errno == ELOOP)
+			return husk_error(err, 0, "rootfs: %s is a symlink (refused: husk mounts %s only on a "
+					  "directory of ROOTFS)", dirs[i], dirs[i] + 1);
+		if (fd < 0 || fstat(fd, &st) < 0)
+			return husk_error(err, errno, "rootfs: %s", dirs[i]);
+		if (!S_ISDIR(st.st_mode))
+			return husk_error(err, ENOTDIR, "rootfs: %s", dirs[i]);
+	}
+	return 0;
+}
+
 int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
 		   enum cgroup_mode cgmode, int root_tree_fd, int *root_fd, struct husk_err *err)
 {
@@ -194,7 +219,8 @@ int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
 	*root_fd = fd;
 
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	if (mount_in_root(fd, "proc", "/proc", "proc", fl, NULL, 0, err) ||
+	if (check_kernel_dirs(fd, err) ||
+	    mount_in_root(fd, "proc", "/proc", "proc", fl, NULL, 0, err) ||
 	    mount_sysfs(fd, s, err) ||
 	    mount_cgroups(fd, cgmode, err) ||
 	    dev_setup(fd, s, err) ||
