@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "linux/fs/procfs.h"
 #include "util/cleanup.h"
 
 extern char **environ;
@@ -125,17 +126,17 @@ int64_t idmap_to_container(const struct id_map *m, uint32_t outside)
 	return -1;
 }
 
-/* One write(2) of the whole map: the kernel takes a map in a single write only. */
+/* One write(2) of the whole map (the kernel takes a map in a single write only),
+ * through an fd verified to be procfs with no symlink or bind on the way
+ * (linux/fs/procfs.h, CVE-2025-52881). */
 static int write_proc(pid_t pid, const char *file, const char *data, struct husk_err *err)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t n = strlen(data);
-	if (fd < 0 || write(fd, data, n) != (ssize_t)n)
-		return husk_error(err, errno, "writing %s ('%.*s')", path,
-				  (int)strcspn(data, "\n"), data);
-	return 0;
+	struct husk_err e = { 0 };
+	if (procfs_write(path, data, &e) == 0)
+		return 0;
+	return husk_error(err, 0, "%s ('%.*s')", e.msg, (int)strcspn(data, "\n"), data);
 }
 
 int idmap_write(pid_t pid, const struct id_map *uids, const struct id_map *gids,
