@@ -2,6 +2,7 @@
  * config (process, root, mounts, hostname, linux.namespaces, linux.resources).
  * Front-ends fill it and call spec_validate(); the engine never parses argv. */
 #pragma once
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -101,6 +102,8 @@ struct husk_spec {
  * rootless husk, whose container always has one). */
 static inline bool spec_has_userns(const struct husk_spec *s)
 {
+	if (s->oci.active)
+		return spec_oci_namespace(&s->oci, CLONE_NEWUSER) != NULL;
 	return s->userns != USERNS_HOST || s->rootless;
 }
 

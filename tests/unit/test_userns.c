@@ -12,6 +12,8 @@
 #include "linux/userns/idmap.h"
 #include "linux/userns/pool.h"
 #include "linux/userns/subid.h"
+#include "linux/userns/userns.h"
+#include "spec.h"
 
 #include "check.h"
 
@@ -155,8 +157,56 @@ static void test_pool_config(void)
 	unsetenv("HUSK_USERNS_POOL");
 }
 
+/* A bundle's linux.uidMappings/gidMappings become the maps as given. */
+static void test_config_maps(void)
+{
+	struct husk_spec s;
+	spec_init(&s);
+	struct oci_namespace ns[] = { { CLONE_NEWPID, NULL }, { CLONE_NEWUSER, NULL } };
+	struct oci_id_map um[] = { { 0, 100000, 65536 } }, gm[] = { { 0, 200000, 1000 }, { 1000, 5000, 1 } };
+	s.oci.active = true;
+	s.oci.namespaces = ns;
+	s.oci.n_namespaces = 2;
+	s.oci.uid_mappings = um;
+	s.oci.n_uid_mappings = 1;
+	s.oci.gid_mappings = gm;
+	s.oci.n_gid_mappings = 2;
+	CHECK(spec_has_userns(&s));
+	struct userns_state u;
+	struct husk_err err = { 0 };
+	userns_init(&u);
+	CHECK(userns_prepare(&u, &s, &err) == 0 && u.enabled && u.from_config && u.lease_fd < 0);
+	CHECK(u.uids.n == 1 && u.uids.r[0].outside == 100000 && u.gids.n == 2);
+	CHECK(idmap_to_host(&u.gids, 1000) == 5000);
+	/* rootless: anything past the caller's own id goes through the helpers */
+	s.rootless = true;
+	userns_init(&u);
+	CHECK(userns_prepare(&u, &s, &err) == 0 && u.helpers);
+	/* overlapping maps and a missing gidMappings are refused */
+	struct oci_id_map bad[] = { { 0, 100000, 10 }, { 5, 200000, 10 } };
+	s.oci.uid_mappings = bad;
+	s.oci.n_uid_mappings = 2;
+	userns_init(&u);
+	memset(&err, 0, sizeof err);
+	CHECK(userns_prepare(&u, &s, &err) == -1 && strstr(err.msg, "overlaps"));
+	s.oci.uid_mappings = um;
+	s.oci.n_uid_mappings = 1;
+	s.oci.n_gid_mappings = 0;
+	userns_init(&u);
+	memset(&err, 0, sizeof err);
+	CHECK(userns_prepare(&u, &s, &err) == -1 && strstr(err.msg, "needs both"));
+	/* no user namespace in the list: nothing to do */
+	s.oci.n_namespaces = 1;
+	CHECK(!spec_has_userns(&s));
+	userns_init(&u);
+	CHECK(userns_prepare(&u, &s, &err) == 0 && !u.enabled);
+	memset(&s.oci, 0, sizeof s.oci); /* the arrays are on the stack */
+	spec_free(&s);
+}
+
 int main(void)
 {
+	test_config_maps();
 	test_idmap();
 	test_subid();
 	test_pool();

@@ -18,6 +18,7 @@ struct userns_state {
 	int root_tree_fd;  /* child: the idmapped rootfs the parent sent, or -1 */
 	bool rootless;     /* maps of the caller's ids (linux/userns/rootless.h) */
 	bool helpers;      /* rootless: written by newuidmap/newgidmap */
+	bool from_config;  /* linux.uidMappings/gidMappings of a bundle: no idmapped root */
 };
 
 /* "host", "private", "auto", "keep-id" -> spec->userns; -1 on anything else. */
