@@ -47,7 +47,7 @@ done
 
 bench_need_root
 bench_ensure podman:podman skopeo:skopeo docker-registry:docker-registry hyperfine:hyperfine \
-	jq:jq curl:curl
+	jq:jq curl:curl /usr/bin/time:time
 HUSK=$(bench_husk_binary "$HUSK")
 if [[ -z $ROOTFS ]]; then
 	for d in /var/cache/husk-test/rootfs-debootstrap /var/lib/husk/rootfs-fastapi; do
@@ -80,25 +80,29 @@ trap cleanup EXIT
 
 now_ns() { date +%s%N; }
 
-# time_ms PREP CMD...: runs PREP (a function: an empty store), then times CMD; prints ms
+# time_ms PREP CMD...: runs PREP (a function: an empty store), then times CMD; prints
+# "WALL_MS CPU_MS" (CPU: user + system of CMD and the children it waited for)
 time_ms() {
-	local prep=$1 t0 t1
+	local prep=$1
 	shift
 	"$prep"
 	sync
-	t0=$(now_ns)
-	"$@" >/dev/null 2>"$W/last.err" || { cat "$W/last.err" >&2; bench_die "failed: $*"; }
-	t1=$(now_ns)
-	echo $(((t1 - t0) / 1000000))
+	/usr/bin/time -f '%e %U %S' -o "$W/time.out" "$@" >/dev/null 2>"$W/last.err" ||
+		{ cat "$W/last.err" >&2; bench_die "failed: $*"; }
+	awk '{ printf "%d %d\n", $1 * 1000, ($2 + $3) * 1000 }' "$W/time.out"
 }
 
-# median PREP CMD...: the median of RUNS timings
+# median PREP CMD...: "WALL CPU", each the median of RUNS timings
 median() {
-	local v=() i
+	local i
+	: >"$W/runs"
 	for ((i = 0; i < RUNS; i++)); do
-		v+=("$(time_ms "$@")")
+		time_ms "$@" >>"$W/runs"
 	done
-	printf '%s\n' "${v[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+	local w c
+	w=$(cut -d' ' -f1 "$W/runs" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+	c=$(cut -d' ' -f2 "$W/runs" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+	echo "$w $c"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -123,15 +127,15 @@ bench_log "archive: $ARCHIVE_MB MiB"
 
 # --- 1. load -----------------------------------------------------------------------
 bench_log "1. load ($RUNS runs each)"
-L_HUSK=$(median fresh_husk "$HUSK" --image-root "$W/store" load -i "$W/fastapi-docker.tar")
-L_POD=$(median fresh_podman "${PODB[@]}" load -q -i "$W/fastapi-docker.tar")
-L_BEST=$L_POD L_BEST_NAME=podman
-L_DOCKER=-
+read -r L_HUSK L_HUSK_CPU < <(median fresh_husk "$HUSK" --image-root "$W/store" load -i "$W/fastapi-docker.tar")
+read -r L_POD L_POD_CPU < <(median fresh_podman "${PODB[@]}" load -q -i "$W/fastapi-docker.tar")
+L_BEST=$L_POD L_BEST_CPU=$L_POD_CPU L_BEST_NAME=podman
+L_DOCKER=- L_DOCKER_CPU=-
 if docker info >/dev/null 2>&1; then
 	fresh_docker() { docker rmi -f localhost/fastapi:bench >/dev/null 2>&1 || true; }
-	L_DOCKER=$(median fresh_docker docker load -q -i "$W/fastapi-docker.tar")
+	read -r L_DOCKER L_DOCKER_CPU < <(median fresh_docker docker load -q -i "$W/fastapi-docker.tar")
 	fresh_docker
-	if ((L_DOCKER < L_BEST)); then L_BEST=$L_DOCKER L_BEST_NAME=docker; fi
+	if ((L_DOCKER < L_BEST)); then L_BEST=$L_DOCKER L_BEST_CPU=$L_DOCKER_CPU L_BEST_NAME=docker; fi
 else
 	bench_warn "no dockerd answers: docker load not measured (this script starts none)"
 fi
@@ -160,9 +164,9 @@ for _ in $(seq 100); do
 done
 REF=127.0.0.1:$PORT/bench/fastapi:1
 skopeo copy -q --dest-tls-verify=false "docker-archive:$W/fastapi-docker.tar" "docker://$REF"
-P_HUSK=$(median fresh_husk "$HUSK" --image-root "$W/store" pull -q --insecure "$REF")
-P_SKOPEO=$(median fresh_dir skopeo copy -q --src-tls-verify=false "docker://$REF" "dir:$W/skopeo-dir")
-P_POD=$(median fresh_podman "${PODB[@]}" pull -q --tls-verify=false "$REF")
+read -r P_HUSK P_HUSK_CPU < <(median fresh_husk "$HUSK" --image-root "$W/store" pull -q --insecure "$REF")
+read -r P_SKOPEO P_SKOPEO_CPU < <(median fresh_dir skopeo copy -q --src-tls-verify=false "docker://$REF" "dir:$W/skopeo-dir")
+read -r P_POD P_POD_CPU < <(median fresh_podman "${PODB[@]}" pull -q --tls-verify=false "$REF")
 fresh_podman
 fresh_dir
 P_BEST=$(min2 "$P_SKOPEO" "$P_POD")
@@ -178,6 +182,8 @@ hyperfine -N -w 5 -r 40 --export-json "$W/start.json" \
 	{ cat "$W/start.txt" >&2; bench_die "hyperfine failed"; }
 S_IMG=$(jq '.results[0].mean * 1000' "$W/start.json")
 S_DIR=$(jq '.results[1].mean * 1000' "$W/start.json")
+S_IMG_CPU=$(jq '(.results[0].user + .results[0].system) * 1000' "$W/start.json")
+S_DIR_CPU=$(jq '(.results[1].user + .results[1].system) * 1000' "$W/start.json")
 
 # --- 4. 50 containers ---------------------------------------------------------------
 bench_log "4. 50 detached containers of the image"
@@ -187,10 +193,11 @@ for i in $(seq 50); do
 	NAMES+=("$n")
 	"$HUSK" run -d --name "$n" --network none fastapi:run /bin/sleep 600 >/dev/null
 done
-UPPER=0
+UPPER=0 FILES=0
 for n in "${NAMES[@]}"; do
 	b=$(du -sb "/run/husk/$n/upper" | cut -f1)
 	UPPER=$((UPPER + b))
+	FILES=$((FILES + $(find "/run/husk/$n/upper" -mindepth 1 | wc -l)))
 done
 STORE_AFTER=$(du -sb "$W/store" | cut -f1)
 for n in "${NAMES[@]}"; do
@@ -200,13 +207,19 @@ NAMES=()
 unset HUSK_IMAGE_ROOT
 
 # --- report ------------------------------------------------------------------------
-printf '\nbench/images.sh  %s  (%s, archive %s MiB, %s runs, median)\n' "$(date -u +%FT%TZ)" \
-	"$ROOTFS" "$ARCHIVE_MB" "$RUNS"
-printf '  load   husk %6s ms  podman %6s ms  docker %6s ms   husk/%s = %s  (target <= 0.5)\n' \
+printf '\nbench/images.sh  %s  (%s, archive %s MiB, %s runs, median; load average %s)\n' \
+	"$(date -u +%FT%TZ)" "$ROOTFS" "$ARCHIVE_MB" "$RUNS" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '  load   wall: husk %6s ms  podman %6s ms  docker %6s ms   husk/%s = %s  (target <= 0.5)\n' \
 	"$L_HUSK" "$L_POD" "$L_DOCKER" "$L_BEST_NAME" "$(ratio "$L_HUSK" "$L_BEST")"
-printf '  pull   husk %6s ms  skopeo-dir %6s ms  podman %6s ms   husk/faster = %s  (target <= 0.7)\n' \
+printf '         cpu:  husk %6s ms  podman %6s ms  docker %6s ms   husk/%s = %s\n' \
+	"$L_HUSK_CPU" "$L_POD_CPU" "$L_DOCKER_CPU" "$L_BEST_NAME" "$(ratio "$L_HUSK_CPU" "$L_BEST_CPU")"
+printf '  pull   wall: husk %6s ms  skopeo-dir %6s ms  podman %6s ms   husk/faster = %s  (target <= 0.7)\n' \
 	"$P_HUSK" "$P_SKOPEO" "$P_POD" "$(ratio "$P_HUSK" "$P_BEST")"
-printf '  start  IMAGE %.1f ms  ROOTFS %.1f ms   image/rootfs = %s  (target <= 1.1)\n' \
+printf '         cpu:  husk %6s ms  skopeo-dir %6s ms  podman %6s ms   husk/podman = %s\n' \
+	"$P_HUSK_CPU" "$P_SKOPEO_CPU" "$P_POD_CPU" "$(ratio "$P_HUSK_CPU" "$P_POD_CPU")"
+printf '  start  wall: IMAGE %.1f ms  ROOTFS %.1f ms   image/rootfs = %s  (target <= 1.1)\n' \
 	"$S_IMG" "$S_DIR" "$(ratio "$S_IMG" "$S_DIR")"
-printf '  50 containers: %s bytes in their upper dirs, store %s -> %s bytes (target ~0)\n' \
-	"$UPPER" "$STORE_BEFORE" "$STORE_AFTER"
+printf '         cpu:  IMAGE %.1f ms  ROOTFS %.1f ms   image/rootfs = %s\n' \
+	"$S_IMG_CPU" "$S_DIR_CPU" "$(ratio "$S_IMG_CPU" "$S_DIR_CPU")"
+printf '  50 containers: %s files, %s bytes (the empty dirs) in their upper dirs; store %s -> %s bytes (target ~0)\n' \
+	"$FILES" "$UPPER" "$STORE_BEFORE" "$STORE_AFTER"

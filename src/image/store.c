@@ -186,7 +186,7 @@ int store_write_file(const char *path, const void *data, size_t n, struct husk_e
 		p += w;
 		n -= (size_t)w;
 	}
-	if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+	if (rename(tmp, path) < 0) {
 		int e = errno;
 		unlink(tmp);
 		return husk_error(err, e, "writing %s", path);

@@ -40,6 +40,7 @@ struct unpack {
 	struct layer_digests *d;
 	struct husk_err *err;
 	const char *name; /* the entry being unpacked, as the archive names it */
+	int64_t end;      /* the end of the data written to the current file */
 };
 
 static ssize_t outer_read(struct archive *a, void *arg, const void **buf)
@@ -184,6 +185,8 @@ static int write_data(struct unpack *u, int fd)
 			off += w;
 			n -= (size_t)w;
 			u->d->size += w;
+			if (off > u->end)
+				u->end = off;
 		}
 	}
 	if (r != ARCHIVE_EOF)
@@ -211,11 +214,15 @@ static int make_file(struct unpack *u, struct archive_entry *e, int pfd, const c
 	cleanup_close int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 				      0600);
 	if (fd < 0)
-		return refuse(u, errno, "creating");
+		return errno == EEXIST ? 1 : refuse(u, errno, "creating");
 	if (check_room(u, fd, archive_entry_size(e)))
 		return -1;
-	if (write_data(u, fd) || ftruncate(fd, archive_entry_size(e)) < 0)
-		return u->err->set ? -1 : refuse(u, errno, "truncating");
+	u->end = 0;
+	if (write_data(u, fd))
+		return -1;
+	/* a sparse file's trailing hole */
+	if (u->end < archive_entry_size(e) && ftruncate(fd, archive_entry_size(e)) < 0)
+		return refuse(u, errno, "truncating");
 	/* chown first: it clears set-id bits and file capabilities */
 	if (fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0 ||
 	    fchmod(fd, archive_entry_perm(e)) < 0)
@@ -264,7 +271,7 @@ static int make_hardlink(struct unpack *u, const char *target, int pfd, const ch
 		return refuse(u, 0, errno == ENOENT ? "hard link target is not in the layer" :
 					"hard link target's path goes through a symlink");
 	if (linkat(tfd, tbase, pfd, base, 0) < 0)
-		return refuse(u, errno, "hard link");
+		return errno == EEXIST ? 1 : refuse(u, errno, "hard link");
 	return 0;
 }
 
@@ -288,6 +295,38 @@ static int whiteout(struct unpack *u, int kind, int pfd, const char *hidden)
 	return 0;
 }
 
+/* 0, -1 (refused), or 1 when the name exists already */
+static int create_entry(struct unpack *u, struct archive_entry *e, int pfd, const char *base,
+			const char *clean, const char *hl)
+{
+	const char *why;
+	mode_t type = archive_entry_filetype(e);
+	if (hl)
+		return make_hardlink(u, hl, pfd, base);
+	switch (type) {
+	case AE_IFREG:
+		return make_file(u, e, pfd, base);
+	case AE_IFDIR:
+		if (mkdirat(pfd, base, 0700) < 0)
+			return errno == EEXIST ? 1 : refuse(u, errno, "creating the directory");
+		return set_meta_at(u, e, pfd, base, 0);
+	case AE_IFLNK: {
+		const char *t = archive_entry_symlink(e);
+		if (tar_symlink_check(clean, t, &why))
+			return refuse(u, 0, why);
+		if (symlinkat(t, pfd, base) < 0)
+			return errno == EEXIST ? 1 : refuse(u, errno, "creating the symlink");
+		return set_meta_at(u, e, pfd, base, 1);
+	}
+	case AE_IFCHR: case AE_IFBLK: case AE_IFIFO:
+		if (mknodat(pfd, base, type | 0600, archive_entry_rdev(e)) < 0)
+			return errno == EEXIST ? 1 : refuse(u, errno, "creating the device node");
+		return set_meta_at(u, e, pfd, base, 0);
+	default:
+		return 0; /* sockets: nothing to unpack */
+	}
+}
+
 static int unpack_entry(struct unpack *u, struct archive_entry *e)
 {
 	char clean[PATH_MAX], parent[PATH_MAX];
@@ -309,35 +348,17 @@ static int unpack_entry(struct unpack *u, struct archive_entry *e)
 	if (wk)
 		return whiteout(u, wk, pfd, hidden);
 	const char *hl = archive_entry_hardlink(e);
-	int r = clear_name(u, pfd, base, !hl && type == AE_IFDIR);
-	if (r < 0)
+	/* create first: a name this layer used already (EEXIST) is rare */
+	int r = create_entry(u, e, pfd, base, clean, hl);
+	if (r != 1)
+		return r;
+	r = clear_name(u, pfd, base, !hl && type == AE_IFDIR);
+	if (r < 0 || (pfd = parent_fd(u, parent)) < 0) /* clear_name may drop the cache */
 		return -1;
-	if ((pfd = parent_fd(u, parent)) < 0) /* clear_name may drop the cache */
-		return -1;
-	if (hl)
-		return make_hardlink(u, hl, pfd, base);
-	switch (type) {
-	case AE_IFREG:
-		return make_file(u, e, pfd, base);
-	case AE_IFDIR:
-		if (r == 0 && mkdirat(pfd, base, 0700) < 0)
-			return refuse(u, errno, "creating the directory");
+	if (r == 1) /* a directory again: its metadata */
 		return set_meta_at(u, e, pfd, base, 0);
-	case AE_IFLNK: {
-		const char *t = archive_entry_symlink(e);
-		if (tar_symlink_check(clean, t, &why))
-			return refuse(u, 0, why);
-		if (symlinkat(t, pfd, base) < 0)
-			return refuse(u, errno, "creating the symlink");
-		return set_meta_at(u, e, pfd, base, 1);
-	}
-	case AE_IFCHR: case AE_IFBLK: case AE_IFIFO:
-		if (mknodat(pfd, base, type | 0600, archive_entry_rdev(e)) < 0)
-			return refuse(u, errno, "creating the device node");
-		return set_meta_at(u, e, pfd, base, 0);
-	default:
-		return 0; /* sockets: nothing to unpack */
-	}
+	r = create_entry(u, e, pfd, base, clean, hl);
+	return r == 1 ? refuse(u, EEXIST, "creating") : r;
 }
 
 static int unpack_entries(struct unpack *u)

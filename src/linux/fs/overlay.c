@@ -48,6 +48,7 @@ static int mount_fsconfig(const struct husk_spec *s, const char *upper, const ch
 			return -1;
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -1;
 	cleanup_close int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
