@@ -9,7 +9,8 @@
 #include "linux/userns/idmap.h"
 #include "spec.h"
 
-/* True when husk runs without root (euid != 0). */
+/* True when husk runs without root: euid != 0, or uid 0 of a user namespace that
+ * is not the host's (as under rootless podman). */
 bool rootless(void);
 
 /* Where a rootless husk keeps its state: $XDG_RUNTIME_DIR/husk, else
