@@ -4,8 +4,11 @@
 #      `bwrap --unshare-all --uid 0 --gid 0 --bind ROOTFS / --proc /proc --dev /dev
 #      /bin/true` (the same namespaces, as the same user)          target <= 1.3x
 #   2. root: `husk run --userns auto` over `--userns host` start-up   target <= +2 ms
+#   3. with --fastapi ROOTFS (build-rootfs.sh --method debootstrap): FastAPI /health
+#      requests/s, `run-fastapi.sh run --rootless` through -p (slirp4netns) vs the
+#      same uvicorn on the host's loopback (wrk, rounds alternating)  target >= 0.9
 #
-#   bench/userns.sh [--runs N] [--rounds N] [--husk PATH]
+#   bench/userns.sh [--runs N] [--rounds N] [--husk PATH] [--fastapi ROOTFS]
 #
 # Creates a user of its own (useradd, /etc/subuid and /etc/subgid ranges) and a copy of
 # the busybox rootfs owned by it, removes both afterwards. Needs root; hyperfine and
@@ -17,13 +20,14 @@ BENCH_PROG=userns.sh
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-RUNS=40 ROUNDS=3 HUSK_OPT=''
+RUNS=40 ROUNDS=3 HUSK_OPT='' FASTAPI=''
 while (($#)); do
 	case $1 in
 	--runs) RUNS=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--husk) HUSK_OPT=$2; shift 2 ;;
-	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	--fastapi) FASTAPI=$2; shift 2 ;;
+	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) bench_die "unknown option $1" ;;
 	esac
 done
@@ -35,7 +39,14 @@ WORK=$(mktemp -d /tmp/hkt-userns-bench.XXXXXX)
 chmod 755 "$WORK"
 USER_NAME=hkt-rl-bench-$$
 
+APP_PIDS=()
 cleanup() {
+	local p
+	for p in "${APP_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${APP_PIDS[@]}"; do
+		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	done
+	[[ -f $WORK/tun.mode ]] && chmod "$(cat "$WORK/tun.mode")" /dev/net/tun
 	userdel "$USER_NAME" 2>/dev/null || true
 	userdel "$USER_NAME-1" 2>/dev/null || true
 	sed -i "/^$USER_NAME:/d; /^$USER_NAME-1:/d" /etc/subuid /etc/subgid
@@ -104,6 +115,36 @@ report() {
 	fi
 }
 
+# FastAPI /health: rootless through slirp4netns vs the host's uvicorn
+fastapi() {
+	local rps=$WORK/fastapi.txt i a b p ctr=32870 host=32871
+	stat -c %a /dev/net/tun >"$WORK/tun.mode"
+	chmod 666 /dev/net/tun
+	mkdir -p "$WORK/src/scripts"
+	cp "$BENCH_REPO/run-fastapi.sh" "$WORK/src/"
+	cp "$BENCH_REPO/scripts/lib.sh" "$WORK/src/scripts/"
+	cp -r "$BENCH_REPO/app" "$WORK/src/"
+	chmod -R a+rX "$WORK/src"
+	runuser -u "$USER_NAME" -- env -i PATH=/usr/bin:/bin HOME=/nonexistent XDG_RUNTIME_DIR="$WORK/run" \
+		HUSK="$WORK/husk" ROOTFS="$FASTAPI" "$WORK/src/run-fastapi.sh" run --rootless -p "$ctr" \
+		>"$WORK/out/fastapi-rootless.log" 2>&1 &
+	APP_PIDS+=($!)
+	(cd "$WORK/src/app" && exec /usr/bin/python3 -m uvicorn main:app --host 127.0.0.1 --port "$host" \
+		>"$WORK/out/fastapi-host.log" 2>&1) &
+	APP_PIDS+=($!)
+	for p in "$ctr" "$host"; do
+		for _ in $(seq 300); do curl -fsS -m 1 "http://127.0.0.1:$p/health" >/dev/null 2>&1 && break; sleep 0.2; done
+	done
+	for ((i = 1; i <= ROUNDS; i++)); do
+		a=$(wrk -t1 -c16 -d5 "http://127.0.0.1:$ctr/health" | awk '/Requests\/sec/ { print $2 }')
+		b=$(wrk -t1 -c16 -d5 "http://127.0.0.1:$host/health" | awk '/Requests\/sec/ { print $2 }')
+		echo "$a $b"
+	done >"$rps"
+	echo "rounds (requests/s): rootless -p / host: $(tr '\n' ';' <"$rps")"
+	awk '{ print $1 / $2 }' "$rps" | median | awk '{ printf "%-44s ratio %.2f of the host  (target >= 0.9: %s)\n",
+		"FastAPI /health rootless -p vs host uvicorn", $1, $1 >= 0.9 ? "met" : "NOT met" }'
+}
+
 main() {
 	setup
 	bench_log "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -128,6 +169,11 @@ main() {
 	report "rootless husk run vs bwrap (subuid range)" "$WORK/rootless.txt" ratio 1.3
 	report "rootless husk run vs bwrap (one id)" "$WORK/rootless1.txt" ratio 1.3
 	report "husk --userns auto vs --userns host" "$WORK/auto.txt" delta 2
+	if [[ -n $FASTAPI ]]; then
+		bench_ensure wrk:wrk curl:curl
+		fastapi
+	fi
+	bench_log "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 main
