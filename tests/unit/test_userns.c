@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "linux/userns/idmap.h"
+#include "linux/userns/mount_fallback.h"
 #include "linux/userns/pool.h"
 #include "linux/userns/subid.h"
 #include "linux/userns/userns.h"
@@ -204,8 +205,26 @@ static void test_config_maps(void)
 	spec_free(&s);
 }
 
+static void test_strip_gid(void)
+{
+	char out[128];
+	userns_strip_gid("newinstance,ptmxmode=0666,mode=0620,gid=5", out, sizeof out);
+	CHECK(!strcmp(out, "newinstance,ptmxmode=0666,mode=0620"));
+	userns_strip_gid("gid=5,mode=0620", out, sizeof out);
+	CHECK(!strcmp(out, "mode=0620"));
+	userns_strip_gid("gid=5", out, sizeof out);
+	CHECK(!strcmp(out, ""));
+	userns_strip_gid("mode=0620,uid=0", out, sizeof out);
+	CHECK(!strcmp(out, "mode=0620,uid=0"));
+	userns_strip_gid(NULL, out, sizeof out);
+	CHECK(!strcmp(out, ""));
+	userns_strip_gid("newinstance,mode=0620", out, 8);
+	CHECK(strlen(out) < 8);
+}
+
 int main(void)
 {
+	test_strip_gid();
 	test_config_maps();
 	test_idmap();
 	test_subid();

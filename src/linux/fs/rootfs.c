@@ -15,6 +15,7 @@
 #include "linux/fs/devnodes.h"
 #include "linux/fs/resolve.h"
 #include "linux/userns/idmapped.h"
+#include "linux/userns/mount_fallback.h"
 #include "linux/fs/overlay.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
@@ -154,14 +155,7 @@ static int mount_sysfs(int root_fd, const struct husk_spec *s, struct husk_err *
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	if (!spec_has_userns(s) || s->net != NET_HOST)
 		return mount_in_root(root_fd, "sysfs", "/sys", "sysfs", fl | MS_RDONLY, NULL, 0, err);
-	if (mount_in_root(root_fd, "/sys", "/sys", NULL, MS_BIND | MS_REC, NULL, 0, err))
-		return -1;
-	cleanup_close int sys = openat_in_root(root_fd, "/sys", O_PATH | O_CLOEXEC);
-	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-					     MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
-	if (sys < 0 || mount_setattr(sys, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof ro) < 0)
-		return husk_error(err, errno, "mount -o remount,ro (recursive) /sys");
-	return 0;
+	return userns_bind_sysfs(root_fd, "/sys", true, err);
 }
 
 /* /proc, /sys and /dev must be directories of ROOTFS itself: a symlink there (even
