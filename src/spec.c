@@ -7,9 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "linux/security/caps.h"
-#include "linux/net/network.h"
-#include "linux/security/seccomp/seccomp.h"
 #include "util/input_limits.h"
 
 void spec_init(struct husk_spec *s)
@@ -191,6 +188,25 @@ static int validate_counts(const struct husk_spec *s, struct husk_err *err)
 	return 0;
 }
 
+static int validate_network(const struct husk_spec *s, struct husk_err *err)
+{
+	if (s->n_ports && s->net != NET_BRIDGE && s->net != NET_SLIRP)
+		return husk_error(err, 0, "invalid --publish: ports can only be published with "
+				  "--network bridge or slirp4netns, not %s", s->net == NET_HOST ? "host" : "none");
+	return 0;
+}
+
+static int validate_seccomp_opts(const struct husk_security *sec, struct husk_err *err)
+{
+	const char *profile = sec->seccomp_profile;
+	if (profile && sec->seccomp_unconfined)
+		return husk_error(err, 0, "invalid --security-opt: seccomp=unconfined and "
+				  "seccomp=%s both given", profile);
+	if (profile && !profile[0])
+		return husk_error(err, 0, "invalid --security-opt 'seccomp=': no profile file given");
+	return 0;
+}
+
 int spec_validate(struct husk_spec *s, struct husk_err *err)
 {
 	if (!s->name[0]) {
@@ -231,7 +247,7 @@ int spec_validate(struct husk_spec *s, struct husk_err *err)
 		return husk_error(err, 0, "invalid --memory-swap: it needs --memory too");
 	if (s->log_file && s->log_file[0] == '\0')
 		return husk_error(err, 0, "invalid --log-file '': empty path");
-	if (net_validate(s, err) || caps_validate(s, err) || seccomp_validate(s, err))
+	if (validate_network(s, err) || validate_seccomp_opts(&s->sec, err))
 		return -1;
 
 	if (default_env(s, "PATH", HUSK_DEFAULT_PATH, err) ||

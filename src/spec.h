@@ -110,7 +110,8 @@ static inline bool spec_has_userns(const struct husk_spec *s)
 void spec_init(struct husk_spec *s);
 void spec_free(struct husk_spec *s);
 
-/* Checks the whole request; touches nothing on the host. */
+/* Checks the whole request; touches nothing on the host: no port is bound, no
+ * filter compiled (engine/plan.c prepares the host side afterwards). */
 int spec_validate(struct husk_spec *s, struct husk_err *err);
 
 /* Appends "KEY=VAL" (replacing an earlier KEY). */

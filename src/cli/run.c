@@ -12,6 +12,7 @@
 #include "engine/container.h"
 #include "engine/monitor.h"
 #include "linux/userns/rootless.h"
+#include "engine/plan.h"
 #include "linux/userns/userns.h"
 #include "linux/security/sealed_exe.h"
 #include "spec.h"
@@ -423,12 +424,16 @@ int cmd_run(struct husk_global *g, int argc, char **argv)
 	if (r == 0 && s.remove && mo.restart != RESTART_NO)
 		r = husk_error(&err, 0, "invalid --restart with --rm: a removed container cannot restart");
 	int code = -1;
-	if (r == 0 && run_image_apply(&s, &io, &err) == 0 && spec_validate(&s, &err) == 0) {
+	struct husk_plan plan;
+	plan_init(&plan);
+	if (r == 0 && run_image_apply(&s, &io, &err) == 0 && spec_validate(&s, &err) == 0 &&
+	    plan_prepare(&plan, &s, &err) == 0) {
 		if (!s.detach)
-			code = container_run(&s, &err);
-		else if ((code = monitor_run_detached(&s, &mo, &err)) == 0)
+			code = container_run(&s, &plan, &err);
+		else if ((code = monitor_run_detached(&s, &plan, &mo, &err)) == 0)
 			printf("%s\n", s.name);
 	}
+	plan_free(&plan);
 	spec_free(&s);
 	if (code < 0)
 		return husk_error_print(&err);

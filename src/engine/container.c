@@ -11,20 +11,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/child.h"
 #include "engine/state.h"
 #include "engine/sync.h"
+#include "engine/wait.h"
 #include "linux/cgroup/device_rules.h"
 #include "linux/ns.h"
 #include "linux/userns/rootless.h"
 #include "util/explain.h"
 
-extern const int husk_forwarded_signals[];
-extern const int husk_n_forwarded_signals;
-
-void container_init(struct container *c, struct husk_spec *s)
+void container_init(struct container *c, struct husk_spec *s, const struct husk_plan *p)
 {
 	memset(c, 0, sizeof *c);
 	c->spec = s;
+	c->plan = p;
 	c->lock_fd = -1;
 	c->sync_fd = -1;
 	c->cg.v2_fd = -1;
@@ -70,8 +70,7 @@ static int container_create(struct container *c, struct husk_err *err)
 	return 0;
 }
 
-/* Reads the child's messages until its end closes on execve, or it reports an error. */
-static int container_handshake(struct container *c, struct husk_err *err)
+int container_handshake(struct container *c, struct husk_err *err)
 {
 	for (;;) {
 		struct sync_msg m;
@@ -162,10 +161,10 @@ void container_block_signals(sigset_t *saved)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-int container_run(struct husk_spec *s, struct husk_err *err)
+int container_run(struct husk_spec *s, const struct husk_plan *p, struct husk_err *err)
 {
 	struct container c;
-	container_init(&c, s);
+	container_init(&c, s, p);
 	container_block_signals(&c.saved_mask);
 	if (container_launch(&c, err))
 		return -1;

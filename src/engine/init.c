@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine/container.h"
+#include "engine/init.h"
 #include "util/proctitle.h"
 
 static void noop(int sig) { (void)sig; }

@@ -22,11 +22,13 @@
 
 #include "engine/container.h"
 #include "engine/state.h"
+#include "engine/wait.h"
 #include "util/fs.h"
 #include "util/cleanup.h"
 
 struct monitor {
 	struct husk_spec *s;
+	const struct husk_plan *plan;
 	struct monitor_opts o;
 	struct container c;
 	sigset_t saved_mask;
@@ -74,7 +76,7 @@ int monitor_parse_restart(const char *arg, struct monitor_opts *o, struct husk_e
 	return husk_error(err, 0, "invalid --restart '%s': expected no, on-failure[:N] or always", arg);
 }
 
-void monitor_restart_name(const struct monitor_opts *o, char *buf, size_t len)
+static void monitor_restart_name(const struct monitor_opts *o, char *buf, size_t len)
 {
 	if (o->restart == RESTART_ALWAYS)
 		snprintf(buf, len, "always");
@@ -333,7 +335,7 @@ static bool backoff(struct monitor *m, int *level)
 static int start_once(struct monitor *m, struct husk_err *err)
 {
 	struct container *c = &m->c;
-	container_init(c, m->s);
+	container_init(c, m->s, m->plan);
 	c->keep_state = true;
 	c->capture = true;
 	c->lock_fd = m->lock_fd;
@@ -505,9 +507,10 @@ static void run_loop(struct monitor *m)
 }
 
 __attribute__((noreturn)) static void monitor_main(struct husk_spec *s,
+						   const struct husk_plan *p,
 						   const struct monitor_opts *o, int notify_fd)
 {
-	struct monitor m = { .s = s, .o = *o, .notify_fd = notify_fd, .lock_fd = -1,
+	struct monitor m = { .s = s, .plan = p, .o = *o, .notify_fd = notify_fd, .lock_fd = -1,
 			     .log_fd = -1, .sfd = -1, .tfd = -1, .ep = -1 };
 	if (m.o.log_max <= 0)
 		m.o.log_max = MONITOR_LOG_MAX_DEFAULT;
@@ -540,8 +543,8 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-int monitor_run_detached(struct husk_spec *s, const struct monitor_opts *o,
-			 struct husk_err *err)
+int monitor_run_detached(struct husk_spec *s, const struct husk_plan *plan,
+			 const struct monitor_opts *o, struct husk_err *err)
 {
 	/* the monitor works from /: a relative --log-file must not change meaning */
 	if (s->log_file && s->log_file[0] != '/') {
@@ -566,7 +569,7 @@ int monitor_run_detached(struct husk_spec *s, const struct monitor_opts *o,
 	}
 	if (pid == 0) {
 		close(p[0]);
-		monitor_main(s, o, p[1]);
+		monitor_main(s, plan, o, p[1]);
 	}
 	close(p[1]);
 	struct notify_msg msg;

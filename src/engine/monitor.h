@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "engine/plan.h"
 #include "spec.h"
 
 enum restart_policy { RESTART_NO = 0, RESTART_ON_FAILURE, RESTART_ALWAYS };
@@ -34,10 +35,9 @@ struct monitor_opts {
 
 /* --restart no|on-failure[:N]|always */
 int monitor_parse_restart(const char *arg, struct monitor_opts *o, struct husk_err *err);
-/* "no", "on-failure:3", "always" */
-void monitor_restart_name(const struct monitor_opts *o, char *buf, size_t len);
 
 /* husk run -d: forks the monitor and waits until the container runs (0: the caller
- * prints its name) or failed (-1 with the reason; nothing of it is left then). */
-int monitor_run_detached(struct husk_spec *s, const struct monitor_opts *o,
-			 struct husk_err *err);
+ * prints its name) or failed (-1 with the reason; nothing of it is left then).
+ * s is validated and plan prepared from it (plan.h). */
+int monitor_run_detached(struct husk_spec *s, const struct husk_plan *plan,
+			 const struct monitor_opts *o, struct husk_err *err);

@@ -81,7 +81,7 @@ static void cleanup_one(const char *root, const char *name)
 	char dir[600];
 	snprintf(dir, sizeof dir, "%s/%s", root, name);
 	cgroup_remove_by_name(name);
-	net_cleanup_stale(root, name);
+	net_cleanup_stale();
 	userns_cleanup_stale();
 	remove_tree(dir);
 }
@@ -94,7 +94,7 @@ static void mark_cleaned(json_object *o, void *arg)
 
 /* A detached container's record outlives its monitor; what the kernel holds for it
  * (processes, cgroups, network) does not. */
-static void cleanup_kept(const char *root, const char *name, const char *dir)
+static void cleanup_kept(const char *name, const char *dir)
 {
 	cleanup_json json_object *rec = state_read(dir);
 	if (state_get_bool(rec, "cleaned"))
@@ -105,7 +105,7 @@ static void cleanup_kept(const char *root, const char *name, const char *dir)
 	if (pid > 0 && state_pid_start(pid) == (unsigned long long)state_get_int(rec, "pid_start", 0))
 		return;
 	cgroup_remove_by_name(name);
-	net_cleanup_stale(root, name);
+	net_cleanup_stale();
 	userns_cleanup_stale();
 	struct husk_err err = { 0 };
 	state_update(dir, mark_cleaned, NULL, &err);
@@ -126,26 +126,11 @@ static void cleanup_stale_locked(const char *root)
 			continue;
 		cleanup_json json_object *rec = state_read(dir);
 		if (state_get_bool(rec, "detached"))
-			cleanup_kept(root, de->d_name, dir);
+			cleanup_kept(de->d_name, dir);
 		else
 			cleanup_one(root, de->d_name);
 	}
 	closedir(d);
-}
-
-static void remove_root_if_empty(const char *root);
-
-void state_cleanup_stale(const char *root)
-{
-	if (access(root, F_OK) < 0)
-		return; /* no state root: nothing stale, and nothing to create */
-	struct husk_err err = { 0 };
-	int fd = lock_root(root, &err);
-	if (fd < 0)
-		return;
-	cleanup_stale_locked(root);
-	remove_root_if_empty(root);
-	close(fd);
 }
 
 int state_create(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
@@ -315,7 +300,7 @@ int state_remove_record(const char *root, const char *name, struct husk_err *err
 	if (lock == -1)
 		return husk_error(err, errno, "locking %s/lock", dir);
 	cgroup_remove_by_name(name);
-	net_cleanup_stale(root, name);
+	net_cleanup_stale();
 	userns_cleanup_stale();
 	if (remove_tree(dir) < 0 && errno != ENOENT)
 		return husk_error(err, errno, "removing %s", dir);

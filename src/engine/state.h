@@ -27,8 +27,6 @@ struct container;
 int state_write(const struct container *c, const char *status, struct husk_err *err);
 /* Removes <root>/<name>/ (and <root> when it is empty) and drops the lock. */
 void state_remove(const char *dir, int lock_fd);
-/* Removes what dead husk processes left under root: cgroups, network, state. */
-void state_cleanup_stale(const char *root);
 
 /* Read-modify-write of dir/state.json under the directory's lock: edit() changes
  * the object (a new empty one if there is no file yet). */

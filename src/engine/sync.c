@@ -36,7 +36,7 @@ int sync_send(int sock, enum sync_type type, int pass_fd)
 	return send_msg(sock, &m, pass_fd);
 }
 
-int sync_send_error(int sock, const struct husk_err *err)
+static int sync_send_error(int sock, const struct husk_err *err)
 {
 	struct sync_msg m = { .type = SYNC_ERROR, .exit_code = err->exit_code,
 			      .errnum = err->errnum };
@@ -69,4 +69,10 @@ int sync_recv(int sock, struct sync_msg *m, int *fd)
 	if (fd && c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 		memcpy(fd, CMSG_DATA(c), sizeof(int));
 	return 1;
+}
+
+void sync_fail(int sock, const struct husk_err *err)
+{
+	sync_send_error(sock, err);
+	_exit(err->exit_code ? err->exit_code : HUSK_EXIT_FAILURE);
 }

@@ -20,6 +20,7 @@ struct sync_msg {
 };
 
 int sync_send(int sock, enum sync_type type, int pass_fd);
-int sync_send_error(int sock, const struct husk_err *err);
+/* Child side: sends err and exits with its code (125 when it has none). */
+__attribute__((noreturn)) void sync_fail(int sock, const struct husk_err *err);
 /* 1 with a message (and *fd if one was passed), 0 on EOF, -1 on error. */
 int sync_recv(int sock, struct sync_msg *m, int *fd);

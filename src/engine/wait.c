@@ -1,5 +1,7 @@
 /* The parent's event loop while the container runs: forwards signals to PID 1,
  * enforces the stop grace period, relays I/O, and collects PID 1's status. */
+#include "engine/wait.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <string.h>

@@ -20,7 +20,7 @@ int openat_in_root(int root_fd, const char *path, int flags)
 	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
 }
 
-int write_file_at(int dirfd, const char *name, const char *data)
+static int write_file_at(int dirfd, const char *name, const char *data)
 {
 	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_TRUNC);
 	if (fd < 0)
@@ -55,7 +55,7 @@ void write_all(int fd, const void *buf, size_t n)
 	}
 }
 
-ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t len)
+static ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t len)
 {
 	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

@@ -7,12 +7,10 @@
 int openat_in_root(int root_fd, const char *path, int flags);
 /* Writes a whole string to a file (for cgroup and /proc knobs). -1 with errno set. */
 int write_file(const char *path, const char *data);
-int write_file_at(int dirfd, const char *name, const char *data);
 /* Writes all n bytes (retrying short writes and EINTR); gives up on an error. */
 void write_all(int fd, const void *buf, size_t n);
 /* Reads a file into buf (NUL-terminated); returns bytes read or -1. */
 ssize_t read_file(const char *path, char *buf, size_t len);
-ssize_t read_file_at(int dirfd, const char *name, char *buf, size_t len);
 /* mkdir -p; mode applies to created directories. */
 int mkdir_p(const char *path, mode_t mode);
 /* rm -rf of a directory tree that husk owns (state dirs); does not cross mounts. */

@@ -1,9 +1,12 @@
 /* Unit tests for src/spec.c: the environment list and spec_validate(), which must
  * refuse a bad request with a message naming the value, before touching the host. */
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -168,6 +171,48 @@ static void test_bad(void)
 #undef TMPFS
 }
 
+/* spec_validate is pure: it probes no port and compiles no filter (engine/plan.c
+ * does); the checks that need no host stay in it. */
+static void test_pure(void)
+{
+	struct husk_spec s;
+	struct husk_err e;
+	/* a host port held by someone else: the spec is still valid */
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 1) == 0 &&
+	      getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	good_spec(&s);
+	s.net = NET_BRIDGE;
+	s.ports = calloc(1, sizeof *s.ports);
+	s.n_ports = 1;
+	snprintf(s.ports[0].host_ip, sizeof s.ports[0].host_ip, "127.0.0.1");
+	s.ports[0].host_port = ntohs(a.sin_port);
+	s.ports[0].ctr_port = 80;
+	s.ports[0].proto = IPPROTO_TCP;
+	CHECK(validate(&s, &e) == 0);
+	/* ... but not without the bridge */
+	s.net = NET_NONE;
+	CHECK(validate(&s, &e) == -1 && strstr(e.msg, "--network bridge or slirp4netns, not none"));
+	spec_free(&s);
+	close(fd);
+	/* an unknown capability is the plan's to find (it needs the kernel's list) */
+	good_spec(&s);
+	s.sec.cap_add = calloc(2, sizeof *s.sec.cap_add);
+	s.sec.cap_add[0] = strdup("NO_SUCH_CAP");
+	s.sec.n_cap_add = 1;
+	CHECK(validate(&s, &e) == 0);
+	spec_free(&s);
+	/* a profile that does not exist is not read here; conflicting options are refused */
+	good_spec(&s);
+	s.sec.seccomp_profile = strdup("/nonexistent/profile.json");
+	CHECK(validate(&s, &e) == 0);
+	s.sec.seccomp_unconfined = true;
+	CHECK(validate(&s, &e) == -1 && strstr(e.msg, "seccomp=unconfined and seccomp=/nonexistent"));
+	spec_free(&s);
+}
+
 int main(void)
 {
 	snprintf(rootfs, sizeof rootfs, "/tmp/husk-spec.XXXXXX");
@@ -188,6 +233,7 @@ int main(void)
 	test_env();
 	test_defaults();
 	test_bad();
+	test_pure();
 
 	unlink(plain_file);
 	rmdir(sub);

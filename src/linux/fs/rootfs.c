@@ -183,7 +183,7 @@ static int check_kernel_dirs(int root_fd, struct husk_err *err)
 }
 
 int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
-		   enum cgroup_mode cgmode, int root_tree_fd, int *root_fd, struct husk_err *err)
+		   enum cgroup_mode cgmode, int root_tree_fd, struct husk_err *err)
 {
 	EXPLAIN_START(t);
 	/* nothing we mount may propagate back to the host's namespace */
@@ -207,10 +207,9 @@ int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
 			return husk_error(err, errno, "mount --rbind %s %s", s->rootfs, s->rootfs);
 		EXPLAIN(t, "mount --rbind %s %s", s->rootfs, s->rootfs);
 	}
-	int fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return husk_error(err, errno, "rootfs '%s'", s->rootfs);
-	*root_fd = fd;
 
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	if (check_kernel_dirs(fd, err) ||

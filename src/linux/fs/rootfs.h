@@ -6,10 +6,10 @@
 #include "linux/net/network.h"
 #include "spec.h"
 
-/* Steps before the root switch; leaves root_fd open on the new root. root_tree_fd
- * is the idmapped rootfs the parent made for a user namespace, or -1. */
+/* Steps before the root switch. root_tree_fd is the idmapped rootfs the parent made
+ * for a user namespace, or -1. */
 int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
-		   enum cgroup_mode cgmode, int root_tree_fd, int *root_fd, struct husk_err *err);
+		   enum cgroup_mode cgmode, int root_tree_fd, struct husk_err *err);
 /* pivot_root(".", ".") and detach the old root, or chroot with --no-pivot;
  * then the read-only remount with --read-only. */
 int rootfs_switch(const struct husk_spec *s, struct husk_err *err);

@@ -48,6 +48,13 @@ static int bridge_address(struct nl *nl, int ifindex, const struct subnet *sn,
 	return 0;
 }
 
+static void bridge_delete(struct nl *nl)
+{
+	EXPLAIN_START(t);
+	if (nl_link_del(nl, BRIDGE_NAME) == 0)
+		EXPLAIN(t, "ip link del " BRIDGE_NAME);
+}
+
 int bridge_create(struct nl *nl, const struct subnet *sn, struct husk_err *err)
 {
 	/* a bridge left by a husk that was killed has no container on it any more */
@@ -66,13 +73,6 @@ int bridge_create(struct nl *nl, const struct subnet *sn, struct husk_err *err)
 	if (!ifindex)
 		return husk_error(err, errno, "network: bridge " BRIDGE_NAME);
 	return bridge_address(nl, ifindex, sn, err);
-}
-
-void bridge_delete(struct nl *nl)
-{
-	EXPLAIN_START(t);
-	if (nl_link_del(nl, BRIDGE_NAME) == 0)
-		EXPLAIN(t, "ip link del " BRIDGE_NAME);
 }
 
 void bridge_delete_all(struct nl *nl)

@@ -21,7 +21,6 @@
 /* Creates husk0 with the subnet's gateway address, up; replaces a dead husk's.
  * Fails if the subnet overlaps one of the host's routes. */
 int bridge_create(struct nl *nl, const struct subnet *sn, struct husk_err *err);
-void bridge_delete(struct nl *nl);
 /* With the IPAM lock and no lease left: husk0 and the veths still on it, at once. */
 void bridge_delete_all(struct nl *nl);
 /* sysctl -w net.ipv4.ip_forward=1, remembering the old value in the IPAM dir. */

@@ -59,11 +59,8 @@ static bool subnet_explicit(void)
 	return e && *e;
 }
 
-int net_validate(struct husk_spec *s, struct husk_err *err)
+int net_check_host(const struct husk_spec *s, struct husk_err *err)
 {
-	if (s->n_ports && s->net != NET_BRIDGE && s->net != NET_SLIRP)
-		return husk_error(err, 0, "invalid --publish: ports can only be published with "
-				  "--network bridge or slirp4netns, not %s", s->net == NET_HOST ? "host" : "none");
 	struct subnet sn;
 	if (s->net == NET_BRIDGE && subnet_from_env(&sn, err))
 		return -1;
@@ -334,10 +331,8 @@ void net_teardown(struct net_state *n)
 	nl_close(&nl);
 }
 
-void net_cleanup_stale(const char *state_root, const char *name)
+void net_cleanup_stale(void)
 {
-	(void)state_root;
-	(void)name;
 	int lock = ipam_lock(false);
 	if (lock < 0)
 		return; /* no bridge container anywhere */

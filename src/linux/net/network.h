@@ -38,8 +38,9 @@ struct net_state {
 	struct slirp slirp;    /* --network slirp4netns: its process and API socket */
 };
 
-/* Checks --network and -p (host ports free, etc.) before anything is created. */
-int net_validate(struct husk_spec *s, struct husk_err *err);
+/* Parent, before anything is created (engine/plan.c): HUSK_SUBNET, and every -p host
+ * port free now (bound with bind(2) and released). */
+int net_check_host(const struct husk_spec *s, struct husk_err *err);
 /* Parent, before clone: bridge, lease, hosts/resolv.conf files. */
 int net_prepare(struct net_state *n, const struct husk_spec *s, const char *state_dir,
 		struct husk_err *err);
@@ -51,9 +52,9 @@ int net_child_setup(const struct net_state *n, struct husk_err *err);
 /* Parent: undo net_attach and net_prepare, in reverse order. Idempotent. */
 void net_teardown(struct net_state *n);
 /* Removes what dead husks left (veths, leases, DNAT elements; the bridge and the
- * table if no bridge container is left). Called for container `name`; the leases
- * tell by their flock which husks are gone, so it reclaims every dead one. */
-void net_cleanup_stale(const char *state_root, const char *name);
+ * table if no bridge container is left). The leases tell by their flock which husks
+ * are gone, so it reclaims every dead one. */
+void net_cleanup_stale(void);
 /* One line for `husk check`: the bridge, its subnet, husk's table, ip_forward,
  * route_localnet. Returns false if something is inconsistent. */
 bool net_describe_host(char *buf, size_t len);

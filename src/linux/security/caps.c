@@ -13,7 +13,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "linux/security/seccomp/seccomp.h"
 #include "util/explain.h"
 
 static int last_cap(void)
@@ -83,9 +82,8 @@ static int resolve_list(char **names, size_t n, const char *opt, uint64_t *mask,
 	return 0;
 }
 
-static int resolve(const struct husk_spec *s, uint64_t *out, struct husk_err *err)
+int caps_resolve(const struct husk_security *sec, uint64_t *out, struct husk_err *err)
 {
-	const struct husk_security *sec = &s->sec;
 	uint64_t all = bounding_set(), add, drop;
 	bool add_all, drop_all;
 	if (resolve_list(sec->cap_add, sec->n_cap_add, "--cap-add", &add, &add_all, err) ||
@@ -104,29 +102,6 @@ static int resolve(const struct husk_spec *s, uint64_t *out, struct husk_err *er
 	else
 		*out = ((CAPS_DOCKER_DEFAULT & ~drop) | add) & all;
 	return 0;
-}
-
-static const struct husk_spec *cached_spec;
-static uint64_t cached_mask;
-
-int caps_validate(struct husk_spec *s, struct husk_err *err)
-{
-	uint64_t m;
-	if (resolve(s, &m, err))
-		return -1;
-	cached_spec = s;
-	cached_mask = m;
-	return 0;
-}
-
-uint64_t caps_mask(const struct husk_spec *s)
-{
-	if (s == cached_spec)
-		return cached_mask;
-	uint64_t m;
-	struct husk_err ignored = { 0 };
-	/* not validated (a caller outside the run path): the default set */
-	return resolve(s, &m, &ignored) ? CAPS_DOCKER_DEFAULT & bounding_set() : m;
 }
 
 static int set_caps(uint64_t eff, uint64_t perm, uint64_t inh)
@@ -171,19 +146,16 @@ static void explain_caps(uint64_t t, uint64_t mask, bool root)
 		       "   # not root: permitted and effective empty");
 }
 
-/* The filter needs CAP_SYS_ADMIN to load unless no_new_privs is set. */
-static uint64_t retained(const struct husk_spec *s, uint64_t mask)
+bool caps_retain_sys_admin(uint64_t mask, bool seccomp, bool no_new_privs)
 {
-	const uint64_t admin = UINT64_C(1) << CAP_SYS_ADMIN;
-	if (!seccomp_active(s) || s->sec.no_new_privs || (mask & admin))
-		return 0;
-	return admin;
+	/* the filter needs CAP_SYS_ADMIN to load unless no_new_privs is set */
+	return seccomp && !no_new_privs && !(mask & (UINT64_C(1) << CAP_SYS_ADMIN));
 }
 
-int caps_apply(const struct husk_spec *s, struct husk_err *err)
+int caps_apply(uint64_t mask, bool retain_sys_admin, struct husk_err *err)
 {
 	EXPLAIN_START(t);
-	uint64_t mask = caps_mask(s), perm;
+	uint64_t perm;
 	bool root = geteuid() == 0;
 	/* setuid to a non-root user cleared the effective set; PR_CAPBSET_DROP needs
 	 * CAP_SETPCAP there, so raise what is still permitted first */
@@ -195,18 +167,16 @@ int caps_apply(const struct husk_spec *s, struct husk_err *err)
 			return husk_error(err, errno, "prctl(PR_CAPBSET_DROP, %d)", c);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return husk_error(err, errno, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
-	uint64_t final = (root ? mask : 0) | (retained(s, mask) & perm);
+	uint64_t admin = retain_sys_admin ? UINT64_C(1) << CAP_SYS_ADMIN : 0;
+	uint64_t final = (root ? mask : 0) | (admin & perm);
 	if (set_caps(final, final, 0) < 0)
 		return husk_error(err, errno, "capset");
 	explain_caps(t, mask, root);
 	return 0;
 }
 
-int caps_drop_retained(const struct husk_spec *s, struct husk_err *err)
+int caps_drop_retained(uint64_t mask, struct husk_err *err)
 {
-	uint64_t mask = caps_mask(s);
-	if (!retained(s, mask))
-		return 0;
 	uint64_t final = geteuid() == 0 ? mask : 0;
 	if (set_caps(final, final, 0) < 0)
 		return husk_error(err, errno, "capset (dropping CAP_SYS_ADMIN after seccomp)");
