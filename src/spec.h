@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "spec_mounts.h"
 #include "spec_oci.h"
 #include "util/error.h"
 #include "util/parse.h"

@@ -16,7 +16,7 @@
 #include "linux/security/sealed_exe.h"
 
 struct exec_ctx {
-	struct ctr ct;
+	struct ctr_record ct;
 	struct husk_spec spec;
 	int pidfd; /* PID 1 */
 };

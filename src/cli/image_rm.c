@@ -14,7 +14,7 @@
 
 /* What containers (of this state root) use: image ids and layer diff_ids. */
 struct in_use {
-	struct ctr *c;
+	struct ctr_record *c;
 	size_t n;
 	char **layers; /* NULL-terminated */
 	size_t n_layers;

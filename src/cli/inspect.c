@@ -33,7 +33,7 @@ static json_object *time_json(json_object *rec, const char *key)
 	return json_object_new_string(buf);
 }
 
-static json_object *state_json(const struct ctr *c)
+static json_object *state_json(const struct ctr_record *c)
 {
 	json_object *rec = c->rec, *o = json_object_new_object();
 	char status[256];
@@ -58,7 +58,7 @@ static json_object *state_json(const struct ctr *c)
 	return o;
 }
 
-static json_object *inspect_one(const struct ctr *c)
+static json_object *inspect_one(const struct ctr_record *c)
 {
 	json_object *rec = c->rec, *o = json_object_new_object();
 	json_object *config = NULL;
@@ -99,7 +99,7 @@ int cmd_inspect(struct husk_global *g, int argc, char **argv)
 	int rc = 0;
 	json_object *a = json_object_new_array();
 	for (int i = 1; i < argc; i++) {
-		struct ctr c;
+		struct ctr_record c;
 		if (ctr_open(g, argv[i], &c) < 0) {
 			rc = 1;
 			continue;

@@ -25,7 +25,7 @@ static void kill_usage(FILE *out)
 
 static int kill_one(const struct husk_global *g, const char *name, int sig)
 {
-	struct ctr c;
+	struct ctr_record c;
 	if (ctr_open(g, name, &c) < 0)
 		return 1;
 	int rc = 0;

@@ -122,7 +122,7 @@ static void catch_up(const char *log, int *fd)
 	copy_new(*fd);
 }
 
-static int follow(const struct ctr *c, const char *log, int fd)
+static int follow(const struct ctr_record *c, const char *log, int fd)
 {
 	cleanup_close int owner = ctr_owner_fd(c);
 	cleanup_close int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
@@ -178,7 +178,7 @@ int cmd_logs(struct husk_global *g, int argc, char **argv)
 		husk_warn("expected one container name (usage: husk logs [-f] [--tail N] NAME)");
 		return HUSK_EXIT_FAILURE;
 	}
-	struct ctr ct;
+	struct ctr_record ct;
 	if (ctr_open(g, argv[optind], &ct) < 0)
 		return 1;
 	char log[420];

@@ -59,7 +59,7 @@ static void command_text(json_object *argv, char *buf, size_t len)
 		strcpy(buf + 37, "...");
 }
 
-static void row(const struct ctr *c, char cells[NCOLS][256])
+static void row(const struct ctr_record *c, char cells[NCOLS][256])
 {
 	snprintf(cells[COL_NAME], 256, "%s", c->name);
 	if (c->pid > 0 && (c->state == CTR_RUNNING || c->state == CTR_MONITOR_DIED))
@@ -75,7 +75,7 @@ static void row(const struct ctr *c, char cells[NCOLS][256])
 	ports_text(get(get(c->rec, "config"), "ports"), cells[COL_PORTS], 256);
 }
 
-static void print_table(const struct ctr *v, size_t n, const bool *show)
+static void print_table(const struct ctr_record *v, size_t n, const bool *show)
 {
 	char (*cells)[NCOLS][256] = calloc(n ? n : 1, sizeof *cells);
 	if (!cells)
@@ -99,7 +99,7 @@ static void print_table(const struct ctr *v, size_t n, const bool *show)
 	free(cells);
 }
 
-static json_object *json_row(const struct ctr *c)
+static json_object *json_row(const struct ctr_record *c)
 {
 	json_object *o = json_object_new_object();
 	char status[256];
@@ -122,7 +122,7 @@ static json_object *json_row(const struct ctr *c)
 	return o;
 }
 
-static void print_json(const struct ctr *v, size_t n, const bool *show)
+static void print_json(const struct ctr_record *v, size_t n, const bool *show)
 {
 	json_object *a = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
@@ -165,7 +165,7 @@ int cmd_ps(struct husk_global *g, int argc, char **argv)
 		husk_warn("unexpected argument '%s' (see husk ps --help)", argv[optind]);
 		return HUSK_EXIT_FAILURE;
 	}
-	struct ctr *v;
+	struct ctr_record *v;
 	size_t n;
 	if (ctr_list(g, &v, &n) < 0) {
 		husk_warn("reading %s: %m", cli_root(g));

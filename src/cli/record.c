@@ -44,7 +44,7 @@ static enum ctr_state derive_state(json_object *rec, bool owner_alive)
 }
 
 /* 0, or -1 if there is no such directory. */
-static int load(const char *root, const char *name, struct ctr *c)
+static int load(const char *root, const char *name, struct ctr_record *c)
 {
 	memset(c, 0, sizeof *c);
 	snprintf(c->name, sizeof c->name, "%s", name);
@@ -68,7 +68,7 @@ static int load(const char *root, const char *name, struct ctr *c)
 	return 0;
 }
 
-int ctr_open(const struct husk_global *g, const char *name, struct ctr *c)
+int ctr_open(const struct husk_global *g, const char *name, struct ctr_record *c)
 {
 	/* a valid name cannot climb out of the state root */
 	if (strlen(name) > 64 || !valid_name(name) || load(cli_root(g), name, c) < 0) {
@@ -79,7 +79,7 @@ int ctr_open(const struct husk_global *g, const char *name, struct ctr *c)
 	return 0;
 }
 
-void ctr_close(struct ctr *c)
+void ctr_close(struct ctr_record *c)
 {
 	if (c->rec)
 		json_object_put(c->rec);
@@ -88,14 +88,14 @@ void ctr_close(struct ctr *c)
 
 static int by_created(const void *a, const void *b)
 {
-	const struct ctr *x = a, *y = b;
+	const struct ctr_record *x = a, *y = b;
 	int64_t tx = state_get_int(x->rec, "created", 0), ty = state_get_int(y->rec, "created", 0);
 	if (tx != ty)
 		return tx < ty ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
-int ctr_list(const struct husk_global *g, struct ctr **out, size_t *n)
+int ctr_list(const struct husk_global *g, struct ctr_record **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -109,7 +109,7 @@ int ctr_list(const struct husk_global *g, struct ctr **out, size_t *n)
 			continue;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
-			struct ctr *v = realloc(*out, cap * sizeof *v);
+			struct ctr_record *v = realloc(*out, cap * sizeof *v);
 			if (!v)
 				break;
 			*out = v;
@@ -123,14 +123,14 @@ int ctr_list(const struct husk_global *g, struct ctr **out, size_t *n)
 	return 0;
 }
 
-void ctr_list_free(struct ctr *v, size_t n)
+void ctr_list_free(struct ctr_record *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		ctr_close(&v[i]);
 	free(v);
 }
 
-bool ctr_is_active(const struct ctr *c)
+bool ctr_is_active(const struct ctr_record *c)
 {
 	return c->state == CTR_CREATED || c->state == CTR_RUNNING || c->state == CTR_RESTARTING;
 }
@@ -146,7 +146,7 @@ const char *ctr_state_name(enum ctr_state s)
 	}
 }
 
-void ctr_status_text(const struct ctr *c, char *buf, size_t len)
+void ctr_status_text(const struct ctr_record *c, char *buf, size_t len)
 {
 	char ago[64];
 	switch (c->state) {
@@ -205,7 +205,7 @@ void format_bytes(double b, char *buf, size_t len)
 	snprintf(buf, len, i ? "%.4g%s" : "%.0f%s", b, u[i]);
 }
 
-int ctr_pid1_fd(const struct ctr *c)
+int ctr_pid1_fd(const struct ctr_record *c)
 {
 	if (c->pid <= 0)
 		return -1;
@@ -221,7 +221,7 @@ int ctr_pid1_fd(const struct ctr *c)
 	return fd;
 }
 
-int ctr_owner_fd(const struct ctr *c)
+int ctr_owner_fd(const struct ctr_record *c)
 {
 	if (c->owner <= 0)
 		return -1;
@@ -305,7 +305,7 @@ int parse_signal(const char *s)
 	return -1;
 }
 
-int ctr_not_running(const struct ctr *c)
+int ctr_not_running(const struct ctr_record *c)
 {
 	husk_warn("container %s is not running (%s)", c->name, ctr_state_name(c->state));
 	return 1;

@@ -18,7 +18,8 @@ enum ctr_state {
 	CTR_MONITOR_DIED, /* its monitor is gone and PID 1 with it: husk rm cleans up */
 };
 
-struct ctr {
+/* A container as its record (state.json) tells it; not the engine's struct container. */
+struct ctr_record {
 	char name[65];
 	char dir[320];
 	json_object *rec; /* state.json; NULL if there is none (yet) */
@@ -30,16 +31,16 @@ struct ctr {
 
 const char *cli_root(const struct husk_global *g);
 /* 0, or -1 after printing "husk: no such container: NAME". */
-int ctr_open(const struct husk_global *g, const char *name, struct ctr *c);
-void ctr_close(struct ctr *c);
+int ctr_open(const struct husk_global *g, const char *name, struct ctr_record *c);
+void ctr_close(struct ctr_record *c);
 /* Every container, oldest first. */
-int ctr_list(const struct husk_global *g, struct ctr **out, size_t *n);
-void ctr_list_free(struct ctr *v, size_t n);
+int ctr_list(const struct husk_global *g, struct ctr_record **out, size_t *n);
+void ctr_list_free(struct ctr_record *v, size_t n);
 
-bool ctr_is_active(const struct ctr *c); /* created, running or restarting */
+bool ctr_is_active(const struct ctr_record *c); /* created, running or restarting */
 const char *ctr_state_name(enum ctr_state s);
 /* "running", "exited (3) 2 minutes ago", "restarting (1)", "monitor died" */
-void ctr_status_text(const struct ctr *c, char *buf, size_t len);
+void ctr_status_text(const struct ctr_record *c, char *buf, size_t len);
 /* "2 minutes ago", "less than a second ago" */
 void format_ago(int64_t when, char *buf, size_t len);
 /* "2026-11-23T20:12:58Z" */
@@ -48,8 +49,8 @@ void format_time(int64_t when, char *buf, size_t len);
 void format_bytes(double bytes, char *buf, size_t len);
 
 /* A pidfd for PID 1 / for the owner, or -1 if that process is gone. */
-int ctr_pid1_fd(const struct ctr *c);
-int ctr_owner_fd(const struct ctr *c);
+int ctr_pid1_fd(const struct ctr_record *c);
+int ctr_owner_fd(const struct ctr_record *c);
 /* A request to a monitor: sig with an int value (SI_QUEUE). 0 or -1 (errno). */
 int ctr_tell_monitor(int owner_fd, int sig, int value);
 /* Waits until every fd in fds (pidfds; -1 = none) is readable, that is until those
@@ -60,4 +61,4 @@ size_t wait_pidfds(int *fds, size_t n, int timeout_ms);
 /* "KILL", "SIGKILL", "kill", "9", "RTMIN+2": the number, or -1. */
 int parse_signal(const char *s);
 /* Prints "husk: container NAME is not running" and returns 1. */
-int ctr_not_running(const struct ctr *c);
+int ctr_not_running(const struct ctr_record *c);

@@ -26,7 +26,7 @@ static void rm_usage(FILE *out)
 }
 
 /* SIGKILL for PID 1 and waiting for its husk to finish; 0 once nothing runs. */
-static int kill_and_wait(struct ctr *c)
+static int kill_and_wait(struct ctr_record *c)
 {
 	int fd = ctr_owner_fd(c);
 	if (fd >= 0 && c->detached) {
@@ -53,7 +53,7 @@ static int kill_and_wait(struct ctr *c)
 
 static int rm_one(const struct husk_global *g, const char *name, bool force)
 {
-	struct ctr c;
+	struct ctr_record c;
 	if (ctr_open(g, name, &c) < 0)
 		return 1;
 	bool busy = ctr_is_active(&c);

@@ -131,7 +131,7 @@ static void sample_net(pid_t pid, struct sample *s)
 	}
 }
 
-static void take_sample(const struct ctr *c, struct sample *s)
+static void take_sample(const struct ctr_record *c, struct sample *s)
 {
 	memset(s, 0, sizeof *s);
 	snprintf(s->name, sizeof s->name, "%s", c->name);
@@ -217,7 +217,7 @@ static void print_json(const struct sample *v, size_t n)
 
 /* The containers to show this round: those named, or every running one. */
 static int collect(const struct husk_global *g, char **names, size_t nn, bool first,
-		   struct ctr **v, size_t *n)
+		   struct ctr_record **v, size_t *n)
 {
 	if (!nn) {
 		if (ctr_list(g, v, n) < 0)
@@ -252,7 +252,7 @@ static int stats_loop(const struct husk_global *g, char **names, size_t nn, bool
 	struct sample *prev = NULL;
 	size_t nprev = 0;
 	for (int round = 0;; round++) {
-		struct ctr *v;
+		struct ctr_record *v;
 		size_t n;
 		if (collect(g, names, nn, round == 0, &v, &n) < 0) {
 			free(prev);

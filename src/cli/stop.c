@@ -31,7 +31,7 @@ static void stop_usage(FILE *out)
 }
 
 /* Asks for the stop; *owner_fd gets what to wait for (-1: nothing). */
-static void request(struct ctr *c, int grace, int *owner_fd)
+static void request(struct ctr_record *c, int grace, int *owner_fd)
 {
 	*owner_fd = ctr_owner_fd(c);
 	if (*owner_fd < 0) {
@@ -54,7 +54,7 @@ static void request(struct ctr *c, int grace, int *owner_fd)
 }
 
 /* After the deadline: SIGKILL what is left ourselves, and wait a little more. */
-static void force(struct ctr *v, int *fds, size_t n)
+static void force(struct ctr_record *v, int *fds, size_t n)
 {
 	bool any = false;
 	for (size_t i = 0; i < n; i++) {
@@ -73,7 +73,7 @@ static void force(struct ctr *v, int *fds, size_t n)
 
 static int stop_all(const struct husk_global *g, char **names, size_t n, int grace)
 {
-	struct ctr *v = calloc(n, sizeof *v);
+	struct ctr_record *v = calloc(n, sizeof *v);
 	int *fds = calloc(n, sizeof *fds);
 	bool *ok = calloc(n, sizeof *ok);
 	if (!v || !fds || !ok) {

@@ -1,4 +1,4 @@
-/* Parsers for the values users type: sizes, CPU amounts, names, env, volumes.
+/* Parsers for the values users type: sizes, CPU amounts, names, env, ports.
  * Each returns 0 on success and -1 with a message naming the value. */
 #pragma once
 #include <stdbool.h>
@@ -22,22 +22,6 @@ bool valid_name(const char *s);
 bool valid_hostname(const char *s);
 /* Environment variable name: [A-Za-z_][A-Za-z0-9_]* */
 bool valid_env_name(const char *s, size_t len);
-
-struct volume {
-	char *host;
-	char *ctr;
-	bool readonly;
-};
-/* "HOST:CTR[:ro|rw]"; HOST and CTR absolute. Fills *v with malloc'd strings. */
-int parse_volume(const char *s, struct volume *v, struct husk_err *err);
-
-struct tmpfs_mount {
-	char *ctr;
-	int64_t size; /* bytes, 0 = kernel default */
-	unsigned mode;
-};
-/* "CTR[:size=64m[,mode=1777]]" */
-int parse_tmpfs(const char *s, struct tmpfs_mount *t, struct husk_err *err);
 
 /* "UID[:GID]" numeric parts; returns 1 if the string is numeric, 0 if it is a name. */
 int parse_numeric_user(const char *s, int64_t *uid, int64_t *gid);

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f || fwrite(data, 1, size, f) != size || fclose(f))
 		abort();
 	struct husk_global g = { .state_root = root };
-	struct ctr c;
+	struct ctr_record c;
 	if (ctr_open(&g, "f", &c) < 0)
 		abort();
 	char buf[128];

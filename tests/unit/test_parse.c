@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "spec_mounts.h"
 #include "util/parse.h"
 
 #include "check.h"

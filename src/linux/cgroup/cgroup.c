@@ -1,4 +1,5 @@
 #include "linux/cgroup/cgroup.h"
+#include "linux/cgroup/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

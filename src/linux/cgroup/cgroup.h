@@ -49,18 +49,9 @@ void cgroup_remove_by_name(const char *name);
 /* Reads the controllers available (space separated) for husk check. */
 int cgroup_controllers(enum cgroup_mode m, char *buf, size_t len);
 
-/* per-version parts (cgroup_v1.c, cgroup_v2.c) */
-int cgroup_v1_discover(struct cgroup *cg);
-int cgroup_v1_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err);
-int cgroup_v1_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
-bool cgroup_v1_oom_killed(const struct cgroup *cg);
-void cgroup_v1_destroy(struct cgroup *cg);
-int cgroup_v2_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err);
-int cgroup_v2_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
-bool cgroup_v2_oom_killed(const struct cgroup *cg);
-void cgroup_v2_destroy(struct cgroup *cg);
-
-/* shared helpers */
-int cgroup_write(const char *dir, const char *file, const char *val, struct husk_err *err);
-/* Kills every process listed in dir/cgroup.procs until it is empty; rmdir dir. */
-int cgroup_drain_and_remove(const char *dir);
+/* v1 and hybrid: the directory of this container's cgroup in the hierarchy that
+ * holds `controller` ("devices"), or NULL if none does. */
+const char *cgroup_v1_path(const struct cgroup *cg, const char *controller);
+/* v1 and hybrid: the controllers of each v1 hierarchy mounted here ("cpu,cpuacct"),
+ * each hierarchy once, into names[0..max); returns how many. */
+int cgroup_v1_hierarchies(char names[][64], int max);

@@ -43,14 +43,7 @@ static const struct dev_rule {
 
 static int v1_setup(struct cgroup *cg, struct husk_err *err)
 {
-	const char *dir = NULL;
-	for (int i = 0; i < cg->n_v1 && !dir; i++) {
-		char buf[64], *save = NULL;
-		snprintf(buf, sizeof buf, "%s", cg->v1[i].controllers);
-		for (char *c = strtok_r(buf, ",", &save); c; c = strtok_r(NULL, ",", &save))
-			if (!strcmp(c, "devices"))
-				dir = cg->v1[i].path;
-	}
+	const char *dir = cgroup_v1_path(cg, "devices");
 	if (!dir)
 		return husk_error(err, 0, "device rules: the devices controller is not mounted "
 				  "(use --privileged to run without device rules)");

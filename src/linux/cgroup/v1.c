@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "linux/cgroup/cgroup.h"
+#include "linux/cgroup/internal.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/fs.h"
@@ -60,16 +60,45 @@ int cgroup_v1_discover(struct cgroup *cg)
 	return 0;
 }
 
-static struct cgroup_v1_dir *find(struct cgroup *cg, const char *ctrl)
+static int find_index(const struct cgroup *cg, const char *ctrl)
 {
 	for (int i = 0; i < cg->n_v1; i++) {
 		char buf[64], *save = NULL;
 		snprintf(buf, sizeof buf, "%s", cg->v1[i].controllers);
 		for (char *o = strtok_r(buf, ",", &save); o; o = strtok_r(NULL, ",", &save))
 			if (!strcmp(o, ctrl))
-				return &cg->v1[i];
+				return i;
 	}
-	return NULL;
+	return -1;
+}
+
+static struct cgroup_v1_dir *find(struct cgroup *cg, const char *ctrl)
+{
+	int i = find_index(cg, ctrl);
+	return i < 0 ? NULL : &cg->v1[i];
+}
+
+const char *cgroup_v1_path(const struct cgroup *cg, const char *controller)
+{
+	int i = find_index(cg, controller);
+	return i < 0 ? NULL : cg->v1[i].path;
+}
+
+int cgroup_v1_hierarchies(char names[][64], int max)
+{
+	struct cgroup cg = { .v2_fd = -1 };
+	cgroup_v1_discover(&cg);
+	int n = 0;
+	for (int i = 0; i < cg.n_v1 && n < max; i++) {
+		/* a hierarchy bound twice (the host's /sys rbound for a user namespace
+		 * without a netns of its own) is listed twice: once here */
+		bool seen = false;
+		for (int j = 0; j < n && !seen; j++)
+			seen = !strcmp(names[j], cg.v1[i].controllers);
+		if (!seen)
+			snprintf(names[n++], 64, "%s", cg.v1[i].controllers);
+	}
+	return n;
 }
 
 static int make_dir(struct cgroup_v1_dir *d, struct husk_err *err)
@@ -159,7 +188,8 @@ int cgroup_v1_enter(struct cgroup *cg, pid_t pid, struct husk_err *err)
 
 bool cgroup_v1_oom_killed(const struct cgroup *cg)
 {
-	struct cgroup_v1_dir *d = find((struct cgroup *)cg, "memory");
+	int i = find_index(cg, "memory");
+	const struct cgroup_v1_dir *d = i < 0 ? NULL : &cg->v1[i];
 	if (!d || !d->created)
 		return false;
 	char buf[512], path[300];

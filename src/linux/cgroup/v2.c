@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "linux/cgroup/cgroup.h"
+#include "linux/cgroup/internal.h"
 #include "util/explain.h"
 #include "util/fs.h"
 

@@ -75,20 +75,13 @@ static int mount_cgroups(int root_fd, enum cgroup_mode mode, struct husk_err *er
 				     NULL, 0, err);
 	if (mount_in_root(root_fd, "tmpfs", "/sys/fs/cgroup", "tmpfs", fl, "mode=755,size=64k", 0, err))
 		return -1;
-	struct cgroup cg = { .v2_fd = -1 };
-	cgroup_v1_discover(&cg);
-	for (int i = 0; i < cg.n_v1; i++) {
-		/* a hierarchy bound twice (the host's /sys rbound for a user namespace
-		 * without a netns of its own) is listed twice: mount it once */
-		bool seen = false;
-		for (int j = 0; j < i && !seen; j++)
-			seen = !strcmp(cg.v1[j].controllers, cg.v1[i].controllers);
-		if (seen)
-			continue;
+	char names[CGROUP_V1_MAX][64];
+	int n = cgroup_v1_hierarchies(names, CGROUP_V1_MAX);
+	for (int i = 0; i < n; i++) {
 		char target[128];
-		snprintf(target, sizeof target, "/sys/fs/cgroup/%s", cg.v1[i].controllers);
-		if (mount_in_root(root_fd, "cgroup", target, "cgroup", fl | MS_RDONLY,
-				  cg.v1[i].controllers, 0, err))
+		snprintf(target, sizeof target, "/sys/fs/cgroup/%s", names[i]);
+		if (mount_in_root(root_fd, "cgroup", target, "cgroup", fl | MS_RDONLY, names[i], 0,
+				  err))
 			return -1;
 	}
 	return remount_ro_in_root(root_fd, "/sys/fs/cgroup", err);
