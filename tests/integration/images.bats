@@ -468,3 +468,21 @@ layer_with() {
 	run -0 "$HUSK" run --rm --network none built:1 sh -c 'echo ok; id -u'
 	[[ $output == $'ok\n0' ]]
 }
+
+@test "120 layers: more lowerdirs than one mount option string holds; the mount(2) fallback" {
+	BUSYBOX=$R/bin/busybox python3 "$BATS_TEST_DIRNAME/many-layers.py" 120 "$BATS_TEST_TMPDIR/many.tar"
+	run -0 "$HUSK" load -i "$BATS_TEST_TMPDIR/many.tar"
+	# 120 lowerdirs of ~100 bytes each: far past a page; fsconfig's lowerdir+ adds them one by one
+	run -0 "$HUSK" run --rm --network none many:120
+	[[ $output == 120 ]]
+	run -0 "$HUSK" run --rm --network none many:120 cat /layers/0 /layers/119
+	[[ $output == $'0\n119' ]]
+	# kernels before 6.8: mount(2) with names relative to the layers' directory (as
+	# containerd does) fits 50 layers; 120 do not, and the error says so
+	BUSYBOX=$R/bin/busybox python3 "$BATS_TEST_DIRNAME/many-layers.py" 50 "$BATS_TEST_TMPDIR/many50.tar"
+	run -0 "$HUSK" load -i "$BATS_TEST_TMPDIR/many50.tar"
+	HUSK_OVERLAY_MOUNT=legacy run -0 "$HUSK" run --rm --network none many:50
+	[[ $output == 50 ]]
+	HUSK_OVERLAY_MOUNT=legacy run -125 "$HUSK" run --rm --network none many:120
+	[[ $output == *"120 layers do not fit in one mount option string"* ]]
+}
