@@ -50,9 +50,16 @@ static int strv_from_json(json_object *a, char ***out, size_t *n)
 	*out = calloc(len + 1, sizeof **out);
 	if (!*out)
 		return -1;
-	for (*n = 0; *n < len; (*n)++)
-		if (!((*out)[*n] = strdup(json_object_get_string(json_object_array_get_idx(a, *n)))))
+	*n = 0;
+	for (size_t i = 0; i < len; i++) {
+		/* a record husk did not write may hold anything: only strings are taken */
+		json_object *e = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(e, json_type_string))
+			continue;
+		if (!((*out)[*n] = strdup(json_object_get_string(e))))
 			return -1;
+		(*n)++;
+	}
 	return 0;
 }
 
@@ -74,9 +81,12 @@ static int spec_from_record(struct husk_spec *s, json_object *rec, struct husk_e
 	s->sec.seccomp_unconfined = state_get_bool(sec, "seccomp_unconfined");
 	/* exec's own -e, -u and -w (parsed already) win over the container's */
 	json_object *env = field(cfg, "env");
-	size_t n = env ? json_object_array_length(env) : 0;
+	size_t n = json_object_is_type(env, json_type_array) ? json_object_array_length(env) : 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *kv = json_object_get_string(json_object_array_get_idx(env, i));
+		json_object *e = json_object_array_get_idx(env, i);
+		if (!json_object_is_type(e, json_type_string))
+			continue;
+		const char *kv = json_object_get_string(e);
 		char key[256];
 		snprintf(key, sizeof key, "%.*s", (int)strcspn(kv, "="), kv);
 		if (!spec_getenv(s, key) && spec_setenv(s, kv, err))
