@@ -1,4 +1,5 @@
 /* husk check: one verdict line per host feature husk relies on. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -13,6 +14,7 @@
 #include <linux/seccomp.h>
 
 #include "cli/cli.h"
+#include "engine/state.h"
 #include "linux/cgroup/cgroup.h"
 #include "linux/net/network.h"
 #include "linux/net/ports/sock_redirect.h"
@@ -111,13 +113,56 @@ static void check_rootless(void)
 	printf("%-4s %-22s %s\n", helpers && slirp && tun ? "ok" : "warn", "rootless", line);
 }
 
+/* One line per port of each running container: which path serves it, and why (as
+ * husk inspect's network.ports[].path); the first 20, then how many more. */
+static void published_ports(const char *root)
+{
+	DIR *d = opendir(root);
+	struct dirent *de;
+	int shown = 0, more = 0;
+	while (d && (de = readdir(d))) {
+		char dir[512];
+		json_object *net, *ports;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof dir, "%s/%s", root, de->d_name);
+		json_object *st = state_read(dir);
+		if (!st || strcmp(state_get_str(st, "status", ""), "running") ||
+		    !json_object_object_get_ex(st, "network", &net) ||
+		    !json_object_object_get_ex(net, "ports", &ports)) {
+			json_object_put(st);
+			continue;
+		}
+		for (size_t i = 0; i < json_object_array_length(ports); i++) {
+			json_object *p = json_object_array_get_idx(ports, i);
+			const char *ip = state_get_str(p, "host_ip", "");
+			if (shown++ >= 20) {
+				more++;
+				continue;
+			}
+			printf("%-4s %-22s %s %s%s%s:%lld/%s: %s\n", "ok", "-p", de->d_name,
+			       strchr(ip, ':') ? "[" : "", *ip ? ip : "*", strchr(ip, ':') ? "]" : "",
+			       (long long)state_get_int(p, "host_port", 0),
+			       state_get_str(p, "protocol", "tcp"),
+			       state_get_str(p, "path", "(not recorded: started by an older husk)"));
+		}
+		json_object_put(st);
+	}
+	if (d)
+		closedir(d);
+	if (more)
+		printf("%-4s %-22s ... and %d more (husk inspect NAME: network.ports[].path)\n", "ok",
+		       "-p", more);
+}
+
 int cmd_check(struct husk_global *g, int argc, char **argv)
 {
-	(void)g;
 	if (argc > 1 && !strcmp(argv[1], "--help")) {
 		puts("Usage: husk check\n\nReports, one line per item, what this host supports:\n"
 		     "kernel, cgroup mode and controllers, namespaces, user namespaces, overlayfs,\n"
-		     "seccomp, nftables, veth and bridge. Exits 1 if a required item is missing.");
+		     "seccomp, nftables, veth and bridge, the path that serves -p on loopback,\n"
+		     "and for each running container's published port which path serves it and\n"
+		     "why. Exits 1 if a required item is missing.");
 		return 0;
 	}
 	struct utsname u;
@@ -173,5 +218,6 @@ int cmd_check(struct husk_global *g, int argc, char **argv)
 	else
 		printf("%-4s %-22s userspace forwarder (%s)\n", "ok", "-p on loopback",
 		       forced ? "HUSK_PORT_FORWARDER=1" : where);
+	published_ports(g->state_root ? g->state_root : HUSK_DEFAULT_STATE_ROOT);
 	return failures ? 1 : 0;
 }

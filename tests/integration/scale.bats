@@ -112,6 +112,11 @@ address_of() {
 	run_web "$n" -p 23020:8080
 	run_web "$m" -p 127.0.0.1:23021:8080
 	wait_for 10 "$n on 127.0.0.1:23020" answers http://127.0.0.1:23020/ "$n"
+	# which path serves each port, and why: husk inspect and husk check
+	"$HUSK" inspect "$n" | grep -qF '"path": "eBPF redirect (127.0.0.0/8, ::ffff:127.0.0.0/104 and [::1]); nft DNAT: the host'"'"'s other IPv4 addresses"'
+	run "$HUSK" check
+	[[ $output == *"-p                     $m 127.0.0.1:23021/tcp: eBPF redirect (127.0.0.1)"* ]] ||
+		[[ $output == *"... and "*" more"* ]]
 	answers http://127.0.0.2:23020/ "$n"
 	answers 'http://[::1]:23020/' "$n"
 	answers 'http://[::ffff:127.0.0.1]:23020/' "$n"

@@ -1,5 +1,6 @@
 /* cgroup-bpf DIR: the eBPF programs attached to the cgroup DIR (not inherited
  * ones), one line each: "<hook> <program name> id <id>".
+ * cgroup-bpf --stats DIR: the same with "run_ns N runs N" (kernel.bpf_stats_enabled).
  * cgroup-bpf --maps: the host's eBPF maps whose name starts with husk_, one line
  * each: "map <name> id <id> entries <n>" (the published-port map and its revnat).
  * The integration tests use it to see husk's published-port programs and maps come
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,8 +87,14 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "--maps"))
 		return list_maps();
+	/* --stats: each line also gets "run_ns N runs N" (kernel.bpf_stats_enabled=1) */
+	bool stats = argc == 3 && !strcmp(argv[1], "--stats");
+	if (stats) {
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: cgroup-bpf CGROUP_DIR | --maps\n");
+		fprintf(stderr, "usage: cgroup-bpf [--stats] CGROUP_DIR | --maps\n");
 		return 1;
 	}
 	int cg = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -125,7 +133,11 @@ int main(int argc, char **argv)
 				bpf(BPF_OBJ_GET_INFO_BY_FD, &o);
 				close(fd);
 			}
-			printf("%s %s id %u\n", hooks[h].name, info.name[0] ? info.name : "?", ids[i]);
+			printf("%s %s id %u", hooks[h].name, info.name[0] ? info.name : "?", ids[i]);
+			if (stats)
+				printf(" run_ns %llu runs %llu", (unsigned long long)info.run_time_ns,
+				       (unsigned long long)info.run_cnt);
+			printf("\n");
 		}
 	}
 	return 0;

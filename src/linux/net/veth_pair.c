@@ -33,6 +33,9 @@ int veth_create(struct nl *nl, const char *host, pid_t pid, uint32_t addr, struc
 	int r = nl_veth_add(nl, host, master, HUSK_LINK_GROUP, BRIDGE_MTU, "eth0", mac, pid);
 	if (r == -EEXIST)
 		return husk_error(err, EEXIST, "network: veth %s exists already", host);
+	if (r == -EXFULL) /* BR_MAX_PORTS: a Linux bridge takes 1024 ports (docker0 too) */
+		return husk_error(err, 0, "network: " BRIDGE_NAME " has 1024 ports, the most a Linux "
+				  "bridge takes: no room for container %d's veth", pid);
 	if (r < 0)
 		return husk_error(err, -r, "network: ip link add %s type veth peer name eth0 netns %d",
 				  host, pid);
