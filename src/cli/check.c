@@ -144,7 +144,7 @@ static void published_ports(const char *root)
 			       strchr(ip, ':') ? "[" : "", *ip ? ip : "*", strchr(ip, ':') ? "]" : "",
 			       (long long)state_get_int(p, "host_port", 0),
 			       state_get_str(p, "protocol", "tcp"),
-			       state_get_str(p, "path", "(not recorded: started by an older husk)"));
+			       state_get_str(p, "path", "(no path recorded: --network slirp4netns, or an older husk)"));
 		}
 		json_object_put(st);
 	}
