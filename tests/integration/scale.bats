@@ -124,6 +124,13 @@ address_of() {
 	# 127.0.0.1 only: not [::1] nor another loopback address
 	! answers 'http://[::1]:23021/' "$m" || false
 	! answers http://127.0.0.2:23021/ "$m" || false
+	# -p [::1]:PORT: [::1] only, on the redirect too
+	local o
+	o=$(cname v6only)
+	run_web "$o" -p '[::1]:23022:8080'
+	wait_for 10 "$o on [::1]:23022" answers 'http://[::1]:23022/' "$o"
+	! answers http://127.0.0.1:23022/ "$o" || false
+	"$HUSK" inspect "$o" | grep -qF '"path": "eBPF redirect ([::1])"'
 	# bound to 127.0.0.1 or ::1: it could not leave lo (EINVAL), so the connection
 	# is not rewritten and gets a plain refusal from the held port
 	run python3 -c 'import socket, sys
