@@ -51,6 +51,23 @@ static int check_blob_name(const char *path, const struct staged_layer *l, struc
 	return 0;
 }
 
+/* a config named by its digest (<hex>.json, blobs/sha256/<hex>) must have it */
+static int check_config_name(const char *path, const struct member *cfg, struct husk_err *err)
+{
+	char clean[PATH_MAX], want[DIGEST_STR_LEN];
+	if (archive_path_join("", path, clean, sizeof clean))
+		return 0;
+	const char *base = strrchr(clean, '/');
+	base = base ? base + 1 : clean;
+	size_t n = strlen(base);
+	if (n == DIGEST_HEX_LEN + 5 && !strcmp(base + DIGEST_HEX_LEN, ".json"))
+		n = DIGEST_HEX_LEN;
+	snprintf(want, sizeof want, "sha256:%.*s", (int)n, base);
+	if (n != DIGEST_HEX_LEN || !digest_valid(want))
+		return 0;
+	return check_json_digest(cfg, want, "config", err);
+}
+
 static int load_docker_image(struct loaded *L, const struct docker_manifest *d,
 			     load_report_fn report, void *arg, struct husk_err *err)
 {
@@ -58,6 +75,8 @@ static int load_docker_image(struct loaded *L, const struct docker_manifest *d,
 	if (!cfg || !cfg->json)
 		return husk_error(err, 0, "load: manifest.json names config '%s', not in the archive",
 				  d->config);
+	if (check_config_name(d->config, cfg, err))
+		return -1;
 	struct layer_in *in = calloc(d->n_layers ? d->n_layers : 1, sizeof *in);
 	if (!in)
 		return husk_error(err, ENOMEM, "load");

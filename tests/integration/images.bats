@@ -343,6 +343,14 @@ layer_with() {
 	run -125 "$HUSK" load -i "$BATS_TEST_TMPDIR/bad.tar"
 	[[ $output == "husk: layer 1: its content has diff_id sha256:"*", the config says sha256:"* ]]
 	store_is_empty
+	# a config that is not the one its name (its digest) says: another Env
+	tar -C "$x" -xf "$ARCH/bb1-docker.tar" "$l"
+	c=$(find "$x" -maxdepth 1 -name '*.json' ! -name manifest.json)
+	sed -i 's/FOO=img/FOO=evil/' "$c"
+	tar -C "$x" -cf "$BATS_TEST_TMPDIR/bad-config.tar" .
+	run -125 "$HUSK" load -i "$BATS_TEST_TMPDIR/bad-config.tar"
+	[[ $output == "husk: load: config sha256:"*": its content has digest sha256:"* ]]
+	store_is_empty
 	# OCI: a blob whose bytes are not its name's digest
 	o=$BATS_TEST_TMPDIR/o
 	mkdir -p "$o"
