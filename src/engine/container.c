@@ -62,7 +62,7 @@ static int container_create(struct container *c, struct husk_err *err)
 	struct husk_spec *s = c->spec;
 	if ((!c->keep_state && state_create(s, c->state_dir, sizeof c->state_dir, &c->lock_fd, err)) ||
 	    userns_prepare(&c->userns, s, err) ||
-	    (s->rootless ? rootless_cgroup_check(s, err) :
+	    (s->rootless ? rootless_cgroup(&c->cg, s, err) :
 			   cgroup_create(&c->cg, s->name, &s->res, err) || devices_setup(&c->cg, s, err)) ||
 	    net_prepare(&c->net, s, c->state_dir, err) ||
 	    io_prepare(&c->io, s, c->capture, err))

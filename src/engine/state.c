@@ -15,6 +15,7 @@
 #include "linux/cgroup/cgroup.h"
 #include "linux/net/network.h"
 #include "linux/net/ports/ports.h"
+#include "linux/userns/rootless.h"
 #include "linux/userns/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -80,7 +81,10 @@ static void cleanup_one(const char *root, const char *name)
 {
 	char dir[600];
 	snprintf(dir, sizeof dir, "%s/%s", root, name);
-	cgroup_remove_by_name(name);
+	if (rootless())
+		rootless_cgroup_remove(name);
+	else
+		cgroup_remove_by_name(name);
 	net_cleanup_stale();
 	userns_cleanup_stale();
 	remove_tree(dir);
@@ -104,7 +108,10 @@ static void cleanup_kept(const char *name, const char *dir)
 	pid_t pid = (pid_t)state_get_int(rec, "pid", 0);
 	if (pid > 0 && state_pid_start(pid) == (unsigned long long)state_get_int(rec, "pid_start", 0))
 		return;
-	cgroup_remove_by_name(name);
+	if (rootless())
+		rootless_cgroup_remove(name);
+	else
+		cgroup_remove_by_name(name);
 	net_cleanup_stale();
 	userns_cleanup_stale();
 	struct husk_err err = { 0 };
@@ -299,7 +306,10 @@ int state_remove_record(const char *root, const char *name, struct husk_err *err
 	}
 	if (lock == -1)
 		return husk_error(err, errno, "locking %s/lock", dir);
-	cgroup_remove_by_name(name);
+	if (rootless())
+		rootless_cgroup_remove(name);
+	else
+		cgroup_remove_by_name(name);
 	net_cleanup_stale();
 	userns_cleanup_stale();
 	if (remove_tree(dir) < 0 && errno != ENOENT)

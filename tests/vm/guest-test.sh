@@ -415,6 +415,47 @@ else
 		"$OUT/t-port.sum"
 fi
 
+# 11b. v2: rootless husk (uid 1000, no setuid) on a cgroup subtree delegated to it,
+# as systemd's user@UID.service is: --memory 50M goes on <subtree>/husk/<name>, the
+# container runs in its leaf ctr (its cgroup namespace's root, all it can reach), so a
+# 200M allocation is OOM killed (137) and it cannot raise the limit from inside
+if [ "$MODE" = v2 ]; then
+	D=/sys/fs/cgroup/hkt-deleg
+	mkdir -p "$D/shell" /tmp/hkt-rl
+	echo "+memory +pids +cpu" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+	echo "+memory +pids +cpu" >"$D/cgroup.subtree_control"
+	chown 1000:1000 "$D" "$D/cgroup.procs" "$D/cgroup.subtree_control" "$D/cgroup.threads" \
+		"$D/shell" "$D/shell/cgroup.procs" /tmp/hkt-rl
+	chmod 755 /tmp/hkt-rl
+	as_user() {
+		# shellcheck disable=SC2016 # $$ is the inner shell's
+		timeout -s KILL 60 sh -c 'echo $$ >"$0/shell/cgroup.procs" && exec "$@"' "$D" \
+			runas 1000 1000 \
+			env XDG_RUNTIME_DIR=/tmp/hkt-rl HOME=/tmp "$HUSK" run --network none "$@"
+	}
+	# (the leaf has no memory.max of its own: the limit is its parent's, out of reach)
+	as_user --name t-rl-a -m 50M "$ROOTFS" /bin/sh -c 'id -u; cat /proc/self/cgroup; ls /sys/fs/cgroup/memory.max 2>/dev/null || echo no-own-limit; echo 1000000000 >/sys/fs/cgroup/memory.max && echo raised; cat /proc/self/uid_map' \
+		>"$OUT/t-rl-a.out" 2>"$OUT/t-rl-a.err"
+	RC_A=$?
+	as_user --name t-rl-b -m 50M "$ROOTFS" /memhog 200 >"$OUT/t-rl-b.out" 2>"$OUT/t-rl-b.err"
+	RC_B=$?
+	if [ "$RC_A" -eq 0 ] && [ "$(sed -n 1p "$OUT/t-rl-a.out")" = 0 ] &&
+		[ "$(sed -n 2p "$OUT/t-rl-a.out")" = "0::/" ] &&
+		[ "$(sed -n 3p "$OUT/t-rl-a.out")" = no-own-limit ] && ! grep -q raised "$OUT/t-rl-a.out" &&
+		grep -q "Read-only file system" "$OUT/t-rl-a.err" &&
+		grep -q "^ *0 *1000 *1$" "$OUT/t-rl-a.out" && ! grep -q warning "$OUT/t-rl-a.err" &&
+		[ "$RC_B" -eq 137 ] && grep -q "out of memory (limit 50M)" "$OUT/t-rl-b.err" &&
+		[ ! -e "$D/husk" ] && [ -z "$(ls /tmp/hkt-rl/husk 2>/dev/null)" ]; then
+		ok "v2 delegated to uid 1000: rootless husk limits its container (OOM at 50M), which cannot raise it"
+	else
+		echo "rc a=$RC_A b=$RC_B; $D: $(find "$D" -maxdepth 3 -type d | tr '\n' ' ')" >"$OUT/t-rl.sum"
+		not_ok "v2 delegated to uid 1000: rootless husk limits its container (OOM at 50M), which cannot raise it" \
+			"$OUT/t-rl.sum" "$OUT/t-rl-a.out" "$OUT/t-rl-a.err" "$OUT/t-rl-b.err"
+	fi
+	rmdir "$D/shell" "$D" 2>/dev/null
+	rm -rf /tmp/hkt-rl
+fi
+
 # 12. nothing remains: no husk cgroup, no state, no extra mount, no stray process
 left=
 for d in $(cg_dirs '*'); do

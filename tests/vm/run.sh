@@ -308,7 +308,7 @@ for helper in memhog spin forker; do
 		die "cannot build the static helper $helper (gcc -static needs libc6-dev)"
 done
 # in the VM's own PATH: clone3 made to fail (ENOSYS) and a timer for the benchmark
-for helper in noclone3 timeit; do
+for helper in noclone3 timeit runas; do
 	gcc -static -O2 -Wall -Wextra -o "$ROOT/usr/local/bin/$helper" "$HERE/$helper.c" ||
 		die "cannot build the static helper $helper"
 done

@@ -71,6 +71,30 @@ int cgroup_create(struct cgroup *cg, const char *name, const struct husk_resourc
 	}
 }
 
+int cgroup_create_delegated(struct cgroup *cg, const char *name, const char *base,
+			    const struct husk_resources *res, struct husk_err *err)
+{
+	memset(cg, 0, sizeof *cg);
+	cg->v2_fd = -1;
+	snprintf(cg->name, sizeof cg->name, "%s", name);
+	snprintf(cg->v2_base, sizeof cg->v2_base, "%s", base);
+	cg->v2_leaf = true;
+	cg->memory_limit = res->memory;
+	cg->mode = CGROUP_V2;
+	return cgroup_v2_create(cg, res, err);
+}
+
+void cgroup_remove_delegated(const char *base, const char *name)
+{
+	char dir[600];
+	snprintf(dir, sizeof dir, "%s/husk/%s/ctr", base, name);
+	cgroup_drain_and_remove(dir);
+	snprintf(dir, sizeof dir, "%s/husk/%s", base, name);
+	cgroup_drain_and_remove(dir);
+	snprintf(dir, sizeof dir, "%s/husk", base);
+	rmdir(dir);
+}
+
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct husk_err *err)
 {
 	return cg->mode == CGROUP_V2 ? cgroup_v2_enter(cg, pid, err) : cgroup_v1_enter(cg, pid, err);

@@ -25,6 +25,10 @@ struct cgroup {
 	enum cgroup_mode mode;
 	char name[65];
 	char v2_path[256]; /* /sys/fs/cgroup/husk/<name> (v2 only) */
+	char v2_base[256]; /* where husk/ is made: "" = /sys/fs/cgroup; a rootless husk's
+			    * delegated directory otherwise (linux/userns/rootless.c) */
+	bool v2_leaf;      /* the container runs in <name>/ctr, below its limits: a
+			    * delegated <name> is the user's, ctr is all it can reach */
 	bool v2_created;
 	int v2_fd;         /* directory fd, for clone3(CLONE_INTO_CGROUP); -1 if none */
 	struct cgroup_v1_dir v1[CGROUP_V1_MAX];
@@ -38,6 +42,10 @@ enum cgroup_mode cgroup_detect(void);
 /* mkdir husk/<name> in each hierarchy and write the limits. */
 int cgroup_create(struct cgroup *cg, const char *name, const struct husk_resources *res,
 		  struct husk_err *err);
+/* v2 only: husk/<name> under a delegated directory `base` the caller owns, the
+ * container in its leaf ctr (a rootless husk on a delegated subtree). */
+int cgroup_create_delegated(struct cgroup *cg, const char *name, const char *base,
+			    const struct husk_resources *res, struct husk_err *err);
 /* Puts pid in every hierarchy (not needed after clone3 into the v2 cgroup). */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
 /* True if the kernel OOM-killed a process of this cgroup. */
@@ -46,6 +54,8 @@ bool cgroup_oom_killed(const struct cgroup *cg);
 void cgroup_destroy(struct cgroup *cg);
 /* Removes the cgroup of a container whose husk died (stale state). */
 void cgroup_remove_by_name(const char *name);
+/* The same for a rootless container under the delegated directory base. */
+void cgroup_remove_delegated(const char *base, const char *name);
 /* Reads the controllers available (space separated) for husk check. */
 int cgroup_controllers(enum cgroup_mode m, char *buf, size_t len);
 

@@ -41,12 +41,19 @@ static int enable_controllers(const char *dir, struct husk_err *err)
 	return cgroup_write(dir, "cgroup.subtree_control", want, err);
 }
 
+/* Where the container's processes go: <name>, or its leaf <name>/ctr. */
+static void leaf_path(const struct cgroup *cg, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s", cg->v2_path, cg->v2_leaf ? "/ctr" : "");
+}
+
 int cgroup_v2_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
 {
-	char parent[256];
-	snprintf(parent, sizeof parent, CGROUP_ROOT "/husk");
-	snprintf(cg->v2_path, sizeof cg->v2_path, CGROUP_ROOT "/husk/%s", cg->name);
-	if (enable_controllers(CGROUP_ROOT, err))
+	char parent[300];
+	const char *base = cg->v2_base[0] ? cg->v2_base : CGROUP_ROOT;
+	snprintf(parent, sizeof parent, "%s/husk", base);
+	snprintf(cg->v2_path, sizeof cg->v2_path, "%s/husk/%s", base, cg->name);
+	if (enable_controllers(base, err))
 		return -1;
 	EXPLAIN_START(t);
 	for (int tries = 0;; tries++) {
@@ -89,15 +96,20 @@ int cgroup_v2_create(struct cgroup *cg, const struct husk_resources *res, struct
 		if (cgroup_write(cg->v2_path, "pids.max", val, err))
 			return -1;
 	}
-	cg->v2_fd = open(cg->v2_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char leaf[300];
+	leaf_path(cg, leaf, sizeof leaf);
+	if (cg->v2_leaf && mkdir(leaf, 0755) < 0 && errno != EEXIST)
+		return husk_error(err, errno, "cgroup: mkdir %s", leaf);
+	cg->v2_fd = open(leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return 0;
 }
 
 int cgroup_v2_enter(struct cgroup *cg, pid_t pid, struct husk_err *err)
 {
-	char val[16];
+	char val[16], leaf[300];
 	snprintf(val, sizeof val, "%d", pid);
-	return cgroup_write(cg->v2_path, "cgroup.procs", val, err);
+	leaf_path(cg, leaf, sizeof leaf);
+	return cgroup_write(leaf, "cgroup.procs", val, err);
 }
 
 bool cgroup_v2_oom_killed(const struct cgroup *cg)
@@ -115,8 +127,13 @@ void cgroup_v2_destroy(struct cgroup *cg)
 	if (!cg->v2_created)
 		return;
 	EXPLAIN_START(t);
-	char kill_path[300];
+	char kill_path[300], leaf[300];
 	snprintf(kill_path, sizeof kill_path, "%s/cgroup.kill", cg->v2_path);
+	leaf_path(cg, leaf, sizeof leaf);
+	if (cg->v2_leaf && rmdir(leaf) < 0 && errno == EBUSY) {
+		write_file(kill_path, "1");
+		cgroup_drain_and_remove(leaf);
+	}
 	if (rmdir(cg->v2_path) < 0 && errno == EBUSY)
 		write_file(kill_path, "1"); /* 5.14+: kills every process at once */
 	if (cgroup_drain_and_remove(cg->v2_path) < 0 && errno != ENOENT)
@@ -124,5 +141,7 @@ void cgroup_v2_destroy(struct cgroup *cg)
 	else
 		EXPLAIN(t, "rmdir %s", cg->v2_path);
 	cg->v2_created = false;
-	rmdir(CGROUP_ROOT "/husk"); /* fails while other containers run: that is fine */
+	char parent[300];
+	snprintf(parent, sizeof parent, "%s/husk", cg->v2_base[0] ? cg->v2_base : CGROUP_ROOT);
+	rmdir(parent); /* fails while other containers run: that is fine */
 }

@@ -121,11 +121,54 @@ int rootless_maps(bool keep_id, struct id_map *uids, struct id_map *gids, bool *
 	return 0;
 }
 
-int rootless_cgroup_check(const struct husk_spec *s, struct husk_err *err)
+static int rootless_cgroup_check(const struct husk_spec *s, const char *v2why,
+				 struct husk_err *err);
+
+/* cgroup v2 delegated to this user: the parent of the cgroup husk runs in, when the
+ * user owns it and may write its cgroup.procs and cgroup.subtree_control (systemd's
+ * user@UID.service, or a directory chown'd to the user). husk must run inside it:
+ * moving the container there needs the common ancestor's cgroup.procs. */
+static bool delegated_parent(char *base, size_t len, char *why, size_t wlen)
+{
+	char buf[4096];
+	if (read_file("/proc/self/cgroup", buf, sizeof buf) < 0 || strncmp(buf, "0::/", 4)) {
+		snprintf(why, wlen, "cgroup v2, but /proc/self/cgroup has no unified entry");
+		return false;
+	}
+	char *path = buf + 3;
+	path[strcspn(path, "\n")] = '\0';
+	char *slash = strrchr(path, '/');
+	if (slash == path) {
+		snprintf(why, wlen, "cgroup v2, but husk runs in a cgroup (%s) right below the root, "
+			 "which is the host's", path);
+		return false;
+	}
+	*slash = '\0';
+	snprintf(base, len, CGROUP_ROOT "%s", path);
+	char procs[4200], ctl[4200];
+	snprintf(procs, sizeof procs, "%s/cgroup.procs", base);
+	snprintf(ctl, sizeof ctl, "%s/cgroup.subtree_control", base);
+	struct stat st;
+	if (stat(base, &st) == 0 && st.st_uid == geteuid() && access(procs, W_OK) == 0 &&
+	    access(ctl, W_OK) == 0)
+		return true;
+	snprintf(why, wlen, "cgroup v2, but %s (the parent of husk's own cgroup) is not delegated "
+		 "to uid %u", base, (unsigned)geteuid());
+	return false;
+}
+
+int rootless_cgroup(struct cgroup *cg, const struct husk_spec *s, struct husk_err *err)
+{
+	char base[256], v2why[400] = "";
+	if (cgroup_detect() == CGROUP_V2 && delegated_parent(base, sizeof base, v2why, sizeof v2why))
+		return cgroup_create_delegated(cg, s->name, base, &s->res, err);
+	return rootless_cgroup_check(s, v2why, err);
+}
+
+static int rootless_cgroup_check(const struct husk_spec *s, const char *v2why, struct husk_err *err)
 {
 	enum cgroup_mode m = cgroup_detect();
-	const char *why = m == CGROUP_V2 ?
-		"using a delegated cgroup v2 subtree is not implemented in this husk yet" :
+	const char *why = m == CGROUP_V2 ? v2why :
 		m == CGROUP_HYBRID ? "this host is hybrid: its memory, cpu and pids controllers are "
 				     "cgroup v1, which the kernel cannot delegate to a user" :
 		m == CGROUP_V1 ? "this host has cgroup v1, which the kernel cannot delegate to a user" :
@@ -139,4 +182,11 @@ int rootless_cgroup_check(const struct husk_spec *s, struct husk_err *err)
 	husk_warn("warning: rootless: the container runs without a cgroup (no limits, no OOM "
 		  "report): %s", why);
 	return 0;
+}
+
+void rootless_cgroup_remove(const char *name)
+{
+	char base[256], why[400];
+	if (cgroup_detect() == CGROUP_V2 && delegated_parent(base, sizeof base, why, sizeof why))
+		cgroup_remove_delegated(base, name);
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "linux/cgroup/cgroup.h"
 #include "linux/userns/idmap.h"
 #include "spec.h"
 
@@ -27,6 +28,10 @@ void rootless_data_dir(char *buf, size_t len);
 int rootless_maps(bool keep_id, struct id_map *uids, struct id_map *gids, bool *helpers,
 		  struct husk_err *err);
 
-/* Host side: a rootless container has no cgroup here (no delegated v2 subtree):
- * a limit that was asked for is an error that says why; without one, one warning. */
-int rootless_cgroup_check(const struct husk_spec *s, struct husk_err *err);
+/* Host side, instead of cgroup_create: on cgroup v2 with the parent of husk's own
+ * cgroup delegated to the user, husk/<name> there (limits on it, the container in
+ * its leaf ctr); else no cgroup: a limit that was asked for is an error that says
+ * why, a run without one prints one warning. */
+int rootless_cgroup(struct cgroup *cg, const struct husk_spec *s, struct husk_err *err);
+/* What a dead rootless husk left in its delegated cgroup directory (stale sweeps). */
+void rootless_cgroup_remove(const char *name);
