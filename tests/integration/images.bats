@@ -107,6 +107,7 @@ setup() {
 }
 
 teardown() {
+	dockerd_stop
 	husk_teardown
 }
 
@@ -493,4 +494,41 @@ layer_with() {
 	[[ $output == 50 ]]
 	HUSK_OVERLAY_MOUNT=legacy run -125 "$HUSK" run --rm --network none many:120
 	[[ $output == *"120 layers do not fit in one mount option string"* ]]
+}
+
+# dockerd of this test's own: a scratch network and mount namespace, private data and
+# exec roots, pidfile and socket, no iptables and no bridge; stopped by the test
+dockerd_start() {
+	local d=$BATS_TEST_TMPDIR/docker
+	mkdir -p "$d"
+	export DOCKER_HOST=unix://$d/docker.sock
+	unshare --net --mount --propagation private -- sh -c 'mount -t tmpfs tmpfs /run &&
+		ip link set lo up && exec "$@"' dockerd dockerd --data-root "$d/data" \
+		--exec-root "$d/exec" --pidfile "$d/docker.pid" -H "$DOCKER_HOST" \
+		--iptables=false --ip6tables=false --bridge=none >"$d/log" 2>&1 3>&- </dev/null &
+	DOCKERD_PID=$!
+	wait_for 60 "dockerd" docker info
+}
+
+dockerd_stop() {
+	[[ -n ${DOCKERD_PID:-} ]] || return 0
+	kill "$DOCKERD_PID" 2>/dev/null || true
+	wait_for 30 "dockerd to stop" sh -c "! kill -0 $DOCKERD_PID 2>/dev/null" ||
+		kill -KILL "$DOCKERD_PID" 2>/dev/null || true
+	DOCKERD_PID=
+}
+
+@test "load: docker save of an image made by docker import" {
+	command -v dockerd >/dev/null || skip "no dockerd"
+	busybox_tar "$BATS_TEST_TMPDIR/bb.tar"
+	dockerd_start || { dockerd_stop; fail "dockerd did not start: $(tail -5 "$BATS_TEST_TMPDIR/docker/log")"; }
+	docker import -c 'CMD ["/bin/sh", "-c", "echo from-docker"]' "$BATS_TEST_TMPDIR/bb.tar" dk/bb:1 >/dev/null &&
+		docker save -o "$BATS_TEST_TMPDIR/dk.tar" dk/bb:1
+	local rc=$?
+	dockerd_stop
+	((rc == 0)) || fail "docker import/save failed"
+	run -0 "$HUSK" load -i "$BATS_TEST_TMPDIR/dk.tar"
+	[[ $output == "Loaded image: dk/bb:1 (sha256:"* ]]
+	run -0 "$HUSK" run --rm --network none dk/bb:1
+	[[ $output == from-docker ]]
 }
