@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "oci/secondary.h"
+#include "oci/oci.h"
 #include "util/error.h"
 #include "util/proctitle.h"
 
@@ -31,6 +32,22 @@ static const struct {
 	{ "image", cmd_image, "Manage images: inspect, prune, ls, rm" },
 	{ "spec", cmd_oci_spec, "Write a default OCI config.json (as runc spec)" },
 	{ "features", cmd_oci_features, "Print the OCI runtime-spec features husk supports" },
+	/* the OCI runtime face (runc's command line), over the same engine */
+	{ "create", cmd_oci_create, "OCI: create a container from a bundle (waits for start)" },
+	{ "start", cmd_oci_start, "OCI: start a created container" },
+	{ "state", cmd_oci_state, "OCI: print a container's state as JSON" },
+	{ "delete", cmd_oci_delete, "OCI: remove a stopped container" },
+};
+
+/* Commands both faces have: the OCI one when its options or its container say so
+ * (oci/dispatch.c). */
+static const struct {
+	const char *name;
+	bool (*wants)(const struct husk_global *, int, char **);
+	int (*fn)(struct husk_global *, int, char **);
+} shared[] = {
+	{ "kill", oci_wants_kill, cmd_oci_kill },
+	{ "exec", oci_wants_exec, cmd_oci_exec },
 };
 
 static void usage(FILE *out)
@@ -68,6 +85,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return HUSK_EXIT_FAILURE;
 	}
+	for (size_t c = 0; c < sizeof shared / sizeof shared[0]; c++)
+		if (!strcmp(argv[i], shared[c].name) && shared[c].wants(&g, argc - i, argv + i))
+			return shared[c].fn(&g, argc - i, argv + i);
 	for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
 		if (!strcmp(argv[i], commands[c].name))
 			return commands[c].fn(&g, argc - i, argv + i);

@@ -32,6 +32,13 @@ const char *cli_root(const struct husk_global *g)
 static enum ctr_state derive_state(json_object *rec, bool owner_alive)
 {
 	const char *st = state_get_str(rec, "status", "created");
+	/* a container of `husk create` has no husk process: its init alive is its state */
+	if (!strcmp(state_get_str(rec, "face", ""), "oci") && !owner_alive) {
+		pid_t pid = (pid_t)state_get_int(rec, "pid", 0);
+		if (pid <= 0 || state_pid_start(pid) != (unsigned long long)state_get_int(rec, "pid_start", 0))
+			return CTR_EXITED;
+		return strcmp(st, "running") ? CTR_CREATED : CTR_RUNNING;
+	}
 	if (!strcmp(st, "exited"))
 		return CTR_EXITED;
 	if (!owner_alive)

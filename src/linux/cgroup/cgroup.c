@@ -55,9 +55,71 @@ int cgroup_write(const char *dir, const char *file, const char *val, struct husk
 int cgroup_create(struct cgroup *cg, const char *name, const struct husk_resources *res,
 		  struct husk_err *err)
 {
+	char rel[192];
+	snprintf(rel, sizeof rel, "husk/%s", name);
+	return cgroup_create_at(cg, name, rel, NULL, res, err);
+}
+
+int cgroup_mkdir_rel(const char *mount, const char *rel, char *own, size_t own_len,
+		     struct husk_err *err)
+{
+	char path[512];
+	int n = snprintf(path, sizeof path, "%s/%s", mount, rel);
+	if (n < 0 || (size_t)n >= sizeof path)
+		return husk_error(err, ENAMETOOLONG, "cgroup: %s/%s", mount, rel);
+	size_t base = strlen(mount) + 1;
+	/* another husk may rmdir a shared parent (husk/) when its last container ends */
+	for (int tries = 0; tries < 5; tries++) {
+		bool again = false;
+		for (size_t i = base; i <= (size_t)n && !again; i++) {
+			if (path[i] != '/' && path[i] != '\0')
+				continue;
+			char saved = path[i];
+			path[i] = '\0';
+			if (mkdir(path, 0755) == 0) {
+				if (own && !own[0])
+					snprintf(own, own_len, "%s", path + base);
+			} else if (errno == ENOENT) {
+				again = true;
+			} else if (errno != EEXIST || saved == '\0') {
+				int e = errno;
+				path[i] = saved;
+				return husk_error(err, e, "cgroup: mkdir %s", path);
+			}
+			path[i] = saved;
+		}
+		if (!again)
+			return 0;
+	}
+	return husk_error(err, ENOENT, "cgroup: mkdir %s", path);
+}
+
+void cgroup_rmdir_parents(const char *mount, const char *rel, const char *own)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", mount, rel);
+	size_t stop = strlen(mount) + 1 + strlen(own);
+	for (char *slash = strrchr(path, '/'); slash && (size_t)(slash - path) >= stop;
+	     slash = strrchr(path, '/')) {
+		*slash = '\0';
+		/* fails while other containers use it: that is fine */
+		if (rmdir(path) < 0)
+			break;
+	}
+}
+
+int cgroup_create_at(struct cgroup *cg, const char *name, const char *rel,
+		     const char *const *extra, const struct husk_resources *res,
+		     struct husk_err *err)
+{
 	memset(cg, 0, sizeof *cg);
 	cg->v2_fd = -1;
 	snprintf(cg->name, sizeof cg->name, "%s", name);
+	snprintf(cg->rel, sizeof cg->rel, "%s", rel);
+	cg->extra = extra;
+	/* husk/ is shared by every container: the last one out removes it */
+	if (!strncmp(rel, "husk/", 5))
+		snprintf(cg->own, sizeof cg->own, "husk");
 	cg->memory_limit = res->memory;
 	cg->mode = cgroup_detect();
 	switch (cg->mode) {
@@ -78,6 +140,8 @@ int cgroup_create_delegated(struct cgroup *cg, const char *name, const char *bas
 	cg->v2_fd = -1;
 	snprintf(cg->name, sizeof cg->name, "%s", name);
 	snprintf(cg->v2_base, sizeof cg->v2_base, "%s", base);
+	snprintf(cg->rel, sizeof cg->rel, "husk/%s", name);
+	snprintf(cg->own, sizeof cg->own, "husk");
 	cg->v2_leaf = true;
 	cg->memory_limit = res->memory;
 	cg->mode = CGROUP_V2;
@@ -118,11 +182,20 @@ void cgroup_destroy(struct cgroup *cg)
 
 void cgroup_remove_by_name(const char *name)
 {
+	char rel[192];
+	snprintf(rel, sizeof rel, "husk/%s", name);
+	cgroup_remove_at(name, rel, "husk");
+}
+
+void cgroup_remove_at(const char *name, const char *rel, const char *own)
+{
 	struct cgroup cg = { .v2_fd = -1 };
 	snprintf(cg.name, sizeof cg.name, "%s", name);
+	snprintf(cg.rel, sizeof cg.rel, "%s", rel);
+	snprintf(cg.own, sizeof cg.own, "%s", own);
 	cg.mode = cgroup_detect();
 	if (cg.mode == CGROUP_V2) {
-		snprintf(cg.v2_path, sizeof cg.v2_path, CGROUP_ROOT "/husk/%s", name);
+		snprintf(cg.v2_path, sizeof cg.v2_path, CGROUP_ROOT "/%s", rel);
 		cg.v2_created = true;
 	} else if (cg.mode != CGROUP_NONE) {
 		cgroup_v1_discover(&cg);

@@ -24,6 +24,9 @@ struct cgroup_v1_dir {
 struct cgroup {
 	enum cgroup_mode mode;
 	char name[65];
+	char rel[192];     /* below each hierarchy's root: husk/<name>, or an OCI cgroupsPath */
+	char own[192];     /* the shallowest directory of rel that husk made: destroy goes up to it */
+	const char *const *extra; /* v1: more controllers to join (OCI: cpuset, blkio ...), NULL-ended */
 	char v2_path[256]; /* /sys/fs/cgroup/husk/<name> (v2 only) */
 	char v2_base[256]; /* where husk/ is made: "" = /sys/fs/cgroup; a rootless husk's
 			    * delegated directory otherwise (linux/userns/rootless.c) */
@@ -46,6 +49,10 @@ int cgroup_create(struct cgroup *cg, const char *name, const struct husk_resourc
  * container in its leaf ctr (a rootless husk on a delegated subtree). */
 int cgroup_create_delegated(struct cgroup *cg, const char *name, const char *base,
 			    const struct husk_resources *res, struct husk_err *err);
+/* The same at rel (cgroup_path_expand()); own as above, "" when unknown. */
+int cgroup_create_at(struct cgroup *cg, const char *name, const char *rel,
+		     const char *const *extra, const struct husk_resources *res,
+		     struct husk_err *err);
 /* Puts pid in every hierarchy (not needed after clone3 into the v2 cgroup). */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
 /* True if the kernel OOM-killed a process of this cgroup. */
@@ -56,6 +63,13 @@ void cgroup_destroy(struct cgroup *cg);
 void cgroup_remove_by_name(const char *name);
 /* The same for a rootless container under the delegated directory base. */
 void cgroup_remove_delegated(const char *base, const char *name);
+/* Removes the cgroup at rel in every hierarchy, and the parents up to own. */
+void cgroup_remove_at(const char *name, const char *rel, const char *own);
+/* mkdir -p MOUNT/REL; own gets the shallowest part made (unchanged if none). */
+int cgroup_mkdir_rel(const char *mount, const char *rel, char *own, size_t own_len,
+		     struct husk_err *err);
+/* rmdir MOUNT/REL's parents while they are empty and below or at own. */
+void cgroup_rmdir_parents(const char *mount, const char *rel, const char *own);
 /* Reads the controllers available (space separated) for husk check. */
 int cgroup_controllers(enum cgroup_mode m, char *buf, size_t len);
 

@@ -15,7 +15,18 @@
  * the freezer (so every process can be stopped at once). */
 static const char *const wanted[] = { "memory", "cpu", "cpuacct", "pids", "devices", "freezer" };
 
-static bool wants(const char *opts, char *ctrls, size_t len)
+static bool wanted_one(const char *o, const char *const *extra)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(wanted); i++)
+		if (!strcmp(o, wanted[i]))
+			return true;
+	for (size_t i = 0; extra && extra[i]; i++)
+		if (!strcmp(o, extra[i]))
+			return true;
+	return false;
+}
+
+static bool wants(const char *opts, const char *const *extra, char *ctrls, size_t len)
 {
 	char buf[256];
 	bool any = false;
@@ -24,11 +35,10 @@ static bool wants(const char *opts, char *ctrls, size_t len)
 	ctrls[0] = '\0';
 	char *save = NULL;
 	for (char *o = strtok_r(buf, ",", &save); o; o = strtok_r(NULL, ",", &save))
-		for (size_t i = 0; i < ARRAY_SIZE(wanted); i++)
-			if (!strcmp(o, wanted[i])) {
-				off += (size_t)snprintf(ctrls + off, len - off, "%s%s", off ? "," : "", o);
-				any = true;
-			}
+		if (wanted_one(o, extra)) {
+			off += (size_t)snprintf(ctrls + off, len - off, "%s%s", off ? "," : "", o);
+			any = true;
+		}
 	return any;
 }
 
@@ -50,10 +60,10 @@ int cgroup_v1_discover(struct cgroup *cg)
 		    sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1)
 			continue;
 		struct cgroup_v1_dir *d = &cg->v1[cg->n_v1];
-		if (!wants(super, d->controllers, sizeof d->controllers))
+		if (!wants(super, cg->extra, d->controllers, sizeof d->controllers))
 			continue;
 		snprintf(d->mount, sizeof d->mount, "%s", mnt);
-		snprintf(d->path, sizeof d->path, "%s/husk/%s", mnt, cg->name);
+		snprintf(d->path, sizeof d->path, "%s/%s", mnt, cg->rel);
 		d->created = false;
 		cg->n_v1++;
 	}
@@ -101,26 +111,51 @@ int cgroup_v1_hierarchies(char names[][64], int max)
 	return n;
 }
 
-static int make_dir(struct cgroup_v1_dir *d, struct husk_err *err)
+/* cpuset: a new directory has no CPUs and no memory nodes; nothing can join it until
+ * they are copied down from its parent */
+static int cpuset_inherit(const char *path, struct husk_err *err)
+{
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+	char parent[256], val[256], f[300];
+	snprintf(parent, sizeof parent, "%s", path);
+	char *slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(f, sizeof f, "%s/%s", path, files[i]);
+		if (read_file(f, val, sizeof val) < 0 || (val[0] && val[0] != '\n'))
+			continue;
+		if (slash && strrchr(parent, '/') > parent + strlen(CGROUP_ROOT) + 1 &&
+		    cpuset_inherit(parent, err))
+			return -1;
+		snprintf(f, sizeof f, "%s/%s", parent, files[i]);
+		if (read_file(f, val, sizeof val) < 0)
+			return husk_error(err, errno, "cgroup: reading %s", f);
+		if (cgroup_write(path, files[i], val, err))
+			return -1;
+	}
+	return 0;
+}
+
+static int make_dir(struct cgroup *cg, struct cgroup_v1_dir *d, struct husk_err *err)
 {
 	EXPLAIN_START(t);
-	char parent[256];
-	snprintf(parent, sizeof parent, "%s/husk", d->mount);
-	/* another husk may rmdir husk/ when its last container ends: retry then */
-	for (int tries = 0; tries < 5; tries++) {
-		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
-			return husk_error(err, errno, "cgroup: mkdir %s", parent);
-		if (mkdir(d->path, 0755) == 0) {
-			d->created = true;
-			EXPLAIN(t, "mkdir -p %s", d->path);
-			return 0;
-		}
+	char own[192] = "";
+	if (mkdir(d->path, 0755) < 0) {
 		if (errno == EEXIST)
 			return husk_error(err, EEXIST, "cgroup: %s", d->path);
 		if (errno != ENOENT)
 			return husk_error(err, errno, "cgroup: mkdir %s", d->path);
+		if (cgroup_mkdir_rel(d->mount, cg->rel, own, sizeof own, err))
+			return -1;
+		if (!cg->own[0] && own[0])
+			snprintf(cg->own, sizeof cg->own, "%s", own);
 	}
-	return husk_error(err, ENOENT, "cgroup: mkdir %s", d->path);
+	d->created = true;
+	EXPLAIN(t, "mkdir -p %s", d->path);
+	if (strstr(d->controllers, "cpuset") && cpuset_inherit(d->path, err))
+		return -1;
+	return 0;
 }
 
 static int set_limits(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
@@ -171,7 +206,7 @@ int cgroup_v1_create(struct cgroup *cg, const struct husk_resources *res, struct
 	if (cg->n_v1 == 0)
 		return husk_error(err, 0, "cgroup: no v1 controller is mounted under %s", CGROUP_ROOT);
 	for (int i = 0; i < cg->n_v1; i++)
-		if (make_dir(&cg->v1[i], err))
+		if (make_dir(cg, &cg->v1[i], err))
 			return -1;
 	return set_limits(cg, res, err);
 }
@@ -212,8 +247,7 @@ void cgroup_v1_destroy(struct cgroup *cg)
 		else
 			EXPLAIN(t, "rmdir %s", d->path);
 		d->created = false;
-		char parent[256];
-		snprintf(parent, sizeof parent, "%s/husk", d->mount);
-		rmdir(parent); /* fails while other containers run: that is fine */
+		if (cg->own[0])
+			cgroup_rmdir_parents(d->mount, cg->rel, cg->own);
 	}
 }

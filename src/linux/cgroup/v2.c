@@ -49,23 +49,22 @@ static void leaf_path(const struct cgroup *cg, char *out, size_t len)
 
 int cgroup_v2_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
 {
-	char parent[300];
 	const char *base = cg->v2_base[0] ? cg->v2_base : CGROUP_ROOT;
-	snprintf(parent, sizeof parent, "%s/husk", base);
-	snprintf(cg->v2_path, sizeof cg->v2_path, "%s/husk/%s", base, cg->name);
+	snprintf(cg->v2_path, sizeof cg->v2_path, "%s/%s", base, cg->rel);
 	if (enable_controllers(base, err))
 		return -1;
 	EXPLAIN_START(t);
-	for (int tries = 0;; tries++) {
-		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
-			return husk_error(err, errno, "cgroup: mkdir %s", parent);
-		if (enable_controllers(parent, err))
+	/* every level down to the leaf's parent passes the controllers on */
+	char sub[512], rel[256];
+	for (const char *p = cg->rel; (p = strchr(p, '/')); p++) {
+		snprintf(rel, sizeof rel, "%.*s", (int)(p - cg->rel), cg->rel);
+		snprintf(sub, sizeof sub, "%s/%s", base, rel);
+		if (cgroup_mkdir_rel(base, rel, cg->own, sizeof cg->own, err) ||
+		    enable_controllers(sub, err))
 			return -1;
-		if (mkdir(cg->v2_path, 0755) == 0)
-			break;
-		if (errno != ENOENT || tries == 5)
-			return husk_error(err, errno, "cgroup: mkdir %s", cg->v2_path);
 	}
+	if (mkdir(cg->v2_path, 0755) < 0)
+		return husk_error(err, errno, "cgroup: mkdir %s", cg->v2_path);
 	cg->v2_created = true;
 	EXPLAIN(t, "mkdir -p %s", cg->v2_path);
 
@@ -141,7 +140,6 @@ void cgroup_v2_destroy(struct cgroup *cg)
 	else
 		EXPLAIN(t, "rmdir %s", cg->v2_path);
 	cg->v2_created = false;
-	char parent[300];
-	snprintf(parent, sizeof parent, "%s/husk", cg->v2_base[0] ? cg->v2_base : CGROUP_ROOT);
-	rmdir(parent); /* fails while other containers run: that is fine */
+	if (cg->own[0])
+		cgroup_rmdir_parents(cg->v2_base[0] ? cg->v2_base : CGROUP_ROOT, cg->rel, cg->own);
 }

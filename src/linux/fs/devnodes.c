@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "linux/fs/mounts.h"
 #include "linux/fs/resolve.h"
 #include "linux/fs/rootfs.h"
 #include "util/cleanup.h"
@@ -65,8 +67,63 @@ static int mount_devpts(int root_fd, struct husk_err *err)
 			     "newinstance,ptmxmode=0666,mode=0620", 0, err);
 }
 
+/* linux.devices: mknod inside the root, then the mode and owner asked for */
+static int oci_device(int root_fd, const struct oci_device *d, struct husk_err *err)
+{
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", d->path);
+	char *slash = strrchr(dir, '/');
+	*slash = '\0';
+	if (dir[0] && mkdir_in_root(root_fd, dir, err))
+		return -1;
+	cleanup_close int parent = resolve_in_root(root_fd, dir[0] ? dir : "/", O_PATH | O_DIRECTORY);
+	if (parent < 0)
+		return husk_error(err, errno, "device %s: its directory", d->path);
+	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+	const char *name = slash + 1;
+	/* the node is the config's: an image's file of that name gives way */
+	unlinkat(parent, name, 0);
+	if (mknodat(parent, name, type | (d->mode & 07777),
+		    makedev((unsigned)d->major, (unsigned)d->minor)) < 0)
+		return husk_error(err, errno, "mknod %s %c %lld %lld", d->path, d->type,
+				  (long long)d->major, (long long)d->minor);
+	cleanup_close int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchmodat(parent, name, d->mode & 07777, 0) < 0 ||
+	    fchownat(fd, "", d->uid, d->gid, AT_EMPTY_PATH) < 0)
+		return husk_error(err, errno, "device %s: mode and owner", d->path);
+	return 0;
+}
+
+/* A bundle's /dev is what its mounts made it (usually a tmpfs): the standard nodes
+ * and links are added where missing (docker sends linux.devices: []), then the
+ * config's own devices. */
+static int oci_dev_setup(int root_fd, const struct husk_oci *o, struct husk_err *err)
+{
+	if (mkdir_in_root(root_fd, "/dev", err))
+		return -1;
+	cleanup_close int dev = resolve_in_root(root_fd, "/dev", O_DIRECTORY);
+	if (dev < 0)
+		return husk_error(err, errno, "open /dev of the container");
+	struct stat st;
+	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
+		if (fstatat(dev, nodes[i].name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
+			return husk_error(err, errno, "mknod /dev/%s c %u %u", nodes[i].name,
+					  nodes[i].maj, nodes[i].min);
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (fstatat(dev, links[i].name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    symlinkat(links[i].target, dev, links[i].name) < 0)
+			return husk_error(err, errno, "ln -s %s /dev/%s", links[i].target, links[i].name);
+	for (size_t i = 0; i < o->n_devices; i++)
+		if (oci_device(root_fd, &o->devices[i], err))
+			return -1;
+	return 0;
+}
+
 int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 {
+	if (s->oci.active)
+		return oci_dev_setup(root_fd, &s->oci, err);
 	if (mount_in_root(root_fd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
 			  "mode=755,size=65536k", 0, err))
 		return -1;

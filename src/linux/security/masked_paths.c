@@ -44,16 +44,16 @@ static int open_dev_null(int root_fd, struct husk_err *err)
 	return fd;
 }
 
-static int mask_all(int root_fd, struct husk_err *err)
+static int mask_all(int root_fd, const char *const *list, size_t n, struct husk_err *err)
 {
 	cleanup_close int null_fd = -1;
-	for (size_t i = 0; i < ARRAY_SIZE(masked); i++) {
-		cleanup_close int fd = resolve_in_root(root_fd, masked[i], O_PATH | O_NOFOLLOW);
+	for (size_t i = 0; i < n; i++) {
+		cleanup_close int fd = resolve_in_root(root_fd, list[i], O_PATH | O_NOFOLLOW);
 		struct stat st;
 		if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
 			continue; /* this kernel has no such file */
 		if (fd < 0 || fstat(fd, &st) < 0)
-			return husk_error(err, errno, "masking %s", masked[i]);
+			return husk_error(err, errno, "masking %s", list[i]);
 		int r;
 		if (S_ISDIR(st.st_mode)) {
 			r = mount_on_fd("tmpfs", -1, fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -65,26 +65,34 @@ static int mask_all(int root_fd, struct husk_err *err)
 			r = mount_on_fd(NULL, null_fd, fd, NULL, MS_BIND, NULL);
 		}
 		if (r < 0)
-			return husk_error(err, errno, "masking %s", masked[i]);
+			return husk_error(err, errno, "masking %s", list[i]);
 	}
 	return 0;
 }
 
-static int readonly_all(int root_fd, struct husk_err *err)
+static int readonly_all(int root_fd, const char *const *list, size_t n, struct husk_err *err)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++) {
-		cleanup_close int fd = resolve_in_root(root_fd, readonly[i], O_PATH | O_NOFOLLOW);
-		if (fd < 0 && errno == ENOENT)
-			continue;
+	for (size_t i = 0; i < n; i++) {
+		cleanup_close int fd = resolve_in_root(root_fd, list[i], O_PATH | O_NOFOLLOW);
+		if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+			continue; /* the config may name what this kernel lacks */
 		if (fd < 0)
-			return husk_error(err, errno, "read-only %s", readonly[i]);
+			return husk_error(err, errno, "read-only %s", list[i]);
 		/* a remount needs a mount point of its own */
 		if (mount_on_fd(NULL, fd, fd, NULL, MS_BIND | MS_REC, NULL) < 0)
-			return husk_error(err, errno, "read-only %s: bind", readonly[i]);
-		if (remount_ro_in_root(root_fd, readonly[i], err))
+			return husk_error(err, errno, "read-only %s: bind", list[i]);
+		if (remount_ro_in_root(root_fd, list[i], err))
 			return -1;
 	}
 	return 0;
+}
+
+/* a bundle's linux.maskedPaths and linux.readonlyPaths, as given (missing ones skipped) */
+static int oci_lists(int root_fd, const struct husk_oci *o, struct husk_err *err)
+{
+	return mask_all(root_fd, (const char *const *)o->masked_paths, o->n_masked_paths, err) ||
+	       readonly_all(root_fd, (const char *const *)o->readonly_paths, o->n_readonly_paths, err)
+	       ? -1 : 0;
 }
 
 int masked_paths_apply(const struct husk_spec *s, struct husk_err *err)
@@ -94,10 +102,13 @@ int masked_paths_apply(const struct husk_spec *s, struct husk_err *err)
 	cleanup_close int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
 		return husk_error(err, errno, "masking paths: open /");
+	if (s->oci.active)
+		return oci_lists(root_fd, &s->oci, err);
 	EXPLAIN_START(t);
 	bool was = explain_enabled;
 	explain_enabled = false; /* one line for the lot, not one per remount */
-	int r = mask_all(root_fd, err) || readonly_all(root_fd, err) ? -1 : 0;
+	int r = mask_all(root_fd, masked, ARRAY_SIZE(masked), err) ||
+		readonly_all(root_fd, readonly, ARRAY_SIZE(readonly), err) ? -1 : 0;
 	explain_enabled = was;
 	if (r)
 		return -1;

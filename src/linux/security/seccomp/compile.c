@@ -99,3 +99,16 @@ int seccomp_compile(const char *profile, uint64_t caps, struct sock_fprog *out,
 	seccomp_release(ctx);
 	return r;
 }
+
+int seccomp_compile_text(const char *text, const char *name, uint64_t caps,
+			 struct sock_fprog *out, unsigned *flags, struct husk_err *err)
+{
+	scmp_filter_ctx ctx = NULL;
+	*flags = 0;
+	if (seccomp_json_profile_text(text, name, caps, &ctx, flags, err))
+		return -1;
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	int r = export_bpf(ctx, out, err);
+	seccomp_release(ctx);
+	return r;
+}

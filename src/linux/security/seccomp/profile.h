@@ -21,6 +21,13 @@ int seccomp_default_profile(uint64_t caps, scmp_filter_ctx *ctx, struct husk_err
 int seccomp_json_profile(const char *path, uint64_t caps, scmp_filter_ctx *ctx,
 			 unsigned *flags, struct husk_err *err);
 
+/* The same from text (an OCI config's linux.seccomp); name says where it came from. */
+int seccomp_json_profile_text(const char *text, const char *name, uint64_t caps,
+			      scmp_filter_ctx *ctx, unsigned *flags, struct husk_err *err);
+/* An OCI config's linux.seccomp (text) compiled to BPF. */
+int seccomp_compile_text(const char *text, const char *name, uint64_t caps,
+			 struct sock_fprog *out, unsigned *flags, struct husk_err *err);
+
 /* The default profile as BPF, built directly (seccomp_bpf.c). */
 int seccomp_default_bpf(uint64_t caps, struct sock_fprog *out, struct husk_err *err);
 /* Calls fn for every syscall name the default profile allows outright to a container

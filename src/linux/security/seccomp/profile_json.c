@@ -43,30 +43,9 @@ static int bad(struct profile *p, const char *key, const char *fmt, ...)
 static void cleanup_json_put(json_object **o) { if (*o) json_object_put(*o); }
 #define cleanup_json __attribute__((cleanup(cleanup_json_put)))
 
-/* The whole file, parsed; a syntax error names its line. */
-static json_object *read_profile(struct profile *p)
+/* The text, parsed; a syntax error names its line. */
+static json_object *parse_text(struct profile *p, const char *buf, size_t len)
 {
-	cleanup_fclose FILE *f = fopen(p->path, "re");
-	if (!f) {
-		husk_error(p->err, errno, "seccomp profile '%s'", p->path);
-		return NULL;
-	}
-	cleanup_free char *buf = malloc(PROFILE_MAX + 1);
-	if (!buf) {
-		husk_error(p->err, ENOMEM, "seccomp profile '%s'", p->path);
-		return NULL;
-	}
-	size_t len = fread(buf, 1, PROFILE_MAX + 1, f);
-	if (ferror(f)) {
-		husk_error(p->err, errno, "seccomp profile '%s'", p->path);
-		return NULL;
-	}
-	if (len > PROFILE_MAX) {
-		husk_error(p->err, EFBIG, "seccomp profile '%s': more than husk reads (%d MiB)", p->path,
-			   PROFILE_MAX >> 20);
-		return NULL;
-	}
-	buf[len] = '\0';
 	struct json_tokener *tok = json_tokener_new_ex(HUSK_JSON_MAX_DEPTH);
 	if (!tok) {
 		husk_error(p->err, ENOMEM, "seccomp profile '%s'", p->path);
@@ -96,6 +75,33 @@ static json_object *read_profile(struct profile *p)
 		return NULL;
 	}
 	return root;
+}
+
+/* The whole file, parsed. */
+static json_object *read_profile(struct profile *p)
+{
+	cleanup_fclose FILE *f = fopen(p->path, "re");
+	if (!f) {
+		husk_error(p->err, errno, "seccomp profile '%s'", p->path);
+		return NULL;
+	}
+	cleanup_free char *buf = malloc(PROFILE_MAX + 1);
+	if (!buf) {
+		husk_error(p->err, ENOMEM, "seccomp profile '%s'", p->path);
+		return NULL;
+	}
+	size_t len = fread(buf, 1, PROFILE_MAX + 1, f);
+	if (ferror(f)) {
+		husk_error(p->err, errno, "seccomp profile '%s'", p->path);
+		return NULL;
+	}
+	if (len > PROFILE_MAX) {
+		husk_error(p->err, EFBIG, "seccomp profile '%s': more than husk reads (%d MiB)", p->path,
+			   PROFILE_MAX >> 20);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return parse_text(p, buf, len);
 }
 
 static bool is(json_object *o, enum json_type t) { return o && json_object_is_type(o, t); }
@@ -432,6 +438,26 @@ static int parse_profile(struct profile *p, json_object *root, unsigned *flags)
 		if (parse_syscall(p, json_object_array_get_idx(sys, i), i))
 			return -1;
 	return 0;
+}
+
+static int profile_from(struct profile *p, json_object *root, scmp_filter_ctx *ctx,
+			unsigned *flags)
+{
+	if (parse_profile(p, root, flags)) {
+		if (p->ctx)
+			seccomp_release(p->ctx);
+		return -1;
+	}
+	*ctx = p->ctx;
+	return 0;
+}
+
+int seccomp_json_profile_text(const char *text, const char *name, uint64_t caps,
+			      scmp_filter_ctx *ctx, unsigned *flags, struct husk_err *err)
+{
+	struct profile p = { .path = name, .caps = caps, .err = err };
+	cleanup_json json_object *root = parse_text(&p, text, strlen(text));
+	return root ? profile_from(&p, root, ctx, flags) : -1;
 }
 
 int seccomp_json_profile(const char *path, uint64_t caps, scmp_filter_ctx *ctx,

@@ -1,0 +1,102 @@
+#include "engine/process_oci.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "linux/fs/procfs.h"
+#include "util/cleanup.h"
+#include "util/explain.h"
+#include "util/fs.h"
+
+int process_oci_limits(const struct husk_spec *s, struct husk_err *err)
+{
+	const struct husk_oci *o = &s->oci;
+	for (size_t i = 0; i < o->n_rlimits; i++) {
+		struct rlimit rl = { .rlim_cur = o->rlimits[i].soft, .rlim_max = o->rlimits[i].hard };
+		if (setrlimit(o->rlimits[i].resource, &rl) < 0)
+			return husk_error(err, errno, "process.rlimits[%zu]: setrlimit(%d, %llu, %llu)", i,
+					  o->rlimits[i].resource, (unsigned long long)rl.rlim_cur,
+					  (unsigned long long)rl.rlim_max);
+	}
+	if (o->has_oom_score_adj) {
+		char val[16];
+		snprintf(val, sizeof val, "%d", o->oom_score_adj);
+		/* through a verified procfs (CVE-2025-52881) */
+		if (procfs_write("self/oom_score_adj", val, err))
+			return -1;
+	}
+	return 0;
+}
+
+/* HOME of uid in the container's /etc/passwd ("/" if it has none) */
+static void home_of(uid_t uid, char *buf, size_t len)
+{
+	snprintf(buf, len, "/");
+	cleanup_fclose FILE *f = fopen("/etc/passwd", "re");
+	char line[1024];
+	while (f && fgets(line, sizeof line, f)) {
+		char *fields[7] = { 0 }, *p = line;
+		int n = 0;
+		/* strsep keeps empty fields (strtok would skip them) */
+		while (n < 7 && (fields[n] = strsep(&p, ":")))
+			n++;
+		if (n >= 6 && fields[2] && (uid_t)strtoul(fields[2], NULL, 10) == uid && fields[5][0]) {
+			snprintf(buf, len, "%s", fields[5]);
+			return;
+		}
+	}
+}
+
+int process_oci_user(struct husk_spec *s, struct husk_err *err)
+{
+	const struct husk_oci *o = &s->oci;
+	if (!spec_getenv(s, "HOME")) {
+		char home[256], kv[300];
+		home_of(o->uid, home, sizeof home);
+		snprintf(kv, sizeof kv, "HOME=%s", home);
+		char **n = realloc(s->env, (s->n_env + 2) * sizeof *n);
+		if (!n || !(n[s->n_env] = strdup(kv)))
+			return husk_error(err, ENOMEM, "HOME");
+		s->env = n;
+		s->env[++s->n_env] = NULL;
+	}
+	EXPLAIN_START(t);
+	/* keep capabilities across setuid: the config's sets decide what stays */
+	if (prctl(PR_SET_KEEPCAPS, 1) < 0 ||
+	    setgroups(o->n_additional_gids, o->additional_gids) < 0 ||
+	    setresgid(o->gid, o->gid, o->gid) < 0 || setresuid(o->uid, o->uid, o->uid) < 0)
+		return husk_error(err, errno, "process.user (uid %u, gid %u, %zu additional groups)",
+				  o->uid, o->gid, o->n_additional_gids);
+	umask(o->has_umask ? o->umask : 022);
+	EXPLAIN(t, "setpriv --reuid %u --regid %u --groups ...", o->uid, o->gid);
+	return 0;
+}
+
+int process_oci_kernel(const struct husk_spec *s, struct husk_err *err)
+{
+	const struct husk_oci *o = &s->oci;
+	if (o->domainname && setdomainname(o->domainname, strlen(o->domainname)) < 0)
+		return husk_error(err, errno, "domainname %s", o->domainname);
+	for (size_t i = 0; i < o->n_sysctl; i++) {
+		char path[512];
+		int n = snprintf(path, sizeof path, "sys/%s", o->sysctl[i].key);
+		if (n < 0 || (size_t)n >= sizeof path || strstr(o->sysctl[i].key, ".."))
+			return husk_error(err, EINVAL, "linux.sysctl '%s'", o->sysctl[i].key);
+		for (char *p = path + 4; *p; p++)
+			if (*p == '.')
+				*p = '/';
+		EXPLAIN_START(t);
+		if (procfs_write(path, o->sysctl[i].value, err))
+			return -1;
+		EXPLAIN(t, "sysctl -w %s=%s", o->sysctl[i].key, o->sysctl[i].value);
+	}
+	return 0;
+}

@@ -1,0 +1,14 @@
+/* The process settings only a bundle's config.json has (spec.oci), in the
+ * container's process (PID 1 and exec), as root still. */
+#pragma once
+#include "spec.h"
+
+/* process.rlimits and process.oomScoreAdj (raising either needs the capabilities
+ * that are about to go). */
+int process_oci_limits(const struct husk_spec *s, struct husk_err *err);
+/* process.user: additionalGids, gid, uid (numeric, as the runtime-spec has them);
+ * HOME from the container's /etc/passwd when the env has none; the umask. */
+int process_oci_user(struct husk_spec *s, struct husk_err *err);
+/* After the root switch, before the read-only paths: linux.sysctl (written under the
+ * container's /proc/sys), the domain name. */
+int process_oci_kernel(const struct husk_spec *s, struct husk_err *err);

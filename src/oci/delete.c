@@ -1,0 +1,112 @@
+/* husk delete [--force] ID: removes a stopped (or created) container: its processes,
+ * its cgroup, its state directory; then the poststop hooks. --force kills a running
+ * one first and exits 0 when there is no such container (podman always passes it). */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+
+#include "engine/hooks.h"
+#include "engine/state.h"
+#include "linux/cgroup/cgroup.h"
+#include "oci/oci.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+/* SIGKILL to the init; its death ends its PID namespace. Waits (up to 10 s) until it
+ * is gone (a zombie for the engine to reap is gone enough). */
+static int kill_and_wait(const struct oci_ctr *c, struct husk_err *err)
+{
+	cleanup_close int pfd = oci_ctr_pidfd(c);
+	if (pfd < 0)
+		return 0;
+	if (pidfd_send_signal(pfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+		return husk_error(err, errno, "delete %s: kill", c->id);
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+	int r;
+	do
+		r = poll(&p, 1, 10000);
+	while (r < 0 && errno == EINTR);
+	return r == 1 ? 0 : husk_error(err, ETIMEDOUT, "delete %s: its process did not die", c->id);
+}
+
+static void remove_cgroup(const struct oci_ctr *c)
+{
+	json_object *cg = NULL;
+	json_object_object_get_ex(c->rec, "cgroup", &cg);
+	const char *rel = state_get_str(cg, "rel", NULL);
+	if (rel)
+		cgroup_remove_at(c->id, rel, state_get_str(cg, "own", ""));
+}
+
+static int delete_one(const struct husk_global *g, const char *id, bool force)
+{
+	struct husk_err err = { 0 };
+	struct oci_ctr c;
+	if (oci_ctr_open(g, id, &c, &err))
+		return force && err.errnum == ENOENT ? 0 : oci_fail(&err);
+	int r = 0;
+	if (!force && (c.status == OCI_RUNNING || c.status == OCI_PAUSED || c.status == OCI_CREATING))
+		r = husk_error(&err, 0, "cannot delete container %s that is not stopped: %s "
+			       "(husk delete --force kills it)", id, oci_status_name(c.status));
+	if (!r && c.status == OCI_PAUSED) {
+		char dir[300];
+		oci_ctr_cgroup_dir(&c, "freezer", dir, sizeof dir);
+		char file[340];
+		bool v1 = strstr(dir, "/freezer/") != NULL;
+		snprintf(file, sizeof file, "%s/%s", dir, v1 ? "freezer.state" : "cgroup.freeze");
+		/* a frozen process cannot die of SIGKILL until it is thawed */
+		if (dir[0])
+			write_file(file, v1 ? "THAWED" : "0");
+	}
+	if (!r)
+		r = kill_and_wait(&c, &err);
+	if (!r) {
+		struct husk_spec s;
+		struct husk_err herr = { 0 };
+		spec_init(&s);
+		bool have_spec = oci_ctr_spec(&c, &s, &herr) == 0;
+		remove_cgroup(&c);
+		state_remove(c.dir, -1);
+		/* poststop: after the container is gone; a failure is a warning */
+		if (have_spec && hooks_run(&s, OCI_HOOK_POSTSTOP, "stopped", 0, &herr))
+			husk_warn("warning: %s", herr.msg);
+		spec_free(&s);
+	}
+	oci_ctr_close(&c);
+	return r ? oci_fail(&err) : 0;
+}
+
+int cmd_oci_delete(struct husk_global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool force = false;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+		if (c == 'h') {
+			puts("Usage: husk delete [--force] ID\n\nRemove a stopped container: its "
+			     "cgroup and state.\n  -f, --force  kill it first if it runs; a missing "
+			     "container is not an error");
+			return 0;
+		}
+		if (c != 'f')
+			return cli_bad_option("delete", argv);
+		force = true;
+	}
+	if (optind + 1 != argc) {
+		struct husk_err err = { 0 };
+		husk_error(&err, 0, "delete: expected exactly one container ID (usage: husk delete "
+			   "[--force] ID)");
+		return oci_fail(&err);
+	}
+	return delete_one(g, argv[optind], force);
+}
