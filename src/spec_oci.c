@@ -81,6 +81,9 @@ void spec_oci_free(struct husk_oci *o)
 		free(o->hooks[k]);
 	}
 	free_kv(o->annotations, o->n_annotations);
+	free(o->pid_file);
+	free(o->console_socket);
+	free(o->config_text);
 	memset(o, 0, sizeof *o);
 }
 

@@ -160,6 +160,14 @@ struct husk_oci {
 	char *seccomp_json; /* linux.seccomp as JSON text (the profile compiler reads it) */
 	char *intel_rdt_closid;
 
+	/* the runtime's options of this request (create/exec flags, not config.json) */
+	char *pid_file;       /* --pid-file */
+	char *console_socket; /* --console-socket */
+	int preserve_fds;     /* --preserve-fds N: fds 3 .. 3+N-1 stay open in the process */
+	bool systemd_cgroup;  /* --systemd-cgroup: cgroups_path is slice:prefix:name */
+	bool detach;          /* exec --detach */
+	char *config_text;    /* config.json as read (kept in the state directory) */
+
 	/* hooks, annotations */
 	struct oci_hook *hooks[OCI_HOOK_KINDS];
 	size_t n_hooks[OCI_HOOK_KINDS];

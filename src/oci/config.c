@@ -308,9 +308,11 @@ int oci_config_load(const char *bundle, struct husk_spec *s, struct husk_err *er
 	snprintf(file, sizeof file, "%s/config.json", real);
 	cleanup_free char *text = NULL;
 	size_t len = 0;
-	if (oci_read_file(file, "bundle's config", &text, &len, err))
+	if (oci_read_file(file, "bundle's config", &text, &len, err) ||
+	    oci_config_parse(text, len, file, real, s, err))
 		return -1;
-	return oci_config_parse(text, len, file, real, s, err);
+	s->oci.config_text = steal_ptr(text);
+	return 0;
 }
 
 int oci_process_parse(const char *text, size_t len, const char *file, struct husk_spec *s,

@@ -1,0 +1,383 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2016,SC2154,SC2317  # single quotes are for the container's shell; bats sets $output/$stderr; helpers are called through wait_for
+# The OCI runtime face: husk create/start/state/kill/delete/exec from a bundle's
+# config.json, as containerd's shim, conmon and podman call them. Each test checks
+# what an engine relies on (the pid file, the console socket, the state JSON, the
+# error words) and that nothing of husk is left on the host afterwards.
+
+load helpers
+
+setup() {
+	husk_setup
+	BUNDLE=$BATS_TEST_TMPDIR/bundle
+	mkdir -p "$BUNDLE"
+	rootfs_copy "$BUNDLE/rootfs" >/dev/null
+	OCI_ROOT=$BATS_TEST_TMPDIR/state
+}
+
+teardown() {
+	local rc=0 n
+	if [[ -s $BATS_TEST_TMPDIR/.husk-names ]]; then
+		while read -r n; do
+			"$HUSK" --root "$OCI_ROOT" delete --force "$n" >/dev/null 2>&1 || true
+			"$HUSK" delete --force "$n" >/dev/null 2>&1 || true
+		done <"$BATS_TEST_TMPDIR/.husk-names"
+	fi
+	husk_teardown || rc=$?
+	return "$rc"
+}
+
+# oci: husk with this test's state root, as an engine passes it
+oci() { "$HUSK" --root "$OCI_ROOT" "$@"; }
+
+# oci_config [JQ-FILTER] [ARGS...]: writes $BUNDLE/config.json, a config as `runc spec`
+# writes it (the mounts docker and podman send) changed by JQ-FILTER.
+oci_config() {
+	local filter=${1:-.}
+	shift || true
+	jq "$@" "$filter" >"$BUNDLE/config.json" <<'EOF'
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false,
+    "user": { "uid": 0, "gid": 0 },
+    "args": ["sh", "-c", "sleep 1000"],
+    "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+    "cwd": "/",
+    "capabilities": {
+      "bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "ambient": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    },
+    "rlimits": [{ "type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024 }],
+    "noNewPrivileges": true
+  },
+  "root": { "path": "rootfs", "readonly": false },
+  "hostname": "oci",
+  "mounts": [
+    { "destination": "/proc", "type": "proc", "source": "proc" },
+    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+      "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+    { "destination": "/dev/pts", "type": "devpts", "source": "devpts",
+      "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
+    { "destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+      "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+    { "destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+      "options": ["nosuid", "noexec", "nodev"] },
+    { "destination": "/sys", "type": "sysfs", "source": "sysfs",
+      "options": ["nosuid", "noexec", "nodev", "ro"] },
+    { "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+      "options": ["nosuid", "noexec", "nodev", "relatime", "ro"] }
+  ],
+  "linux": {
+    "resources": { "devices": [{ "allow": false, "access": "rwm" }] },
+    "namespaces": [
+      { "type": "pid" }, { "type": "network" }, { "type": "ipc" },
+      { "type": "uts" }, { "type": "mount" }, { "type": "cgroup" }
+    ],
+    "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware",
+                    "/proc/no-such-file"],
+    "readonlyPaths": ["/proc/bus", "/proc/sys", "/proc/sysrq-trigger"]
+  }
+}
+EOF
+}
+
+# the container's state JSON field
+state_field() { oci state "$1" | jq -r ".$2"; }
+
+@test "oci: create leaves the process waiting in its namespaces; start runs it; kill, delete leave nothing" {
+	local id pid
+	id=$(cname oci)
+	oci_config
+	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$id"
+	[ -z "$output" ]
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	# the pid file's process is the container's: its own pid, mount and net namespaces
+	[ "$(readlink "/proc/$pid/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]
+	[ "$(readlink "/proc/$pid/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]
+	[ "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/self/ns/net)" ]
+	# its root is the bundle's, and it has not exec'd the command yet
+	[ "$(stat -c %i "/proc/$pid/root/bin/busybox")" = "$(stat -c %i "$BUNDLE/rootfs/bin/busybox")" ]
+	[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$HUSK")" ]
+	[ "$(state_field "$id" status)" = created ]
+	[ "$(state_field "$id" pid)" = "$pid" ]
+	[ "$(state_field "$id" bundle)" = "$BUNDLE" ]
+	# no husk process but the waiting one: create did not stay
+	[ "$(grep -c . <(pgrep -f -- "--root $OCI_ROOT create" || true))" = 0 ]
+
+	run -0 oci start "$id"
+	# start returned: the command runs now (sleep, under sh's pid 1)
+	[ "$(readlink "/proc/$pid/exe")" != "$(readlink -f "$HUSK")" ]
+	[ "$(state_field "$id" status)" = running ]
+	grep -q "^NSpid:.*[[:space:]]1$" "/proc/$pid/status"
+
+	run -0 oci kill "$id" KILL
+	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	run -0 oci delete "$id"
+	[ ! -e "$OCI_ROOT/$id" ]
+	[ ! -e "$(cgroup_dir memory "$id")" ]
+	run ! oci state "$id"
+}
+
+@test "oci: stdio are the caller's, passed straight through; nothing of husk holds them after the command returns" {
+	local id out
+	id=$(cname oci)
+	oci_config '.process.args = ["sh", "-c", "echo out-$(hostname); echo err >&2; read x; echo got-$x"]'
+	# command substitution reads to EOF: it returns only when no process holds the pipe
+	out=$( (echo input | oci create --bundle "$BUNDLE" "$id" && oci start "$id") 2>"$BATS_TEST_TMPDIR/err")
+	[ "$out" = $'out-oci\ngot-input' ]
+	grep -qx err "$BATS_TEST_TMPDIR/err"
+	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	run -0 oci delete "$id"
+}
+
+@test "oci: args[0] is resolved at create: 'executable file not found', 'permission denied', nothing left" {
+	local id
+	id=$(cname oci)
+	oci_config '.process.args = ["no-such-command"]'
+	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
+	[[ $stderr == *"executable file not found"* ]]
+	[ "$(grep -c . <<<"$stderr")" = 1 ]
+	[ ! -e "$OCI_ROOT/$id" ]
+	[ ! -e "$(cgroup_dir memory "$id")" ]
+	printf 'not executable\n' >"$BUNDLE/rootfs/notexec"
+	chmod 644 "$BUNDLE/rootfs/notexec"
+	oci_config '.process.args = ["/notexec"]'
+	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
+	[[ $stderr == *"permission denied"* ]]
+	[ ! -e "$OCI_ROOT/$id" ]
+}
+
+@test "oci: bad input is one line, a non-zero exit, nothing on the host" {
+	local id
+	id=$(cname oci)
+	run -1 --separate-stderr oci create --bundle "$BATS_TEST_TMPDIR/none" "$id"
+	[[ $stderr == *"bundle '$BATS_TEST_TMPDIR/none'"* ]]
+	printf '{"ociVersion": "1.0.2",\n "process": {,}}\n' >"$BUNDLE/config.json"
+	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
+	[[ $stderr == *"config.json: line 2, column"* ]]
+	oci_config '.linux.namespaces += [{"type": "bogus"}]'
+	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
+	[[ $stderr == *"unknown namespace type 'bogus'"* ]]
+	oci_config '.mounts += [{"destination": "relative/dir", "type": "tmpfs", "source": "tmpfs"}]'
+	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
+	[[ $stderr == *"destination 'relative/dir' is not an absolute path"* ]]
+	oci_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
+	[[ $stderr == *"not supported by husk yet"* ]]
+	# each of those was one line, and left nothing
+	[ "$(grep -c . <<<"$stderr")" = 1 ]
+	[ ! -e "$OCI_ROOT/$id" ]
+	run -1 --separate-stderr oci state "$id"
+	[[ $stderr == *"container $id does not exist"* ]]
+	run -1 --separate-stderr oci kill "$id" TERM
+	[[ $stderr == *"does not exist"* ]]
+	run -0 oci delete --force "$id"
+	# an ID in use, a bad signal
+	oci_config
+	run -0 oci create --bundle "$BUNDLE" "$id"
+	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
+	[[ $stderr == *"$id"*"exists"* ]]
+	run -1 --separate-stderr oci kill "$id" SIGNOPE
+	[[ $stderr == *"invalid signal 'SIGNOPE'"* ]]
+	[ "$(state_field "$id" status)" = created ]
+	run -0 oci delete "$id"
+	[ ! -e "$OCI_ROOT/$id" ]
+}
+
+@test "oci: --log --log-format json gets the error as containerd reads it; the last repeated flag wins" {
+	local id
+	id=$(cname oci)
+	run -1 "$HUSK" --root /nonexistent --root "$OCI_ROOT" --log "$BATS_TEST_TMPDIR/first.json" \
+		--log "$BATS_TEST_TMPDIR/log.json" --log-format text --log-format=json --rootless false \
+		--no-subreaper state "$id"
+	[ ! -e "$BATS_TEST_TMPDIR/first.json" ] || [ ! -s "$BATS_TEST_TMPDIR/first.json" ]
+	run -0 jq -r 'select(.level == "error") | .msg' "$BATS_TEST_TMPDIR/log.json"
+	[ "$output" = "container $id does not exist" ]
+	run -0 jq -r '.time' "$BATS_TEST_TMPDIR/log.json"
+	[[ $output =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$ ]]
+}
+
+@test "oci: kill of a stopped container says 'container not running'; delete refuses a running one, --force does not" {
+	local id
+	id=$(cname oci)
+	oci_config '.process.args = ["true"]'
+	run -0 oci create --bundle "$BUNDLE" "$id"
+	run -0 oci start "$id"
+	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	run -1 --separate-stderr oci kill "$id" 15
+	[[ $stderr == *"container not running"* ]]
+	run -0 oci delete "$id"
+	oci_config
+	run -0 oci create --bundle "$BUNDLE" "$id"
+	run -0 oci start "$id"
+	run -1 --separate-stderr oci delete "$id"
+	[[ $stderr == *"not stopped: running"* ]]
+	run -0 oci delete --force "$id"
+	[ ! -e "$OCI_ROOT/$id" ]
+	[ ! -e "$(cgroup_dir memory "$id")" ]
+}
+
+@test "oci: state works with nothing but XDG_RUNTIME_DIR in the environment (as conmon calls it)" {
+	local id
+	id=$(cname oci)
+	oci_config
+	run -0 oci create --bundle "$BUNDLE" "$id"
+	run -0 env -i XDG_RUNTIME_DIR=/run/user/0 "$HUSK" --root "$OCI_ROOT" state "$id"
+	[ "$(jq -r .status <<<"$output")" = created ]
+	[ "$(jq -r .id <<<"$output")" = "$id" ]
+	[ "$(jq -r .ociVersion <<<"$output")" = 1.0.2 ]
+	run -0 oci delete --force "$id"
+}
+
+@test "oci: hooks: createRuntime and prestart get the state with the pid on stdin, in the runtime's namespaces; poststart, poststop run" {
+	local id pid log=$BATS_TEST_TMPDIR/hooks
+	id=$(cname oci)
+	mkdir -p "$log"
+	printf '#!/bin/sh\ncat >"%s/$1.json"\nreadlink /proc/self/ns/net >"%s/$1.netns"\n' "$log" "$log" \
+		>"$BATS_TEST_TMPDIR/hook.sh"
+	chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+	oci_config '.hooks = {
+		"createRuntime": [{"path": $h, "args": ["hook", "createRuntime"]}],
+		"prestart": [{"path": $h, "args": ["hook", "prestart"], "timeout": 5}],
+		"poststart": [{"path": $h, "args": ["hook", "poststart"]}],
+		"poststop": [{"path": $h, "args": ["hook", "poststop"]}]}
+		| .annotations = {"org.example": "yes"}' --arg h "$BATS_TEST_TMPDIR/hook.sh"
+	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$id"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	[ "$(jq -r .pid "$log/createRuntime.json")" = "$pid" ]
+	[ "$(jq -r .id "$log/createRuntime.json")" = "$id" ]
+	[ "$(jq -r .bundle "$log/createRuntime.json")" = "$BUNDLE" ]
+	[ "$(jq -r '.annotations["org.example"]' "$log/createRuntime.json")" = yes ]
+	[ "$(jq -r .pid "$log/prestart.json")" = "$pid" ]
+	# the runtime's network namespace (docker's libnetwork-setkey joins the container's itself)
+	[ "$(cat "$log/prestart.netns")" = "$(readlink /proc/self/ns/net)" ]
+	[ ! -e "$log/poststart.json" ]
+	run -0 oci start "$id"
+	[ "$(jq -r .status "$log/poststart.json")" = running ]
+	run -0 oci delete --force "$id"
+	[ "$(jq -r .status "$log/poststop.json")" = stopped ]
+}
+
+@test "oci: a failing or hanging createRuntime hook fails create (its timeout), nothing left" {
+	local id
+	id=$(cname oci)
+	oci_config '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]'
+	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
+	[[ $stderr == *"createRuntime hook 0 (/bin/sh): exit status 3"* ]]
+	[ ! -e "$OCI_ROOT/$id" ]
+	oci_config '.hooks.createRuntime = [{"path": "/bin/sleep", "args": ["sleep", "100"], "timeout": 1}]'
+	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
+	[[ $stderr == *"timed out after 1 s"* ]]
+	[ ! -e "$OCI_ROOT/$id" ]
+	[ ! -e "$(cgroup_dir memory "$id")" ]
+}
+
+@test "oci: with a terminal the pty master goes to --console-socket: one message, one fd, a tty" {
+	local id sock=$BATS_TEST_TMPDIR/console.sock
+	id=$(cname oci)
+	oci_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; echo size $(stty size)"]
+		| .process.consoleSize = {"height": 33, "width": 101}'
+	"$HUSK_TOOLS/console-recv" "$sock" "$BATS_TEST_TMPDIR/tty.out" >"$BATS_TEST_TMPDIR/recv" &
+	wait_for 5 "console socket" test -S "$sock"
+	run -0 oci create --bundle "$BUNDLE" --console-socket "$sock" "$id"
+	wait_for 5 "the console message" grep -q bytes= "$BATS_TEST_TMPDIR/recv"
+	[ "$(cat "$BATS_TEST_TMPDIR/recv")" = "bytes=1 fds=1 tty=1" ]
+	run -0 oci start "$id"
+	wait
+	grep -q '^/dev/pts/0' "$BATS_TEST_TMPDIR/tty.out"
+	grep -q 'size 33 101' "$BATS_TEST_TMPDIR/tty.out"
+	run -0 oci delete --force "$id"
+}
+
+@test "oci: a second container joins the first one's network, IPC and UTS namespaces by path (a Kubernetes pod)" {
+	local id1 id2 p1 p2
+	id1=$(cname pod)
+	id2=$(cname ctr)
+	oci_config
+	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/p1" "$id1"
+	p1=$(cat "$BATS_TEST_TMPDIR/p1")
+	oci_config '.linux.namespaces = [{"type": "pid"}, {"type": "mount"}, {"type": "ipc", "path": $ipc},
+		{"type": "network", "path": $net}, {"type": "uts", "path": $uts}] | del(.hostname)' \
+		--arg net "/proc/$p1/ns/net" --arg uts "/proc/$p1/ns/uts" --arg ipc "/proc/$p1/ns/ipc"
+	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/p2" "$id2"
+	p2=$(cat "$BATS_TEST_TMPDIR/p2")
+	[ "$(readlink "/proc/$p2/ns/net")" = "$(readlink "/proc/$p1/ns/net")" ]
+	[ "$(readlink "/proc/$p2/ns/uts")" = "$(readlink "/proc/$p1/ns/uts")" ]
+	[ "$(readlink "/proc/$p2/ns/ipc")" = "$(readlink "/proc/$p1/ns/ipc")" ]
+	[ "$(readlink "/proc/$p2/ns/pid")" != "$(readlink "/proc/$p1/ns/pid")" ]
+	[ "$(readlink "/proc/$p2/ns/net")" != "$(readlink /proc/self/ns/net)" ]
+	run -0 oci delete --force "$id2"
+	run -0 oci delete --force "$id1"
+	# a path that is no namespace of that type fails, naming it
+	oci_config '.linux.namespaces = [{"type": "pid"}, {"type": "mount"}, {"type": "network", "path": "/proc/self/ns/uts"}]'
+	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id2"
+	[[ $stderr == *"/proc/self/ns/uts"* ]]
+	[ ! -e "$OCI_ROOT/$id2" ]
+}
+
+# v1_dir CONTROLLER REL: the directory of REL in that v1 hierarchy
+v1_dir() {
+	local mnt
+	mnt=$(awk -v c="$1" '$0 ~ / - cgroup / {
+		n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $5; exit }
+	}' /proc/self/mountinfo)
+	echo "$mnt/$2"
+}
+
+@test "oci: cgroupsPath (absolute, and systemd's slice:prefix:name) with limits; delete removes the directories" {
+	local id pid dir
+	id=$(cname oci)
+	oci_config '.linux.cgroupsPath = $p | .linux.resources.memory = {"limit": 67108864}
+		| .linux.resources.pids = {"limit": 42}
+		| .linux.resources.cpu = {"shares": 512, "quota": 20000, "period": 100000}' \
+		--arg p "/husk-oci-test/$id"
+	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$id"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	if [[ $(cgroup_mode) == v2 ]]; then
+		dir=/sys/fs/cgroup/husk-oci-test/$id
+		[ "$(cat "$dir/memory.max")" = 67108864 ]
+		[ "$(cat "$dir/pids.max")" = 42 ]
+		[ "$(cat "$dir/cpu.max")" = "20000 100000" ]
+	else
+		dir=$(v1_dir memory "husk-oci-test/$id")
+		[ "$(cat "$dir/memory.limit_in_bytes")" = 67108864 ]
+		[ "$(cat "$(v1_dir pids "husk-oci-test/$id")/pids.max")" = 42 ]
+		[ "$(cat "$(v1_dir cpu "husk-oci-test/$id")/cpu.shares")" = 512 ]
+		[ "$(cat "$(v1_dir cpu "husk-oci-test/$id")/cpu.cfs_quota_us")" = 20000 ]
+	fi
+	# the process is in it already, before start (containerd reads /proc/PID/cgroup)
+	grep -q "husk-oci-test/$id" "/proc/$pid/cgroup"
+	run -0 oci delete --force "$id"
+	[ ! -e "$dir" ]
+	[ ! -e "$(dirname "$dir")" ]
+	# systemd's form, with an empty slice: system.slice
+	oci_config '.linux.cgroupsPath = $p' --arg p ":husk-oci:$id"
+	run -0 oci --systemd-cgroup create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$id"
+	grep -q ":/system.slice/husk-oci-$id.scope\$" "/proc/$(cat "$BATS_TEST_TMPDIR/pid")/cgroup"
+	run -0 oci --systemd-cgroup delete --force "$id"
+	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -name "husk-oci-$id.scope" 2>/dev/null)" ]
+}
+
+@test "oci: mounts resolve inside the root: a symlink in the image cannot send a mount out" {
+	local id pid
+	id=$(cname oci)
+	mkdir -p "$BATS_TEST_TMPDIR/hostdir" "$BATS_TEST_TMPDIR/src"
+	echo from-volume >"$BATS_TEST_TMPDIR/src/file"
+	# /evil in the image points at a host directory
+	ln -s "$BATS_TEST_TMPDIR/hostdir" "$BUNDLE/rootfs/evil"
+	oci_config '.mounts += [{"destination": "/evil/m", "type": "tmpfs", "source": "tmpfs"},
+		{"destination": "/data", "type": "bind", "source": $src, "options": ["rbind", "ro"]}]' \
+		--arg src "$BATS_TEST_TMPDIR/src"
+	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$id"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	# the tmpfs went to <root>/<hostdir>/m, created inside the root, not on the host
+	[ ! -e "$BATS_TEST_TMPDIR/hostdir/m" ]
+	grep -q " $BATS_TEST_TMPDIR/hostdir/m .* - tmpfs " "/proc/$pid/mountinfo"
+	[ -d "$BUNDLE/rootfs/$BATS_TEST_TMPDIR/hostdir/m" ]
+	[ "$(cat "/proc/$pid/root/data/file")" = from-volume ]
+	run ! touch "/proc/$pid/root/data/new"
+	run -0 oci delete --force "$id"
+}
