@@ -7,6 +7,7 @@
 #include <sys/capability.h>
 #include <sys/resource.h>
 
+#include "oci/config.h"
 #include "oci/config_internal.h"
 #include "util/cleanup.h"
 
@@ -234,5 +235,67 @@ int cfg_process(struct cfg *c, json_object *p)
 		c->o->console_height = (unsigned)h;
 		c->o->console_width = (unsigned)w;
 	}
+	return 0;
+}
+
+int oci_process_replace(struct husk_spec *s, const char *text, size_t len, const char *file,
+			struct husk_err *err)
+{
+	struct husk_oci *o = &s->oci;
+	for (size_t i = 0; i < s->n_env; i++)
+		free(s->env[i]);
+	free(s->env);
+	s->env = NULL;
+	s->n_env = 0;
+	free(o->rlimits);
+	o->rlimits = NULL;
+	o->n_rlimits = 0;
+	free(o->additional_gids);
+	o->additional_gids = NULL;
+	o->n_additional_gids = 0;
+	o->has_umask = o->has_oom_score_adj = false;
+	o->uid = o->gid = 0;
+	o->console_height = o->console_width = 0;
+	s->tty = s->sec.no_new_privs = false;
+	return oci_process_parse(text, len, file, s, err);
+}
+
+void oci_process_set_args(struct husk_spec *s, char **args, size_t n)
+{
+	for (size_t i = 0; s->oci.args && s->oci.args[i]; i++)
+		free(s->oci.args[i]);
+	free(s->oci.args);
+	s->oci.args = args;
+	free(s->argv);
+	s->argv = malloc((n + 1) * sizeof *s->argv);
+	if (s->argv)
+		memcpy(s->argv, args, (n + 1) * sizeof *s->argv);
+}
+
+int oci_process_put_env(struct husk_spec *s, const char *kv, struct husk_err *err)
+{
+	struct cfg c = { .file = "--env", .s = s, .o = &s->oci, .err = err };
+	return put_env(&c, kv, 0);
+}
+
+int oci_process_set_cwd(struct husk_spec *s, const char *cwd, struct husk_err *err)
+{
+	if (cwd[0] != '/')
+		return husk_error(err, 0, "invalid --cwd '%s': not an absolute path", cwd);
+	free(s->workdir);
+	s->workdir = strdup(cwd);
+	return s->workdir ? 0 : husk_error(err, ENOMEM, "--cwd");
+}
+
+int oci_process_add_cap(struct husk_spec *s, const char *name, struct husk_err *err)
+{
+	int n = cap_number(name);
+	if (n < 0)
+		return husk_error(err, 0, "invalid --cap '%s': unknown capability", name);
+	uint64_t bit = UINT64_C(1) << n;
+	s->oci.has_caps = true;
+	s->oci.caps[OCI_CAP_BOUNDING] |= bit;
+	s->oci.caps[OCI_CAP_EFFECTIVE] |= bit;
+	s->oci.caps[OCI_CAP_PERMITTED] |= bit;
 	return 0;
 }
