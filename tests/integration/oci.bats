@@ -28,7 +28,20 @@ teardown() {
 }
 
 # oci: husk with this test's state root, as an engine passes it
-oci() { "$HUSK" --root "$OCI_ROOT" "$@"; }
+oci() { "$HUSK" --root "$OCI_ROOT" ${OCI_GLOBAL:+"$OCI_GLOBAL"} "$@"; }
+
+# oci_create ID [OPTIONS...]: husk create --bundle $BUNDLE, the container's stdio in
+# files as an engine gives it its pipes ($BATS_TEST_TMPDIR/ID.out, ID.err: husk's own
+# messages are on that stderr too). A process holding bats' pipe would hang `run`.
+oci_create() {
+	local id=$1
+	shift
+	oci create --bundle "$BUNDLE" "$@" "$id" </dev/null >"$BATS_TEST_TMPDIR/$id.out" \
+		2>"$BATS_TEST_TMPDIR/$id.err"
+}
+
+# create_err ID: what husk create said (one line expected)
+create_err() { cat "$BATS_TEST_TMPDIR/$1.err"; }
 
 # oci_config [JQ-FILTER] [ARGS...]: writes $BUNDLE/config.json, a config as `runc spec`
 # writes it (the mounts docker and podman send) changed by JQ-FILTER.
@@ -91,7 +104,7 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	local id pid
 	id=$(cname oci)
 	oci_config
-	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$id"
+	run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
 	[ -z "$output" ]
 	pid=$(cat "$BATS_TEST_TMPDIR/pid")
 	# the pid file's process is the container's: its own pid, mount and net namespaces
@@ -104,8 +117,8 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	[ "$(state_field "$id" status)" = created ]
 	[ "$(state_field "$id" pid)" = "$pid" ]
 	[ "$(state_field "$id" bundle)" = "$BUNDLE" ]
-	# no husk process but the waiting one: create did not stay
-	[ "$(grep -c . <(pgrep -f -- "--root $OCI_ROOT create" || true))" = 0 ]
+	# create did not stay: the waiting process's parent is no husk
+	[ "$(readlink "/proc/$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status")/exe")" != "$(readlink -f "$HUSK")" ]
 
 	run -0 oci start "$id"
 	# start returned: the command runs now (sleep, under sh's pid 1)
@@ -137,38 +150,38 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	local id
 	id=$(cname oci)
 	oci_config '.process.args = ["no-such-command"]'
-	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
-	[[ $stderr == *"executable file not found"* ]]
-	[ "$(grep -c . <<<"$stderr")" = 1 ]
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"executable file not found"* ]]
+	[ "$(grep -c . "$BATS_TEST_TMPDIR/$id.err")" = 1 ]
 	[ ! -e "$OCI_ROOT/$id" ]
 	[ ! -e "$(cgroup_dir memory "$id")" ]
 	printf 'not executable\n' >"$BUNDLE/rootfs/notexec"
 	chmod 644 "$BUNDLE/rootfs/notexec"
 	oci_config '.process.args = ["/notexec"]'
-	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
-	[[ $stderr == *"permission denied"* ]]
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"permission denied"* ]]
 	[ ! -e "$OCI_ROOT/$id" ]
 }
 
 @test "oci: bad input is one line, a non-zero exit, nothing on the host" {
 	local id
 	id=$(cname oci)
-	run -1 --separate-stderr oci create --bundle "$BATS_TEST_TMPDIR/none" "$id"
-	[[ $stderr == *"bundle '$BATS_TEST_TMPDIR/none'"* ]]
+	BUNDLE="$BATS_TEST_TMPDIR/none" run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"bundle '$BATS_TEST_TMPDIR/none'"* ]]
 	printf '{"ociVersion": "1.0.2",\n "process": {,}}\n' >"$BUNDLE/config.json"
-	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
-	[[ $stderr == *"config.json: line 2, column"* ]]
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"config.json: line 2, column"* ]]
 	oci_config '.linux.namespaces += [{"type": "bogus"}]'
-	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
-	[[ $stderr == *"unknown namespace type 'bogus'"* ]]
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"unknown namespace type 'bogus'"* ]]
 	oci_config '.mounts += [{"destination": "relative/dir", "type": "tmpfs", "source": "tmpfs"}]'
-	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
-	[[ $stderr == *"destination 'relative/dir' is not an absolute path"* ]]
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"destination 'relative/dir' is not an absolute path"* ]]
 	oci_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
-	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
-	[[ $stderr == *"not supported by husk yet"* ]]
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"not supported by husk yet"* ]]
 	# each of those was one line, and left nothing
-	[ "$(grep -c . <<<"$stderr")" = 1 ]
+	[ "$(grep -c . "$BATS_TEST_TMPDIR/$id.err")" = 1 ]
 	[ ! -e "$OCI_ROOT/$id" ]
 	run -1 --separate-stderr oci state "$id"
 	[[ $stderr == *"container $id does not exist"* ]]
@@ -177,9 +190,9 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	run -0 oci delete --force "$id"
 	# an ID in use, a bad signal
 	oci_config
-	run -0 oci create --bundle "$BUNDLE" "$id"
-	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
-	[[ $stderr == *"$id"*"exists"* ]]
+	run -0 oci_create "$id"
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"$id"*"exists"* ]]
 	run -1 --separate-stderr oci kill "$id" SIGNOPE
 	[[ $stderr == *"invalid signal 'SIGNOPE'"* ]]
 	[ "$(state_field "$id" status)" = created ]
@@ -204,14 +217,14 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	local id
 	id=$(cname oci)
 	oci_config '.process.args = ["true"]'
-	run -0 oci create --bundle "$BUNDLE" "$id"
+	run -0 oci_create "$id"
 	run -0 oci start "$id"
 	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
 	run -1 --separate-stderr oci kill "$id" 15
 	[[ $stderr == *"container not running"* ]]
 	run -0 oci delete "$id"
 	oci_config
-	run -0 oci create --bundle "$BUNDLE" "$id"
+	run -0 oci_create "$id"
 	run -0 oci start "$id"
 	run -1 --separate-stderr oci delete "$id"
 	[[ $stderr == *"not stopped: running"* ]]
@@ -224,7 +237,7 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	local id
 	id=$(cname oci)
 	oci_config
-	run -0 oci create --bundle "$BUNDLE" "$id"
+	run -0 oci_create "$id"
 	run -0 env -i XDG_RUNTIME_DIR=/run/user/0 "$HUSK" --root "$OCI_ROOT" state "$id"
 	[ "$(jq -r .status <<<"$output")" = created ]
 	[ "$(jq -r .id <<<"$output")" = "$id" ]
@@ -245,7 +258,7 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 		"poststart": [{"path": $h, "args": ["hook", "poststart"]}],
 		"poststop": [{"path": $h, "args": ["hook", "poststop"]}]}
 		| .annotations = {"org.example": "yes"}' --arg h "$BATS_TEST_TMPDIR/hook.sh"
-	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$id"
+	run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
 	pid=$(cat "$BATS_TEST_TMPDIR/pid")
 	[ "$(jq -r .pid "$log/createRuntime.json")" = "$pid" ]
 	[ "$(jq -r .id "$log/createRuntime.json")" = "$id" ]
@@ -265,12 +278,12 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	local id
 	id=$(cname oci)
 	oci_config '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]'
-	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
-	[[ $stderr == *"createRuntime hook 0 (/bin/sh): exit status 3"* ]]
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"createRuntime hook 0 (/bin/sh): exit status 3"* ]]
 	[ ! -e "$OCI_ROOT/$id" ]
 	oci_config '.hooks.createRuntime = [{"path": "/bin/sleep", "args": ["sleep", "100"], "timeout": 1}]'
-	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id"
-	[[ $stderr == *"timed out after 1 s"* ]]
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"timed out after 1 s"* ]]
 	[ ! -e "$OCI_ROOT/$id" ]
 	[ ! -e "$(cgroup_dir memory "$id")" ]
 }
@@ -281,12 +294,14 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	oci_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; echo size $(stty size)"]
 		| .process.consoleSize = {"height": 33, "width": 101}'
 	"$HUSK_TOOLS/console-recv" "$sock" "$BATS_TEST_TMPDIR/tty.out" >"$BATS_TEST_TMPDIR/recv" &
+	local recv=$!
 	wait_for 5 "console socket" test -S "$sock"
-	run -0 oci create --bundle "$BUNDLE" --console-socket "$sock" "$id"
+	run -0 oci_create "$id" --console-socket "$sock"
 	wait_for 5 "the console message" grep -q bytes= "$BATS_TEST_TMPDIR/recv"
 	[ "$(cat "$BATS_TEST_TMPDIR/recv")" = "bytes=1 fds=1 tty=1" ]
 	run -0 oci start "$id"
-	wait
+	# console-recv reads the terminal to its end: the command ran and nothing holds it
+	wait "$recv"
 	grep -q '^/dev/pts/0' "$BATS_TEST_TMPDIR/tty.out"
 	grep -q 'size 33 101' "$BATS_TEST_TMPDIR/tty.out"
 	run -0 oci delete --force "$id"
@@ -297,12 +312,12 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	id1=$(cname pod)
 	id2=$(cname ctr)
 	oci_config
-	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/p1" "$id1"
+	run -0 oci_create "$id1" --pid-file "$BATS_TEST_TMPDIR/p1"
 	p1=$(cat "$BATS_TEST_TMPDIR/p1")
 	oci_config '.linux.namespaces = [{"type": "pid"}, {"type": "mount"}, {"type": "ipc", "path": $ipc},
 		{"type": "network", "path": $net}, {"type": "uts", "path": $uts}] | del(.hostname)' \
 		--arg net "/proc/$p1/ns/net" --arg uts "/proc/$p1/ns/uts" --arg ipc "/proc/$p1/ns/ipc"
-	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/p2" "$id2"
+	run -0 oci_create "$id2" --pid-file "$BATS_TEST_TMPDIR/p2"
 	p2=$(cat "$BATS_TEST_TMPDIR/p2")
 	[ "$(readlink "/proc/$p2/ns/net")" = "$(readlink "/proc/$p1/ns/net")" ]
 	[ "$(readlink "/proc/$p2/ns/uts")" = "$(readlink "/proc/$p1/ns/uts")" ]
@@ -313,8 +328,8 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	run -0 oci delete --force "$id1"
 	# a path that is no namespace of that type fails, naming it
 	oci_config '.linux.namespaces = [{"type": "pid"}, {"type": "mount"}, {"type": "network", "path": "/proc/self/ns/uts"}]'
-	run -1 --separate-stderr oci create --bundle "$BUNDLE" "$id2"
-	[[ $stderr == *"/proc/self/ns/uts"* ]]
+	run -1 oci_create "$id2"
+	[[ $(create_err "$id2") == *"/proc/self/ns/uts"* ]]
 	[ ! -e "$OCI_ROOT/$id2" ]
 }
 
@@ -334,7 +349,7 @@ v1_dir() {
 		| .linux.resources.pids = {"limit": 42}
 		| .linux.resources.cpu = {"shares": 512, "quota": 20000, "period": 100000}' \
 		--arg p "/husk-oci-test/$id"
-	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$id"
+	run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
 	pid=$(cat "$BATS_TEST_TMPDIR/pid")
 	if [[ $(cgroup_mode) == v2 ]]; then
 		dir=/sys/fs/cgroup/husk-oci-test/$id
@@ -355,7 +370,7 @@ v1_dir() {
 	[ ! -e "$(dirname "$dir")" ]
 	# systemd's form, with an empty slice: system.slice
 	oci_config '.linux.cgroupsPath = $p' --arg p ":husk-oci:$id"
-	run -0 oci --systemd-cgroup create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$id"
+	OCI_GLOBAL=--systemd-cgroup run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
 	grep -q ":/system.slice/husk-oci-$id.scope\$" "/proc/$(cat "$BATS_TEST_TMPDIR/pid")/cgroup"
 	run -0 oci --systemd-cgroup delete --force "$id"
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -name "husk-oci-$id.scope" 2>/dev/null)" ]
@@ -366,17 +381,20 @@ v1_dir() {
 	id=$(cname oci)
 	mkdir -p "$BATS_TEST_TMPDIR/hostdir" "$BATS_TEST_TMPDIR/src"
 	echo from-volume >"$BATS_TEST_TMPDIR/src/file"
-	# /evil in the image points at a host directory
+	# /evil in the image points at a directory that exists on the host (and, inside the
+	# root, at the image's own directory of that name)
 	ln -s "$BATS_TEST_TMPDIR/hostdir" "$BUNDLE/rootfs/evil"
+	mkdir -p "$BUNDLE/rootfs/$BATS_TEST_TMPDIR/hostdir"
 	oci_config '.mounts += [{"destination": "/evil/m", "type": "tmpfs", "source": "tmpfs"},
 		{"destination": "/data", "type": "bind", "source": $src, "options": ["rbind", "ro"]}]' \
 		--arg src "$BATS_TEST_TMPDIR/src"
-	run -0 oci create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" "$id"
+	run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
 	pid=$(cat "$BATS_TEST_TMPDIR/pid")
 	# the tmpfs went to <root>/<hostdir>/m, created inside the root, not on the host
 	[ ! -e "$BATS_TEST_TMPDIR/hostdir/m" ]
 	grep -q " $BATS_TEST_TMPDIR/hostdir/m .* - tmpfs " "/proc/$pid/mountinfo"
 	[ -d "$BUNDLE/rootfs/$BATS_TEST_TMPDIR/hostdir/m" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/hostdir")" ]
 	[ "$(cat "/proc/$pid/root/data/file")" = from-volume ]
 	run ! touch "/proc/$pid/root/data/new"
 	run -0 oci delete --force "$id"
