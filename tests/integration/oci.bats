@@ -399,3 +399,52 @@ v1_dir() {
 	run ! touch "/proc/$pid/root/data/new"
 	run -0 oci delete --force "$id"
 }
+
+@test "oci: exec --process --detach --pid-file: the process is in the container's namespaces and cgroup; the argv form waits and returns its status" {
+	local id pid epid ns
+	id=$(cname oci)
+	oci_config
+	run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
+	run -0 oci start "$id"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	jq '.process | .args = ["sleep", "321"] | .env += ["FROM_PROCESS=1"]' "$BUNDLE/config.json" \
+		>"$BATS_TEST_TMPDIR/process.json"
+	run -0 oci exec --process "$BATS_TEST_TMPDIR/process.json" --detach \
+		--pid-file "$BATS_TEST_TMPDIR/epid" "$id" </dev/null >/dev/null 2>&1
+	epid=$(cat "$BATS_TEST_TMPDIR/epid")
+	grep -q '^sleep' "/proc/$epid/comm"
+	for ns in pid mnt net ipc uts cgroup; do
+		[ "$(readlink "/proc/$epid/ns/$ns")" = "$(readlink "/proc/$pid/ns/$ns")" ]
+	done
+	[ "$(grep ':pids:' "/proc/$epid/cgroup")" = "$(grep ':pids:' "/proc/$pid/cgroup")" ]
+	tr '\0' '\n' <"/proc/$epid/environ" | grep -qx FROM_PROCESS=1
+	# the config's capability sets, not husk's
+	[ "$(awk '/^CapBnd:/ { print $2 }' "/proc/$epid/status")" = 0000000020000420 ]
+	# the command-line form: husk waits and exits with the process's status
+	run -7 oci exec --env X=y "$id" sh -c 'echo "$X" in $(hostname); exit 7' </dev/null
+	[ "$output" = "y in oci" ]
+	run -127 oci exec "$id" no-such-command </dev/null
+	[[ $output == *"executable file not found"* ]]
+	run -0 oci delete --force "$id"
+	[ ! -e "/proc/$epid" ] || grep -q '^State:.*Z' "/proc/$epid/status"
+}
+
+@test "oci: the docker-like face keeps its commands: husk run's containers beside OCI ones in the same root" {
+	local id name
+	id=$(cname oci)
+	name=$(cname run)
+	oci_config
+	run -0 oci_create "$id"
+	run -0 "$HUSK" --root "$OCI_ROOT" run -d --network none --name "$name" "$BUNDLE/rootfs" sleep 100
+	# husk exec NAME CMD and husk kill NAME are the docker-like ones for a husk run container
+	run -0 "$HUSK" --root "$OCI_ROOT" exec "$name" echo from-run-exec
+	[ "$output" = from-run-exec ]
+	run -0 "$HUSK" --root "$OCI_ROOT" kill "$name"
+	[ "$output" = "$name" ]
+	# ... and the OCI ones for the bundle's container
+	[ "$(state_field "$id" status)" = created ]
+	run -0 oci kill "$id" KILL
+	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	run -0 "$HUSK" --root "$OCI_ROOT" rm -f "$name"
+	run -0 oci delete "$id"
+}
