@@ -40,6 +40,10 @@ oci_create() {
 		2>"$BATS_TEST_TMPDIR/$id.err"
 }
 
+# oci_detached ARGS...: husk ARGS with its stdio away from bats (what it starts may
+# outlive it and must not hold the pipe `run` reads)
+oci_detached() { oci "$@" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/detached.err"; }
+
 # create_err ID: what husk create said (one line expected)
 create_err() { cat "$BATS_TEST_TMPDIR/$1.err"; }
 
@@ -409,8 +413,8 @@ v1_dir() {
 	pid=$(cat "$BATS_TEST_TMPDIR/pid")
 	jq '.process | .args = ["sleep", "321"] | .env += ["FROM_PROCESS=1"]' "$BUNDLE/config.json" \
 		>"$BATS_TEST_TMPDIR/process.json"
-	run -0 oci exec --process "$BATS_TEST_TMPDIR/process.json" --detach \
-		--pid-file "$BATS_TEST_TMPDIR/epid" "$id" </dev/null >/dev/null 2>&1
+	run -0 oci_detached exec --process "$BATS_TEST_TMPDIR/process.json" --detach \
+		--pid-file "$BATS_TEST_TMPDIR/epid" "$id"
 	epid=$(cat "$BATS_TEST_TMPDIR/epid")
 	grep -q '^sleep' "/proc/$epid/comm"
 	for ns in pid mnt net ipc uts cgroup; do
@@ -435,7 +439,7 @@ v1_dir() {
 	name=$(cname run)
 	oci_config
 	run -0 oci_create "$id"
-	run -0 "$HUSK" --root "$OCI_ROOT" run -d --network none --name "$name" "$BUNDLE/rootfs" sleep 100
+	run -0 oci_detached run -d --network none --name "$name" "$BUNDLE/rootfs" sleep 100
 	# husk exec NAME CMD and husk kill NAME are the docker-like ones for a husk run container
 	run -0 "$HUSK" --root "$OCI_ROOT" exec "$name" echo from-run-exec
 	[ "$output" = from-run-exec ]
