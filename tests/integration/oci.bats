@@ -452,3 +452,47 @@ v1_dir() {
 	run -0 "$HUSK" --root "$OCI_ROOT" rm -f "$name"
 	run -0 oci delete "$id"
 }
+
+@test "oci: the config's process and security: seccomp (errnoRet), capability sets, rlimits, sysctl, masked and read-only paths, devices, user" {
+	local id out
+	id=$(cname oci)
+	oci_config '.process.args = ["sh", "-c", "
+		mkdir /tmp/x 2>&1 || true
+		grep -E \"^(CapBnd|CapEff|Uid|Gid|Groups):\" /proc/self/status
+		echo nofile=$(ulimit -n)
+		echo msgmax=$(cat /proc/sys/kernel/msgmax)
+		echo keys=$(grep -c \" /proc/keys \" /proc/self/mountinfo)
+		echo 1 >/proc/sys/kernel/msgmax 2>/dev/null && echo sys-writable || echo sys-ro
+		ls -l /dev/fuse /dev/null | cut -c1-10
+		echo umask=$(umask)"]
+		| .process.user = {"uid": 1000, "gid": 1001, "additionalGids": [5], "umask": 63}
+		| .process.capabilities = {"bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL"],
+		                           "permitted": ["CAP_KILL"], "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]}
+		| .process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": 777, "hard": 888}]
+		| .linux.sysctl = {"kernel.msgmax": "4096"}
+		| .linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 432}]
+		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+		    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
+	run -0 oci_create "$id"
+	run -0 oci start "$id"
+	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	out=$(cat "$BATS_TEST_TMPDIR/$id.out")
+	echo "$out"
+	# seccomp's errnoRet 38 is ENOSYS
+	[[ $out == *"Function not implemented"* ]]
+	[[ $out == *"CapBnd:	0000000000000021"* ]]
+	# uid 1000 keeps an effective capability only through the ambient set (the kernel's rule)
+	[[ $out == *"CapEff:	0000000000000020"* ]]
+	[[ $out =~ Uid:[[:space:]]+1000[[:space:]] ]]
+	[[ $out =~ Gid:[[:space:]]+1001[[:space:]] ]]
+	[[ $out =~ Groups:[[:space:]]+5 ]]
+	[[ $out == *"nofile=777"* ]]
+	[[ $out == *"msgmax=4096"* ]]
+	# /proc/keys is masked (a mount over it); /proc/no-such-file (and /proc/kcore, which this
+	# kernel may lack) were skipped
+	[[ $out == *"keys=1"* ]]
+	[[ $out == *"sys-ro"* ]]
+	[[ $out == *"crw-rw----"* ]]
+	[[ $out == *"umask=0077"* ]]
+	run -0 oci delete "$id"
+}
