@@ -15,9 +15,13 @@
 #include <unistd.h>
 
 #include "engine/container.h"
+#include "engine/hooks.h"
+#include "engine/process_oci.h"
+#include "engine/start_gate.h"
 #include "engine/process.h"
 #include "engine/sync.h"
 #include "linux/fs/rootfs.h"
+#include "linux/ns.h"
 #include "linux/security/masked_paths.h"
 #include "linux/userns/userns.h"
 #include "util/cleanup.h"
@@ -57,15 +61,26 @@ static int child_enter_userns(struct container *c, int sock, struct husk_err *er
 	return 0;
 }
 
+/* husk run always has a cgroup namespace; a bundle when it asks for a new one */
+static bool child_wants_cgroupns(const struct husk_spec *s)
+{
+	if (!s->oci.active)
+		return true;
+	const struct oci_namespace *ns = spec_oci_namespace(&s->oci, CLONE_NEWCGROUP);
+	return ns && !ns->path;
+}
+
 void child_main(struct container *c, int sock)
 {
 	struct husk_spec *s = c->spec;
 	struct husk_err err = { 0 };
 	struct sync_msg m;
 
-	/* 1. die with husk; wait until the parent has put us in our cgroup and network
+	/* 1. die with husk (not in the OCI face: the engine, not `husk create`, is the
+	 * parent that lasts); wait until the parent has put us in our cgroup and network
 	 * (and, with a user namespace, written our maps and sent the idmapped root) */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (!s->oci.active)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (;;) {
 		int fd = -1;
 		if (sync_recv(sock, &m, &fd) != 1)
@@ -80,25 +95,35 @@ void child_main(struct container *c, int sock)
 	if (spec_has_userns(s) && child_enter_userns(c, sock, &err))
 		sync_fail(sock, &err);
 
-	/* 2. a cgroup namespace rooted at our own cgroup (we are in it now) */
+	/* 2. a bundle's namespaces given by path (a pod's network, IPC, UTS); a cgroup
+	 * namespace rooted at our own cgroup (we are in it now) */
+	if (s->oci.active && ns_join_paths(s, &err))
+		sync_fail(sock, &err);
 	EXPLAIN_START(t);
-	if (unshare(CLONE_NEWCGROUP) < 0) {
+	if (child_wants_cgroupns(s) && unshare(CLONE_NEWCGROUP) < 0) {
 		husk_error(&err, errno, "unshare --cgroup");
 		sync_fail(sock, &err);
 	}
 	EXPLAIN(t, "unshare --cgroup");
 	umask(0);
+	/* OCI create: the start gate, held before the root switch hides the state dir */
+	if (s->oci.active && (c->gate_fd = start_gate_open(c->state_dir, &err)) < 0)
+		sync_fail(sock, &err);
 
-	/* 3. root filesystem: private propagation, mounts, then pivot_root */
+	/* 3. root filesystem: private propagation, mounts, (a bundle's createContainer
+	 * hooks, which see the runtime's paths still), pivot_root; a bundle's sysctl before
+	 * the read-only paths cover /proc/sys */
 	if (rootfs_prepare(s, &c->net, c->cg.mode, c->userns.root_tree_fd, &err) ||
-	    rootfs_switch(s, &err) || masked_paths_apply(s, &err))
+	    hooks_run(s, OCI_HOOK_CREATE_CONTAINER, "created", getpid(), &err) ||
+	    rootfs_switch(s, &err) || (s->oci.active && process_oci_kernel(s, &err)) ||
+	    masked_paths_apply(s, &err))
 		sync_fail(sock, &err);
 	if (c->userns.root_tree_fd >= 0)
 		close(c->userns.root_tree_fd);
 
 	/* 4. hostname (UTS namespace) and the network inside */
 	t = explain_enabled ? explain_now() : 0;
-	if (sethostname(s->hostname, strlen(s->hostname)) < 0) {
+	if (s->hostname[0] && sethostname(s->hostname, strlen(s->hostname)) < 0) {
 		husk_error(&err, errno, "hostname %s", s->hostname);
 		sync_fail(sock, &err);
 	}
@@ -112,5 +137,5 @@ void child_main(struct container *c, int sock)
 
 	/* 6. user, workdir, privileges, seccomp, --init, signals, exec (process.h) */
 	umask(022);
-	process_finalize_exec(s, c->plan, sock, s->init);
+	process_finalize_exec(s, c->plan, sock, s->init, c->gate_fd);
 }

@@ -12,10 +12,15 @@
 #include <unistd.h>
 
 #include "engine/child.h"
+#include "engine/console.h"
+#include "engine/hooks.h"
+#include "engine/start_gate.h"
 #include "engine/state.h"
 #include "engine/sync.h"
 #include "engine/wait.h"
+#include "linux/cgroup/cgroup_path.h"
 #include "linux/cgroup/device_rules.h"
+#include "linux/cgroup/oci_limits.h"
 #include "linux/ns.h"
 #include "linux/userns/rootless.h"
 #include "util/explain.h"
@@ -27,6 +32,7 @@ void container_init(struct container *c, struct husk_spec *s, const struct husk_
 	c->plan = p;
 	c->lock_fd = -1;
 	c->sync_fd = -1;
+	c->gate_fd = -1;
 	c->cg.v2_fd = -1;
 	userns_init(&c->userns);
 	io_init(&c->io);
@@ -56,16 +62,44 @@ static void container_destroy(struct container *c)
 	c->lock_fd = -1;
 }
 
-/* Host side, before the child exists. */
+/* The cgroup: husk/<name>, or a bundle's cgroupsPath with its resources. */
+static int container_cgroup(struct container *c, struct husk_err *err)
+{
+	const struct husk_spec *s = c->spec;
+	if (!s->oci.active)
+		return cgroup_create(&c->cg, s->name, &s->res, err);
+	char rel[192];
+	const char *extra[8];
+	oci_limits_controllers(&s->oci.res, extra);
+	if (cgroup_path_expand(s->oci.cgroups_path, s->oci.systemd_cgroup, s->name, rel, sizeof rel,
+			       err))
+		return -1;
+	return cgroup_create_at(&c->cg, s->name, rel, extra, &s->res, err) ||
+	       oci_limits_apply(&c->cg, &s->oci.res, err) ? -1 : 0;
+}
+
+/* A bundle's network: the namespace only (no bridge, no hosts files); lo comes up
+ * in the child. */
+static int oci_net(struct net_state *n, const struct husk_spec *s)
+{
+	memset(n, 0, sizeof *n);
+	n->mode = s->net;
+	n->lease_fd = -1;
+	return 0;
+}
+
+/* Host side, before the child exists. A bundle's network is its engine's: husk only
+ * gives the namespace (with lo up). */
 static int container_create(struct container *c, struct husk_err *err)
 {
 	struct husk_spec *s = c->spec;
 	if ((!c->keep_state && state_create(s, c->state_dir, sizeof c->state_dir, &c->lock_fd, err)) ||
 	    userns_prepare(&c->userns, s, err) ||
 	    (s->rootless ? rootless_cgroup(&c->cg, s, err) :
-			   cgroup_create(&c->cg, s->name, &s->res, err) || devices_setup(&c->cg, s, err)) ||
-	    net_prepare(&c->net, s, c->state_dir, err) ||
-	    io_prepare(&c->io, s, c->capture, err))
+			   container_cgroup(c, err) || devices_setup(&c->cg, s, err)) ||
+	    (s->oci.active ? oci_net(&c->net, s) : net_prepare(&c->net, s, c->state_dir, err)) ||
+	    io_prepare(&c->io, s, c->capture, err) ||
+	    (s->oci.active && start_gate_create(c->state_dir, err)))
 		return -1;
 	return 0;
 }
@@ -84,6 +118,8 @@ int container_handshake(struct container *c, struct husk_err *err)
 			io_set_master(&c->io, fd);
 			continue;
 		}
+		if (m.type == SYNC_READY)
+			return 0; /* OCI create: set up, waiting at its start gate */
 		if (m.type == SYNC_ERROR) {
 			husk_error_code(err, m.exit_code ? m.exit_code : HUSK_EXIT_FAILURE, 0, "%s", m.msg);
 			err->errnum = m.errnum;
@@ -102,7 +138,15 @@ static int container_start(struct container *c, struct husk_err *err)
 	unsigned long flags = ns_clone_flags(s);
 	EXPLAIN_START(t);
 	bool in_cgroup;
+	int saved_pidns = -1;
+	if (ns_pid_enter(s, &saved_pidns, err)) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
 	pid_t pid = ns_clone(flags, c->cg.v2_fd, &in_cgroup);
+	if (pid != 0)
+		ns_pid_leave(saved_pidns);
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
@@ -130,11 +174,54 @@ static int container_start(struct container *c, struct husk_err *err)
 		return -1;
 	if (userns_attach(&c->userns, s, pid, c->sync_fd, err) || net_attach(&c->net, s, pid, err))
 		return -1;
+	/* a bundle's prestart and createRuntime hooks: the namespaces exist, nothing is
+	 * mounted yet (docker's networking is a prestart hook that needs the pid) */
+	if (hooks_run(s, OCI_HOOK_PRESTART, "created", pid, err) ||
+	    hooks_run(s, OCI_HOOK_CREATE_RUNTIME, "creating", pid, err))
+		return -1;
 	if (sync_send(c->sync_fd, SYNC_GO, -1) < 0)
 		return husk_error(err, errno, "starting the container");
 	if (container_handshake(c, err))
 		return -1;
-	return state_write(c, "running", err);
+	return state_write(c, s->oci.active ? "created" : "running", err);
+}
+
+/* --console-socket: the pty master goes to the engine, sized as process.consoleSize */
+static int container_send_console(struct container *c, struct husk_err *err)
+{
+	const struct husk_spec *s = c->spec;
+	if (!s->tty)
+		return 0;
+	if (c->io.master < 0)
+		return husk_error(err, 0, "the container's terminal did not arrive");
+	if (console_resize(c->io.master, s->oci.console_height, s->oci.console_width, err) ||
+	    console_send(s->oci.console_socket, c->io.master, err))
+		return -1;
+	return 0;
+}
+
+int container_create_waiting(struct husk_spec *s, const struct husk_plan *p,
+			     int (*created)(const struct container *c, void *arg, struct husk_err *err),
+			     void *arg, struct husk_err *err)
+{
+	struct container c;
+	container_init(&c, s, p);
+	c.io.stdin_fd = -1; /* the caller's terminal is never put in raw mode */
+	if (container_create(&c, err) || container_start(&c, err) ||
+	    container_send_console(&c, err) || (created && created(&c, arg, err))) {
+		container_destroy(&c);
+		return -1;
+	}
+	/* let go: the process stays, waiting; its parent will be our caller's subreaper */
+	c.pid = 0;
+	close(c.sync_fd);
+	c.sync_fd = -1;
+	io_close(&c.io);
+	if (c.cg.v2_fd >= 0)
+		close(c.cg.v2_fd);
+	if (c.lock_fd >= 0)
+		close(c.lock_fd);
+	return 0;
 }
 
 static void report_oom(struct container *c)

@@ -23,6 +23,7 @@ struct container {
 	struct io io;
 	pid_t pid;    /* PID 1 of the container, as the host sees it */
 	int sync_fd;  /* parent's end of the handshake */
+	int gate_fd;  /* child, OCI create: the start gate (start_gate.h), else -1 */
 	sigset_t saved_mask;
 	int status;   /* wait status of PID 1 */
 	int oom;      /* 1 if the kernel OOM-killed a process of the container */
@@ -45,6 +46,14 @@ int container_launch(struct container *c, struct husk_err *err);
 /* After PID 1 was reaped with exit code `code`: says if the OOM killer struck
  * (c->oom), undoes the host side; returns code. */
 int container_finish(struct container *c, int code);
+
+/* The OCI create: everything up to the process waiting at its start gate (its
+ * prestart/createRuntime hooks run, its record written as "created", the pty master
+ * sent to the console socket); then created() (the pid file ...), and husk lets go of
+ * it. On any failure all is undone. */
+int container_create_waiting(struct husk_spec *s, const struct husk_plan *p,
+			     int (*created)(const struct container *c, void *arg, struct husk_err *err),
+			     void *arg, struct husk_err *err);
 
 /* Parent: reads the child's messages on c->sync_fd (a pty master goes to c->io)
  * until its end closes on execve (0), or it reports an error (-1). Also used by

@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "engine/init.h"
+#include "engine/process_oci.h"
 #include "engine/sync.h"
 #include "linux/security/caps.h"
+#include "linux/security/caps_sets.h"
 #include "linux/userns/userns.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
@@ -97,24 +99,52 @@ static int enter_workdir(const struct husk_spec *s, struct husk_err *err)
 static int drop_privileges(const struct husk_spec *s, const struct husk_plan *p,
 			   struct husk_err *err)
 {
-	if (caps_apply(p->caps, p->retain_sys_admin, err))
+	if (s->oci.active ? caps_sets_apply(s->oci.caps, p->retain_sys_admin, err)
+			  : caps_apply(p->caps, p->retain_sys_admin, err))
 		return -1;
 	if (s->sec.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return husk_error(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
-	/* close-on-exec, not close: the sync socket must stay until execve */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	/* close-on-exec, not close: the sync socket must stay until execve; a bundle's
+	 * --preserve-fds N keeps 3 .. 3+N-1 */
+	if (syscall(SYS_close_range, 3 + (unsigned)s->oci.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return husk_error(err, errno, "close_range");
 	return 0;
 }
 
 /* The filter must allow what is left (fork, signal dispositions, execve). */
-static int load_seccomp(const struct husk_plan *p, struct husk_err *err)
+static int load_seccomp(const struct husk_spec *s, const struct husk_plan *p,
+			struct husk_err *err)
 {
 	if (!p->seccomp)
 		return 0;
 	if (seccomp_filter_load(&p->filter, err))
 		return -1;
-	return p->retain_sys_admin ? caps_drop_retained(p->caps, err) : 0;
+	if (!p->retain_sys_admin)
+		return 0;
+	return s->oci.active ? caps_sets_drop_retained(s->oci.caps, err)
+			     : caps_drop_retained(p->caps, err);
+}
+
+/* An engine turns these words into 127 and 126 (docker, podman): runc's wording. */
+static void oci_words(const struct husk_spec *s, struct husk_err *err)
+{
+	if (!s->oci.active || (err->exit_code != HUSK_EXIT_NOT_FOUND &&
+			       err->exit_code != HUSK_EXIT_CANNOT_EXEC))
+		return;
+	int code = err->exit_code, e = err->errnum;
+	err->set = 0;
+	if (code == HUSK_EXIT_NOT_FOUND)
+		husk_error_code(err, code, 0, "exec: \"%s\": executable file not found in $PATH",
+				s->argv[0]);
+	else
+		husk_error_code(err, code, 0, "exec: \"%s\": %s", s->argv[0],
+				e == EACCES || e == EPERM ? "permission denied" : strerror(e));
+}
+
+/* After the start gate nobody reads the sync socket: the container's stderr says it. */
+__attribute__((noreturn)) static void fail_after_gate(struct husk_err *err)
+{
+	_exit(husk_error_print(err));
 }
 
 static void reset_signals(void)
@@ -128,13 +158,26 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-void process_finalize_exec(struct husk_spec *s, const struct husk_plan *p, int sock, bool init)
+void process_finalize_exec(struct husk_spec *s, const struct husk_plan *p, int sock, bool init,
+			   int gate_fd)
 {
 	struct husk_err err = { 0 };
 	char path[PATH_MAX];
-	if (set_user(s, &err) || enter_workdir(s, &err) || find_command(s, path, sizeof path, &err) ||
-	    drop_privileges(s, p, &err) || load_seccomp(p, &err))
+	if ((s->oci.active && process_oci_limits(s, &err)) ||
+	    (s->oci.active ? process_oci_user(s, &err) : set_user(s, &err)) ||
+	    enter_workdir(s, &err) || find_command(s, path, sizeof path, &err) ||
+	    drop_privileges(s, p, &err)) {
+		oci_words(s, &err);
 		sync_fail(sock, &err);
+	}
+	/* OCI create: husk start releases the process; startContainer hooks run then */
+	if (gate_fd >= 0 && process_oci_gate(s, sock, gate_fd, &err))
+		fail_after_gate(&err);
+	if (load_seccomp(s, p, &err)) {
+		if (gate_fd >= 0)
+			fail_after_gate(&err);
+		sync_fail(sock, &err);
+	}
 
 	/* seccomp came before this fork so that PID 1 is confined too */
 	if (init) {
@@ -155,5 +198,8 @@ void process_finalize_exec(struct husk_spec *s, const struct husk_plan *p, int s
 	execve(path, s->argv, s->env);
 	husk_error_code(&err, errno == ENOENT ? HUSK_EXIT_NOT_FOUND : HUSK_EXIT_CANNOT_EXEC, errno,
 			"cannot execute '%s'", path);
+	oci_words(s, &err);
+	if (gate_fd >= 0)
+		fail_after_gate(&err);
 	sync_fail(sock, &err);
 }

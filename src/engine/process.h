@@ -7,6 +7,8 @@
  *   4. capabilities (bounding, permitted, effective, inheritable, ambient)
  *   5. no_new_privs if asked
  *   6. every fd but 0-2 close-on-exec (the sync socket stays until execve)
+ *      (OCI create: here the process says it is ready and waits at its start gate,
+ *      gate_fd >= 0, until husk start; then the startContainer hooks)
  *   7. seccomp, last but for what the filter must allow, then the CAP_SYS_ADMIN
  *      kept to load it goes
  *   8. --init only (PID 1): fork; husk stays PID 1 as the reaper
@@ -24,4 +26,4 @@
  * exits with its code. */
 __attribute__((noreturn)) void process_finalize_exec(struct husk_spec *s,
 						     const struct husk_plan *p, int sock,
-						     bool init);
+						     bool init, int gate_fd);

@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/hooks.h"
+#include "engine/start_gate.h"
+#include "engine/sync.h"
 #include "linux/fs/procfs.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
@@ -99,4 +102,15 @@ int process_oci_kernel(const struct husk_spec *s, struct husk_err *err)
 		EXPLAIN(t, "sysctl -w %s=%s", o->sysctl[i].key, o->sysctl[i].value);
 	}
 	return 0;
+}
+
+int process_oci_gate(struct husk_spec *s, int sock, int gate_fd, struct husk_err *err)
+{
+	if (sync_send(sock, SYNC_READY, -1) < 0)
+		return husk_error(err, errno, "telling husk create the container is ready");
+	/* husk create returns now; husk start writes the byte */
+	if (start_gate_wait(gate_fd, err))
+		return -1;
+	/* the gate's fd stays open until execve closes it: start waits for that */
+	return hooks_run(s, OCI_HOOK_START_CONTAINER, "created", getpid(), err);
 }

@@ -132,6 +132,10 @@ static void cleanup_stale_locked(const char *root)
 		if (owner_alive(dir))
 			continue;
 		cleanup_json json_object *rec = state_read(dir);
+		/* a container of `husk create` has no husk process at all: it is the engine's
+		 * until `husk delete` */
+		if (!strcmp(state_get_str(rec, "face", ""), "oci"))
+			continue;
 		if (state_get_bool(rec, "detached"))
 			cleanup_kept(de->d_name, dir);
 		else
@@ -151,6 +155,9 @@ int state_create(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
 	if (mkdir(dir, 0700) < 0) {
 		int e = errno;
 		dir[0] = '\0'; /* not ours: the undo path must never remove it */
+		if (e == EEXIST && s->oci.active)
+			return husk_error(err, 0, "container %s exists already (husk delete %s "
+					  "removes a stopped one)", s->name, s->name);
 		if (e == EEXIST)
 			return husk_error(err, 0, "invalid --name '%s': a container with that name exists"
 					  " (husk rm %s removes a stopped one)", s->name, s->name);

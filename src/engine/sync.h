@@ -10,6 +10,7 @@ enum sync_type {
 	SYNC_ERROR,      /* child -> parent: setup failed; msg says why */
 	SYNC_PTY_MASTER, /* child -> parent: the pty master, as SCM_RIGHTS */
 	SYNC_ROOT_TREE,  /* parent -> child, before GO: the idmapped rootfs (a mount fd) */
+	SYNC_READY,      /* child -> parent (OCI create): set up, waiting at the start gate */
 };
 
 struct sync_msg {

@@ -15,5 +15,13 @@ unsigned long ns_clone_flags(const struct husk_spec *s);
  * *in_cgroup says whether that happened (false after the fallback to clone). */
 pid_t ns_clone(unsigned long flags, int cgroup_fd, bool *in_cgroup);
 
+/* Child: setns into each namespace a bundle names by path (network, IPC, UTS,
+ * cgroup: a Kubernetes pod's sandbox), the PID one aside. */
+int ns_join_paths(const struct husk_spec *s, struct husk_err *err);
+/* Parent, around the clone: a PID namespace given by path is entered for the children
+ * to come (setns), and left again; *saved is -1 when there is none. */
+int ns_pid_enter(const struct husk_spec *s, int *saved, struct husk_err *err);
+void ns_pid_leave(int saved);
+
 /* "--pid --mount ..." for --explain. */
 void ns_describe(unsigned long flags, char *buf, size_t len);

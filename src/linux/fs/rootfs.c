@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "linux/fs/devnodes.h"
+#include "linux/fs/mounts.h"
 #include "linux/fs/resolve.h"
 #include "linux/userns/idmapped.h"
 #include "linux/userns/mount_fallback.h"
@@ -175,9 +176,33 @@ static int check_kernel_dirs(int root_fd, struct husk_err *err)
 	return 0;
 }
 
+/* A bundle: its mounts, in its order, then the standard nodes in /dev; the
+ * propagation of the root as linux.rootfsPropagation says (private by default). */
+static int rootfs_prepare_oci(const struct husk_spec *s, struct husk_err *err)
+{
+	unsigned long prop = s->oci.rootfs_propagation & ~MS_REC;
+	EXPLAIN_START(t);
+	/* never shared with the host's namespace: a slave at most */
+	if (mount(NULL, "/", NULL, MS_REC | (prop == MS_SLAVE || prop == MS_SHARED ? MS_SLAVE : MS_PRIVATE),
+		  NULL) < 0)
+		return husk_error(err, errno, "mount --make-r%s /", prop ? "slave" : "private");
+	if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return husk_error(err, errno, "mount --rbind %s %s", s->rootfs, s->rootfs);
+	if ((prop == MS_SHARED || prop == MS_UNBINDABLE) &&
+	    mount(NULL, s->rootfs, NULL, prop, NULL) < 0)
+		return husk_error(err, errno, "linux.rootfsPropagation on %s", s->rootfs);
+	EXPLAIN(t, "mount --make-rprivate /; mount --rbind %s %s", s->rootfs, s->rootfs);
+	cleanup_close int fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return husk_error(err, errno, "rootfs '%s'", s->rootfs);
+	return mounts_apply(fd, &s->oci, err) || dev_setup(fd, s, err) ? -1 : 0;
+}
+
 int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
 		   enum cgroup_mode cgmode, int root_tree_fd, struct husk_err *err)
 {
+	if (s->oci.active)
+		return rootfs_prepare_oci(s, err);
 	EXPLAIN_START(t);
 	/* nothing we mount may propagate back to the host's namespace */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)

@@ -50,11 +50,12 @@ int caps_sets_apply(const uint64_t sets[OCI_CAP_SETS], bool retain, struct husk_
 		return husk_error(err, errno, "capset (the process.capabilities sets)");
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return husk_error(err, errno, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+	/* the kernel takes an ambient capability only if it is permitted and inheritable;
+	 * like runc, husk leaves out the others (runc spec lists ambient, not inheritable) */
+	uint64_t ambient = sets[OCI_CAP_AMBIENT] & p & sets[OCI_CAP_INHERITABLE] & known;
 	for (int c = 0; c < 64; c++)
-		if ((sets[OCI_CAP_AMBIENT] & known & (UINT64_C(1) << c)) &&
-		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-			return husk_error(err, errno, "prctl(PR_CAP_AMBIENT_RAISE, %d): an ambient "
-					  "capability must be permitted and inheritable", c);
+		if ((ambient & (UINT64_C(1) << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+			return husk_error(err, errno, "prctl(PR_CAP_AMBIENT_RAISE, %d)", c);
 	EXPLAIN(t, "setpriv --bounding-set ... --inh-caps ... --ambient-caps ...   "
 		   "# process.capabilities: the five sets as given");
 	return 0;
