@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/console.h"
 #include "engine/container.h"
 #include "engine/plan.h"
 #include "engine/process.h"
@@ -22,6 +23,7 @@
 #include "linux/userns/userns.h"
 #include "util/fs.h"
 #include "util/cleanup.h"
+#include "util/pidfile.h"
 
 struct exec_ctx {
 	const struct exec_target *t;
@@ -83,7 +85,10 @@ __attribute__((noreturn)) static void exec_child(struct exec_ctx *x, int sock)
 {
 	struct husk_spec *s = x->c.spec;
 	struct husk_err err = { 0 };
-	prctl(PR_SET_PDEATHSIG, SIGKILL); /* ends with the husk exec that relays it */
+	/* ends with the husk exec that relays it; exec --detach: lives on (its parent is
+	 * the engine's subreaper once husk exits) */
+	if (!s->oci.detach)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (io_child_setup(&x->c.io, s, sock, &err) ||
 	    (s->tty && !spec_getenv(s, "TERM") && spec_setenv(s, "TERM=xterm", &err)))
 		sync_fail(sock, &err);
@@ -180,16 +185,36 @@ static int exec_prepare(struct exec_ctx *x, struct husk_spec *s, struct husk_err
 	return 0;
 }
 
+/* OCI exec, once the process exec'd: its pid file, its pty master to the console
+ * socket (husk relays nothing then). */
+static int exec_oci_started(struct exec_ctx *x, const struct husk_spec *s, struct husk_err *err)
+{
+	if (s->oci.pid_file && pid_file_write(s->oci.pid_file, x->c.pid, err))
+		return -1;
+	if (s->tty && s->oci.console_socket) {
+		if (x->c.io.master < 0)
+			return husk_error(err, 0, "exec: the process's terminal did not arrive");
+		if (console_resize(x->c.io.master, s->oci.console_height, s->oci.console_width, err) ||
+		    console_send(s->oci.console_socket, x->c.io.master, err))
+			return -1;
+		close(x->c.io.master);
+		x->c.io.master = -1;
+	}
+	return 0;
+}
+
 int exec_run(struct husk_spec *s, const struct exec_target *t, struct husk_err *err)
 {
 	struct exec_ctx x = { .t = t, .root_fd = -1 };
 	plan_init(&x.plan);
 	container_init(&x.c, s, &x.plan);
 	int code = -1;
+	if (s->oci.active)
+		x.c.io.stdin_fd = -1; /* the caller's terminal is the engine's, never made raw */
 	if (exec_prepare(&x, s, err) == 0) {
 		container_block_signals(&x.c.saved_mask);
-		if (exec_start(&x, err) == 0)
-			code = container_wait(&x.c);
+		if (exec_start(&x, err) == 0 && exec_oci_started(&x, s, err) == 0)
+			code = s->oci.detach ? 0 : container_wait(&x.c);
 	}
 	io_close(&x.c.io);
 	if (x.root_fd >= 0)

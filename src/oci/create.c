@@ -20,6 +20,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/parse.h"
+#include "util/pidfile.h"
 
 static void create_usage(void)
 {
@@ -124,7 +125,7 @@ static int on_created(const struct container *c, void *arg, struct husk_err *err
 	write_all(fd, s->oci.config_text, strlen(s->oci.config_text));
 	if (state_update(c->state_dir, record_edit, (void *)c, err))
 		return -1;
-	return s->oci.pid_file ? oci_write_pid_file(s->oci.pid_file, c->pid, err) : 0;
+	return s->oci.pid_file ? pid_file_write(s->oci.pid_file, c->pid, err) : 0;
 }
 
 static int create(const struct husk_global *g, const struct create_opts *o, struct husk_err *err)

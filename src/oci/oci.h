@@ -60,5 +60,3 @@ int oci_refuse_unsupported(const struct husk_spec *s, struct husk_err *err);
 int oci_check_id(const char *id, struct husk_err *err);
 /* One line on stderr (and in --log), the exit status for it. */
 int oci_fail(struct husk_err *err);
-/* Writes PATH atomically (a temporary file in its directory, then rename). */
-int oci_write_pid_file(const char *path, pid_t pid, struct husk_err *err);
