@@ -54,7 +54,8 @@ static int child_enter_userns(struct container *c, int sock, struct husk_err *er
 	bool root_mapped = idmap_to_host(&c->userns.uids, 0) >= 0;
 	if (child_hold_net_files(&c->net, err) || (root_mapped && userns_become_root(err)))
 		return -1;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (!c->spec->oci.active) /* a bundle's process is never tied to husk create */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	struct pollfd p = { .fd = sock, .events = POLLIN | POLLRDHUP };
 	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP)))
 		_exit(HUSK_EXIT_FAILURE);
@@ -92,6 +93,9 @@ void child_main(struct container *c, int sock)
 		else if (fd >= 0)
 			close(fd);
 	}
+	/* OCI create: the start gate, opened while the state dir is still ours to enter */
+	if (s->oci.active && (c->gate_fd = start_gate_open(c->state_dir, &err)) < 0)
+		sync_fail(sock, &err);
 	if (spec_has_userns(s) && child_enter_userns(c, sock, &err))
 		sync_fail(sock, &err);
 
@@ -106,9 +110,6 @@ void child_main(struct container *c, int sock)
 	}
 	EXPLAIN(t, "unshare --cgroup");
 	umask(0);
-	/* OCI create: the start gate, held before the root switch hides the state dir */
-	if (s->oci.active && (c->gate_fd = start_gate_open(c->state_dir, &err)) < 0)
-		sync_fail(sock, &err);
 
 	/* 3. root filesystem: private propagation, mounts, (a bundle's createContainer
 	 * hooks, which see the runtime's paths still), pivot_root; a bundle's sysctl before

@@ -52,7 +52,7 @@ json_object *oci_ctr_state_json(const struct oci_ctr *c);
 /* The container's cgroup directory for one controller (v1) or the v2 one; "" if none. */
 void oci_ctr_cgroup_dir(const struct oci_ctr *c, const char *controller, char *buf, size_t len);
 
-/* What husk refuses in a bundle (user namespaces for now, an LSM label on a host
+/* What husk refuses in a bundle (the time namespace, an LSM label on a host
  * whose LSM is active ...), before the host is touched. */
 int oci_refuse_unsupported(const struct husk_spec *s, struct husk_err *err);
 

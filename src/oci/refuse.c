@@ -1,6 +1,6 @@
 /* What a bundle may ask that husk does not do (yet): one clear line each, before
  * anything exists on the host. The one place to lift a refusal when the feature
- * lands (user namespaces: linux/userns/). */
+ * lands. (A bundle's user namespace and its uid/gid maps: linux/userns/.) */
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,12 +28,6 @@ static bool selinux_active(void)
 int oci_refuse_unsupported(const struct husk_spec *s, struct husk_err *err)
 {
 	const struct husk_oci *o = &s->oci;
-	/* user namespaces in bundles: the mappings go through linux/userns/ once the OCI
-	 * side of issue 16 lands */
-	if (spec_oci_namespace(o, CLONE_NEWUSER) || o->n_uid_mappings || o->n_gid_mappings)
-		return husk_error(err, 0, "invalid %s/config.json: linux.namespaces 'user' and "
-				  "linux.uidMappings/gidMappings: user namespaces in bundles are not "
-				  "supported by husk yet", o->bundle);
 	if (spec_oci_namespace(o, CLONE_NEWTIME))
 		return husk_error(err, 0, "invalid %s/config.json: the time namespace is not "
 				  "supported by husk yet", o->bundle);

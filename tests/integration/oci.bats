@@ -181,7 +181,7 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	oci_config '.mounts += [{"destination": "relative/dir", "type": "tmpfs", "source": "tmpfs"}]'
 	run -1 oci_create "$id"
 	[[ $(create_err "$id") == *"destination 'relative/dir' is not an absolute path"* ]]
-	oci_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	oci_config '.linux.namespaces += [{"type": "time"}]'
 	run -1 oci_create "$id"
 	[[ $(create_err "$id") == *"not supported by husk yet"* ]]
 	# each of those was one line, and left nothing
@@ -495,4 +495,30 @@ v1_dir() {
 	[[ $out == *"crw-rw----"* ]]
 	[[ $out == *"umask=0077"* ]]
 	run -0 oci delete "$id"
+}
+
+@test "oci: a bundle's user namespace: its uid/gid maps as given, root inside is not root outside" {
+	local id pid
+	id=$(cname oci)
+	oci_config '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 231072, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 231072, "size": 65536}]
+		| .process.args = ["sh", "-c", "id -u; cat /proc/self/uid_map"]'
+	# the namespace's root (host uid 231072) must reach the bundle: bats makes its
+	# directories 0700
+	local d=$BUNDLE
+	while [[ $d != / ]]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	[ "$(readlink "/proc/$pid/ns/user")" != "$(readlink /proc/self/ns/user)" ]
+	read -r inside outside count <"/proc/$pid/uid_map"
+	[ "$inside $outside $count" = "0 231072 65536" ]
+	run -0 oci start "$id"
+	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	[ "$(head -1 "$BATS_TEST_TMPDIR/$id.out")" = 0 ]
+	run -0 oci delete "$id"
+	[ ! -e "$OCI_ROOT/$id" ]
 }

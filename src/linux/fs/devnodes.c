@@ -97,19 +97,30 @@ static int oci_device(int root_fd, const struct oci_device *d, struct husk_err *
 /* A bundle's /dev is what its mounts made it (usually a tmpfs): the standard nodes
  * and links are added where missing (docker sends linux.devices: []), then the
  * config's own devices. */
-static int oci_dev_setup(int root_fd, const struct husk_oci *o, struct husk_err *err)
+static int oci_dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 {
+	const struct husk_oci *o = &s->oci;
 	if (mkdir_in_root(root_fd, "/dev", err))
 		return -1;
 	cleanup_close int dev = resolve_in_root(root_fd, "/dev", O_DIRECTORY);
 	if (dev < 0)
 		return husk_error(err, errno, "open /dev of the container");
 	struct stat st;
-	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
-		if (fstatat(dev, nodes[i].name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
-		    mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
+		char host[32];
+		snprintf(host, sizeof host, "/dev/%s", nodes[i].name);
+		if (fstatat(dev, nodes[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		/* no mknod in a user namespace: the host's node is bound instead */
+		if (spec_has_userns(s)) {
+			if (mount_in_root(root_fd, host, host, NULL, MS_BIND, NULL, 1, err))
+				return -1;
+		} else if (mknodat(dev, nodes[i].name, S_IFCHR | 0666,
+				   makedev(nodes[i].maj, nodes[i].min)) < 0) {
 			return husk_error(err, errno, "mknod /dev/%s c %u %u", nodes[i].name,
 					  nodes[i].maj, nodes[i].min);
+		}
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
 		if (fstatat(dev, links[i].name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 		    symlinkat(links[i].target, dev, links[i].name) < 0)
@@ -123,7 +134,7 @@ static int oci_dev_setup(int root_fd, const struct husk_oci *o, struct husk_err 
 int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 {
 	if (s->oci.active)
-		return oci_dev_setup(root_fd, &s->oci, err);
+		return oci_dev_setup(root_fd, s, err);
 	if (mount_in_root(root_fd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
 			  "mode=755,size=65536k", 0, err))
 		return -1;
