@@ -17,13 +17,33 @@
 #include "linux/fs/procfs.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
+#include "util/log.h"
 #include "util/fs.h"
+
+/* A hard limit above husk's own needs CAP_SYS_RESOURCE (podman asks RLIMIT_NOFILE
+ * 1048576): without it, the most husk may give, said in the --log file. */
+static void clamp_rlimit(int resource, struct rlimit *rl)
+{
+	struct rlimit cur;
+	if (getrlimit(resource, &cur) < 0 || rl->rlim_max <= cur.rlim_max)
+		return;
+	char msg[160];
+	snprintf(msg, sizeof msg, "process.rlimits: resource %d hard %llu clamped to %llu "
+		 "(husk lacks CAP_SYS_RESOURCE)", resource, (unsigned long long)rl->rlim_max,
+		 (unsigned long long)cur.rlim_max);
+	log_write("warning", msg);
+	rl->rlim_max = cur.rlim_max;
+	if (rl->rlim_cur > rl->rlim_max)
+		rl->rlim_cur = rl->rlim_max;
+}
 
 int process_oci_limits(const struct husk_spec *s, struct husk_err *err)
 {
 	const struct husk_oci *o = &s->oci;
 	for (size_t i = 0; i < o->n_rlimits; i++) {
 		struct rlimit rl = { .rlim_cur = o->rlimits[i].soft, .rlim_max = o->rlimits[i].hard };
+		if (setrlimit(o->rlimits[i].resource, &rl) < 0 && errno == EPERM)
+			clamp_rlimit(o->rlimits[i].resource, &rl);
 		if (setrlimit(o->rlimits[i].resource, &rl) < 0)
 			return husk_error(err, errno, "process.rlimits[%zu]: setrlimit(%d, %llu, %llu)", i,
 					  o->rlimits[i].resource, (unsigned long long)rl.rlim_cur,
