@@ -133,7 +133,8 @@ void child_main(struct container *c, int sock)
 		sync_fail(sock, &err);
 
 	/* 5. standard streams: a pty whose master goes to the parent, or the given fds */
-	if (io_child_setup(&c->io, s, sock, &err))
+	if (io_child_setup(&c->io, s, sock, &err) ||
+	    (s->oci.active && s->tty && process_oci_console(&err)))
 		sync_fail(sock, &err);
 
 	/* 6. user, workdir, privileges, seccomp, --init, signals, exec (process.h) */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "engine/start_gate.h"
 #include "engine/sync.h"
 #include "linux/fs/procfs.h"
+#include "linux/fs/rootfs.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/log.h"
@@ -133,4 +135,18 @@ int process_oci_gate(struct husk_spec *s, int sock, int gate_fd, struct husk_err
 		return -1;
 	/* the gate's fd stays open until execve closes it: start waits for that */
 	return hooks_run(s, OCI_HOOK_START_CONTAINER, "created", getpid(), err);
+}
+
+int process_oci_console(struct husk_err *err)
+{
+	char pts[64];
+	ssize_t n = readlink("/proc/self/fd/0", pts, sizeof pts - 1);
+	if (n <= 0 || (size_t)n >= sizeof pts - 1)
+		return husk_error(err, errno, "/dev/console: the terminal's name");
+	pts[n] = '\0';
+	cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return husk_error(err, errno, "/dev/console: open /");
+	/* as runc: the container's console is its terminal */
+	return mount_in_root(root, pts, "/dev/console", NULL, MS_BIND, NULL, 1, err);
 }

@@ -295,7 +295,7 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 @test "oci: with a terminal the pty master goes to --console-socket: one message, one fd, a tty" {
 	local id sock=$BATS_TEST_TMPDIR/console.sock
 	id=$(cname oci)
-	oci_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; echo size $(stty size)"]
+	oci_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; echo size $(stty size); echo console $(stat -c %t:%T /dev/console) pts $(stat -c %t:%T $(tty))"]
 		| .process.consoleSize = {"height": 33, "width": 101}'
 	"$HUSK_TOOLS/console-recv" "$sock" "$BATS_TEST_TMPDIR/tty.out" >"$BATS_TEST_TMPDIR/recv" &
 	local recv=$!
@@ -308,6 +308,8 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	wait "$recv"
 	grep -q '^/dev/pts/0' "$BATS_TEST_TMPDIR/tty.out"
 	grep -q 'size 33 101' "$BATS_TEST_TMPDIR/tty.out"
+	# /dev/console is the terminal (runc binds it so)
+	grep -qE 'console ([0-9a-f]+:[0-9a-f]+) pts \1' "$BATS_TEST_TMPDIR/tty.out"
 	run -0 oci delete --force "$id"
 }
 
