@@ -81,7 +81,7 @@ address_of() {
 	before=$(root_programs connect4)
 	# 10 at a time (a bare `wait` would also wait for bats' own timer)
 	for i in $(seq 0 69); do
-		n=$(cname pub$i)
+		n=$(cname "pub$i")
 		names+=("$n")
 		run_web "$n" -p "127.0.0.1:$((23100 + i)):8080" &
 		pids+=($!)
