@@ -84,6 +84,24 @@ host_mounts() {
 	host_mounts | diff "$T/before" -
 }
 
+@test "an OCI bundle whose /proc is a symlink out of its rootfs: husk create refuses, nothing on the host" {
+	mkdir "$T/hostside" "$T/bundle"
+	mv "$R" "$T/bundle/rootfs"
+	rm -rf "$T/bundle/rootfs/proc"
+	ln -s "../../../../../../../../..$T/hostside" "$T/bundle/rootfs/proc"
+	(cd "$T/bundle" && "$HUSK" spec)
+	sed -i 's/"terminal": *true/"terminal": false/' "$T/bundle/config.json"
+	host_mounts >"$T/before"
+	local id
+	id=$(cname oci)
+	run --separate-stderr "$HUSK" create --bundle "$T/bundle" "$id"
+	"$HUSK" delete -f "$id" 2>/dev/null || true
+	[[ $status -ne 0 ]] || fail "created"
+	[[ ${#stderr_lines[@]} -eq 1 && $stderr == *"rootfs: /proc is a symlink"* ]] || fail "$stderr"
+	[[ -z $(ls -A "$T/hostside") ]] || fail "written on the host: $(ls -A "$T/hostside")"
+	host_mounts | diff "$T/before" -
+}
+
 @test "a /sys or /dev that is a symlink is refused as well" {
 	rm -rf "$R/sys"
 	ln -s /tmp "$R/sys"

@@ -195,7 +195,8 @@ static int rootfs_prepare_oci(const struct husk_spec *s, struct husk_err *err)
 	cleanup_close int fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return husk_error(err, errno, "rootfs '%s'", s->rootfs);
-	return mounts_apply(fd, &s->oci, err) || dev_setup(fd, s, err) ? -1 : 0;
+	return check_kernel_dirs(fd, err) || mounts_apply(fd, &s->oci, err) || dev_setup(fd, s, err) ?
+		       -1 : 0;
 }
 
 int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
