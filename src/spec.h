@@ -108,6 +108,14 @@ static inline bool spec_has_userns(const struct husk_spec *s)
 	return s->userns != USERNS_HOST || s->rootless;
 }
 
+/* True when the container's mounts and nodes are made inside a user namespace: its
+ * own, or (rootless podman) the one husk itself runs in. No mknod then, no sysfs
+ * without a network namespace, no unmapped gid on devpts. */
+static inline bool spec_in_userns(const struct husk_spec *s)
+{
+	return spec_has_userns(s) || s->rootless;
+}
+
 void spec_init(struct husk_spec *s);
 void spec_free(struct husk_spec *s);
 

@@ -15,6 +15,7 @@
 #include "engine/container.h"
 #include "engine/plan.h"
 #include "engine/state.h"
+#include "linux/userns/rootless.h"
 #include "oci/config.h"
 #include "oci/oci.h"
 #include "util/cleanup.h"
@@ -136,6 +137,7 @@ static int create(const struct husk_global *g, const struct create_opts *o, stru
 	plan_init(&p);
 	snprintf(s.state_root, sizeof s.state_root, "%s", oci_root(g));
 	snprintf(s.name, sizeof s.name, "%s", o->id);
+	s.rootless = rootless();
 	int r = oci_config_load(o->bundle, &s, err);
 	if (!r) {
 		s.no_pivot = o->no_pivot;

@@ -16,6 +16,7 @@
 #include "engine/hooks.h"
 #include "engine/start_gate.h"
 #include "engine/state.h"
+#include "linux/userns/rootless.h"
 #include "oci/config.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -24,7 +25,14 @@
 
 const char *oci_root(const struct husk_global *g)
 {
-	return g->state_root ? g->state_root : HUSK_DEFAULT_STATE_ROOT;
+	/* rootless (as under rootless podman, uid 0 of its user namespace): the user's
+	 * own runtime dir, as runc's $XDG_RUNTIME_DIR/runc */
+	static char root[256];
+	if (g->state_root)
+		return g->state_root;
+	if (!root[0])
+		rootless_state_root(root, sizeof root);
+	return root;
 }
 
 int oci_check_id(const char *id, struct husk_err *err)

@@ -213,3 +213,39 @@ words() {
 	[ -z "$(ls -A "$RL_OPEN/run/husk" 2>/dev/null)" ]
 	rm -rf "$RL_OPEN/run/husk-fastapi-logs-"*
 }
+
+# rootless podman runs its OCI runtime as uid 0 of its own user namespace, with no
+# user namespace in config.json: husk must take that uid 0 for what it is
+@test "rootless: podman --runtime husk runs a container as the test user" {
+	command -v podman >/dev/null || skip "podman is not installed"
+	"$RL_OPEN/husk" create --help >/dev/null 2>&1 || skip "this husk has no OCI face (husk create)"
+	local home=$RL_OPEN/home
+	install -d -m 700 -o "$RL_USER" "$home"
+	cp "$HUSK_TEST_CACHE/busybox-oci.tar" "$RL_OPEN/busybox-oci.tar"
+	chmod 644 "$RL_OPEN/busybox-oci.tar"
+	pm() {
+		runuser -u "$RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$home" \
+			XDG_RUNTIME_DIR="$RL_OPEN/run" podman --runtime "$RL_OPEN/husk" "$@"
+	}
+	run pm load -i "$RL_OPEN/busybox-oci.tar"
+	[ "$status" -eq 0 ]
+	local img
+	img=$(pm images -q | head -n1)
+	[ -n "$img" ]
+	run --separate-stderr pm run --rm --network none "$img" sh -c 'id -u; cat /proc/self/uid_map'
+	local st=$status out=$output err=$stderr
+	# --network host: no network namespace of the container's, so no sysfs mount in
+	# a user namespace: the host's /sys is bound read-only instead (as crun does)
+	run --separate-stderr pm run --rm --network host "$img" sh -c 'ls /sys/class/net | grep -c .; touch /sys/x 2>&1; true'
+	local st2=$status out2=$output err2=$stderr
+	# podman's pause process keeps its user namespace: ended here, by its pid file
+	local pause
+	pause=$(cat "$RL_OPEN/run/libpod/tmp/pause.pid" 2>/dev/null || true)
+	[ -z "$pause" ] || kill -KILL "$pause" 2>/dev/null || true
+	echo "podman: status $st, stderr: $err; --network host: status $st2, stderr: $err2"
+	[ "$st" -eq 0 ] && [ "$st2" -eq 0 ]
+	[ "$(sed -n 1p <<<"$out2")" -ge 1 ] && [[ $out2 == *"Read-only file system"* ]]
+	[ "$(sed -n 1p <<<"$out")" = 0 ]
+	[ "$(words "$(sed -n 2p <<<"$out")")" = "0 $RL_UID 1" ]
+	rm -rf "$home" "$RL_OPEN/busybox-oci.tar"
+}

@@ -112,7 +112,7 @@ static int oci_dev_setup(int root_fd, const struct husk_spec *s, struct husk_err
 		if (fstatat(dev, nodes[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			continue;
 		/* no mknod in a user namespace: the host's node is bound instead */
-		if (spec_has_userns(s)) {
+		if (spec_in_userns(s)) {
 			if (mount_in_root(root_fd, host, host, NULL, MS_BIND, NULL, 1, err))
 				return -1;
 		} else if (mknodat(dev, nodes[i].name, S_IFCHR | 0666,
@@ -143,7 +143,7 @@ int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 		return husk_error(err, errno, "open /dev of the container");
 
 	EXPLAIN_START(t);
-	if (spec_has_userns(s)) {
+	if (spec_in_userns(s)) {
 		/* no mknod in a user namespace: the host's nodes are bound instead */
 		for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
 			char host[32], ctr[32];
@@ -153,11 +153,11 @@ int dev_setup(int root_fd, const struct husk_spec *s, struct husk_err *err)
 				return -1;
 		}
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(nodes) && !spec_has_userns(s); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(nodes) && !spec_in_userns(s); i++)
 		if (mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0)
 			return husk_error(err, errno, "mknod /dev/%s c %u %u", nodes[i].name,
 					  nodes[i].maj, nodes[i].min);
-	if (!spec_has_userns(s))
+	if (!spec_in_userns(s))
 		EXPLAIN(t, "mknod -m 666 /dev/{null,zero,full,random,urandom,tty} c ...");
 	t = explain_enabled ? explain_now() : 0;
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)

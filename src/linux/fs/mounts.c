@@ -17,6 +17,8 @@
 #include "linux/cgroup/cgroup.h"
 #include "linux/fs/resolve.h"
 #include "linux/fs/rootfs.h"
+#include "linux/userns/mount_fallback.h"
+#include "linux/userns/rootless.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/fs.h"
@@ -123,6 +125,44 @@ static int mount_cgroup(int root_fd, const struct oci_mount *m, bool own_ns, str
 	return (fl & MS_RDONLY) ? remount_ro_in_root(root_fd, m->destination, err) : 0;
 }
 
+/* This process is in a user namespace that is not the host's (the bundle's own, once
+ * the child runs in it). */
+static bool current_userns_is_new(void)
+{
+	char buf[128];
+	unsigned long a, b, c;
+	return read_file("/proc/self/uid_map", buf, sizeof buf) > 0 &&
+	       !(sscanf(buf, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295UL);
+}
+
+/* Any other filesystem. In a user namespace (the bundle's, or rootless podman's)
+ * two refusals are handled as crun does: sysfs without a network namespace of the
+ * user namespace's own binds the host's /sys instead; a devpts gid= that is not
+ * mapped goes (linux/userns/mount_fallback.h). */
+static int other_mount(int root_fd, const struct oci_mount *m, struct husk_err *err)
+{
+	const char *type = m->type ? m->type : "none";
+	const char *src = m->source ? m->source : type;
+	unsigned long fl = m->flags & ~MS_REMOUNT;
+	bool in_userns = rootless() || current_userns_is_new();
+	struct husk_err first = { 0 };
+	if (mount_in_root(root_fd, src, m->destination, type, fl, m->data, 0,
+			  in_userns ? &first : err) == 0)
+		return 0;
+	if (!in_userns)
+		return -1;
+	if (!strcmp(type, "sysfs") && (first.errnum == EPERM || first.errnum == EACCES))
+		return userns_bind_sysfs(root_fd, m->destination, fl & MS_RDONLY, err);
+	if (!strcmp(type, "devpts") && first.errnum == EINVAL && m->data && strstr(m->data, "gid=")) {
+		char data[512];
+		userns_strip_gid(m->data, data, sizeof data);
+		return mount_in_root(root_fd, src, m->destination, type, fl, data, 0, err);
+	}
+	husk_error(err, 0, "%s", first.msg);
+	err->errnum = first.errnum;
+	return -1;
+}
+
 static int one_mount(int root_fd, const struct oci_mount *m, bool cgroup_ns, struct husk_err *err)
 {
 	if (m->flags & MS_BIND) {
@@ -136,11 +176,8 @@ static int one_mount(int root_fd, const struct oci_mount *m, bool cgroup_ns, str
 	} else if (m->type && !strcmp(m->type, "cgroup")) {
 		if (mount_cgroup(root_fd, m, cgroup_ns, err))
 			return -1;
-	} else {
-		const char *type = m->type ? m->type : "none";
-		if (mount_in_root(root_fd, m->source ? m->source : type, m->destination, type,
-				  m->flags & ~MS_REMOUNT, m->data, 0, err))
-			return -1;
+	} else if (other_mount(root_fd, m, err)) {
+		return -1;
 	}
 	if (m->recursive_ro && recursive_ro(root_fd, m, err))
 		return -1;

@@ -102,7 +102,7 @@ static int mount_volumes(int root_fd, const struct husk_spec *s, struct husk_err
 		struct stat st;
 		if (stat(v->host, &st) < 0)
 			return husk_error(err, errno, "volume '%s'%s", v->host,
-					  errno == EACCES && spec_has_userns(s) ?
+					  errno == EACCES && spec_in_userns(s) ?
 					  " (with --userns the container's root is an unprivileged "
 					  "host uid, and the path must be reachable by it)" : "");
 		if (s->readonly_root && missing_in_root(root_fd, v->ctr))
@@ -147,7 +147,7 @@ static int mount_net_files(int root_fd, const struct net_state *n, struct husk_e
 static int mount_sysfs(int root_fd, const struct husk_spec *s, struct husk_err *err)
 {
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-	if (!spec_has_userns(s) || s->net != NET_HOST)
+	if (!spec_in_userns(s) || s->net != NET_HOST)
 		return mount_in_root(root_fd, "sysfs", "/sys", "sysfs", fl | MS_RDONLY, NULL, 0, err);
 	return userns_bind_sysfs(root_fd, "/sys", true, err);
 }

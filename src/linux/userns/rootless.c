@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "linux/cgroup/cgroup.h"
+#include "linux/cgroup/oci_limits.h"
 #include "linux/userns/subid.h"
 #include "util/fs.h"
 
@@ -173,14 +174,21 @@ static int rootless_cgroup_check(const struct husk_spec *s, const char *v2why, s
 				     "cgroup v1, which the kernel cannot delegate to a user" :
 		m == CGROUP_V1 ? "this host has cgroup v1, which the kernel cannot delegate to a user" :
 		"this host has no cgroup filesystem";
+	const char *extra[8] = { NULL };
+	if (s->oci.active)
+		oci_limits_controllers(&s->oci.res, extra);
 	const char *limit = s->res.memory ? "--memory" : s->res.memory_swap ? "--memory-swap" :
 			    s->res.millicpus ? "--cpus" : s->res.pids ? "--pids-limit" : NULL;
+	if (s->oci.active && (limit || extra[0]))
+		limit = "linux.resources";
 	if (limit)
 		return husk_error(err, 0, "%s: a rootless container cannot have cgroup limits here: %s "
 				  "(run as root, or on cgroup v2 with a subtree delegated to uid %u)",
 				  limit, why, (unsigned)geteuid());
-	husk_warn("warning: rootless: the container runs without a cgroup (no limits, no OOM "
-		  "report): %s", why);
+	/* a bundle's engine decides what to tell (runc and crun say nothing either) */
+	if (!s->oci.active)
+		husk_warn("warning: rootless: the container runs without a cgroup (no limits, no "
+			  "OOM report): %s", why);
 	return 0;
 }
 
