@@ -50,6 +50,17 @@ teardown_file() {
 	engine_stop
 }
 
+# what a failed test left, so that the next tests (and the final check) see only their own
+teardown() {
+	[[ -S ${CTR_SOCK:-} ]] || return 0
+	local id
+	for id in $(c task ls -q 2>/dev/null); do c task kill -s KILL "$id" 2>/dev/null || true; done
+	for id in $(c containers ls -q 2>/dev/null); do
+		c task delete -f "$id" >/dev/null 2>&1 || true
+		c containers delete "$id" >/dev/null 2>&1 || true
+	done
+}
+
 # ctr against this file's containerd, in a namespace named like the cgroup parent
 # (ctr's default cgroupsPath is /NAMESPACE/ID); in containerd's mount namespace,
 # where its /run is (ctr makes the stdio fifos in /run/containerd/fifo)

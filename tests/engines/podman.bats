@@ -42,6 +42,12 @@ teardown_file() {
 	engine_stop
 }
 
+# what a failed test left, so that the next tests (and the final check) see only their own
+teardown() {
+	[[ -d ${ENGINE_DIR:-} ]] || return 0
+	pm rm -a -f -t 0 >/dev/null 2>&1 || true
+}
+
 # podman with this file's private storage, in the scratch namespaces
 pm() {
 	in_ns podman --root "$ENGINE_DIR/storage" --runroot "$ENGINE_DIR/runroot" \
