@@ -32,6 +32,10 @@ static const struct {
 	{ "image", cmd_image, "Manage images: inspect, prune, ls, rm" },
 	{ "spec", cmd_oci_spec, "Write a default OCI config.json (as runc spec)" },
 	{ "features", cmd_oci_features, "Print the OCI runtime-spec features husk supports" },
+	{ "pause", cmd_oci_pause, "OCI: freeze every process of a container" },
+	{ "resume", cmd_oci_resume, "OCI: thaw a paused container" },
+	{ "update", cmd_oci_update, "OCI: change a container's cgroup limits" },
+	{ "list", cmd_oci_list, "OCI: list the containers under --root" },
 	/* the OCI runtime face (runc's command line), over the same engine */
 	{ "create", cmd_oci_create, "OCI: create a container from a bundle (waits for start)" },
 	{ "start", cmd_oci_start, "OCI: start a created container" },
@@ -48,6 +52,7 @@ static const struct {
 } shared[] = {
 	{ "kill", oci_wants_kill, cmd_oci_kill },
 	{ "exec", oci_wants_exec, cmd_oci_exec },
+	{ "ps", oci_wants_ps, cmd_oci_ps },
 };
 
 static void usage(FILE *out)

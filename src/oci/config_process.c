@@ -145,8 +145,10 @@ static int process_caps(struct cfg *c, json_object *p)
 		int r = cfg_strv(c, caps, sets[k], key, &names, NULL);
 		for (size_t i = 0; !r && names && names[i]; i++) {
 			int n = cap_number(names[i]);
+			/* as runc and crun: an engine may know capabilities this husk does not
+			 * (docker --privileged lists all of its own) */
 			if (n < 0)
-				r = cfg_bad(c, key, "unknown capability '%s'", names[i]);
+				husk_warn("warning: %s: unknown capability '%s' ignored", key, names[i]);
 			else
 				c->o->caps[k] |= UINT64_C(1) << n;
 		}

@@ -26,7 +26,7 @@ static json_object *strings(const char *const *v)
 
 /* every option a mount's "options" may hold that husk reads as a flag, a
  * propagation or an extension (the rest is the filesystem's data, as mode=755):
- * src/oci/config_mounts.c's tables. idmap/ridmap are refused (no user namespaces). */
+ * src/oci/config_mounts.c's tables. idmap/ridmap are refused. */
 static const char *const mount_options[] = {
 	"async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "lazytime", "loud",
 	"mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand",
@@ -116,7 +116,7 @@ static json_object *linux_json(void)
 	json_object *ext = json_object_new_object();
 	json_object_object_add(l, "namespaces",
 			       strings((const char *const[]){ "cgroup", "ipc", "mount", "network", "pid",
-							      "uts", NULL }));
+							      "user", "uts", NULL }));
 	json_object_object_add(l, "capabilities", capabilities_json());
 	json_object_object_add(cg, "v1", json_object_new_boolean(true));
 	json_object_object_add(cg, "v2", json_object_new_boolean(true));

@@ -110,11 +110,21 @@ ctr_cgroup() {
 	echo "$mnt$rel"
 }
 
-state_field() { "$HUSK" state "$ID" | jq -r ".$1"; }
+state_field() { "$HUSK" --root "$OCI_ROOT" state "$ID" | jq -r ".$1"; }
 status_is() { [[ $(state_field status) == "$1" ]]; }
 
+# A state root of these tests' own: a husk of another version running on the same
+# machine must not take their records for stale ones of its own face.
+OCI_ROOT=/run/husk-oci-bats-$$
+
 oci_teardown() {
-	[[ -z ${ID:-} ]] || "$HUSK" delete --force "$ID" >/dev/null 2>&1 || true
+	[[ -z ${ID:-} ]] || "$HUSK" --root "$OCI_ROOT" delete --force "$ID" >/dev/null 2>&1 || true
+	if [[ -d $OCI_ROOT ]]; then
+		local left
+		left=$(find "$OCI_ROOT" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f ')
+		rm -rf "$OCI_ROOT"
+		[[ -z $left ]] || { echo "left in the state root: $left" >&2; return 1; }
+	fi
 }
 
 need_oci() {
@@ -125,26 +135,26 @@ need_oci() {
 @test "ps: the container's host pids as JSON, and ps(1)'s lines for them" {
 	need_oci
 	bundle sh -c 'sleep 1000 & wait'
-	"$HUSK" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
-	"$HUSK" start "$ID"
+	"$HUSK" --root "$OCI_ROOT" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+	"$HUSK" --root "$OCI_ROOT" start "$ID"
 	local pid
 	pid=$(state_field pid)
 	wait_for 10 "the sleep child" pgrep -P "$pid" sleep
-	run "$HUSK" ps --format json "$ID"
+	run "$HUSK" --root "$OCI_ROOT" ps --format json "$ID"
 	[ "$status" -eq 0 ]
 	jq -e --argjson p "$pid" --argjson c "$(pgrep -P "$pid" sleep)" \
 		'type == "array" and length == 2 and index($p) != null and index($c) != null' <<<"$output"
-	run "$HUSK" ps "$ID"
+	run "$HUSK" --root "$OCI_ROOT" ps "$ID"
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} == *PID* ]]
 	[ "${#lines[@]}" -eq 3 ]
 	[[ $output == *"sleep 1000"* ]]
-	run "$HUSK" ps "$ID" -o pid,comm
+	run "$HUSK" --root "$OCI_ROOT" ps "$ID" -o pid,comm
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} =~ PID.*COMMAND ]]
-	"$HUSK" kill "$ID" KILL
+	"$HUSK" --root "$OCI_ROOT" kill "$ID" KILL
 	wait_for 10 "stopped" status_is stopped
-	run "$HUSK" ps --format json "$ID"
+	run "$HUSK" --root "$OCI_ROOT" ps --format json "$ID"
 	[ "$status" -eq 0 ]
 	[ "$output" = "[]" ]
 	oci_teardown
@@ -153,31 +163,31 @@ need_oci() {
 @test "pause/resume: the freezer, and state says paused" {
 	need_oci
 	bundle sleep 1000
-	"$HUSK" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
-	"$HUSK" start "$ID"
+	"$HUSK" --root "$OCI_ROOT" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+	"$HUSK" --root "$OCI_ROOT" start "$ID"
 	local pid dir
 	pid=$(state_field pid)
 	dir=$(ctr_cgroup "$pid" freezer)
-	run --separate-stderr "$HUSK" resume "$ID"
+	run --separate-stderr "$HUSK" --root "$OCI_ROOT" resume "$ID"
 	[ "$status" -ne 0 ]
 	[[ $stderr == *"container not paused (it is running)"* ]]
-	"$HUSK" pause "$ID"
+	"$HUSK" --root "$OCI_ROOT" pause "$ID"
 	[ "$(state_field status)" = paused ]
 	if [[ $(cgroup_mode) == v2 ]]; then
 		grep -qx 'frozen 1' "$dir/cgroup.events"
 	else
 		[ "$(cat "$dir/freezer.state")" = FROZEN ]
 	fi
-	run --separate-stderr "$HUSK" pause "$ID"
+	run --separate-stderr "$HUSK" --root "$OCI_ROOT" pause "$ID"
 	[ "$status" -ne 0 ]
 	[[ $stderr == *"container not running (it is paused)"* ]]
-	"$HUSK" resume "$ID"
+	"$HUSK" --root "$OCI_ROOT" resume "$ID"
 	[ "$(state_field status)" = running ]
 	[[ $(cgroup_mode) == v2 ]] || [ "$(cat "$dir/freezer.state")" = THAWED ]
 	# a paused container can still be killed and deleted with --force
-	"$HUSK" pause "$ID"
-	"$HUSK" delete --force "$ID"
-	run "$HUSK" state "$ID"
+	"$HUSK" --root "$OCI_ROOT" pause "$ID"
+	"$HUSK" --root "$OCI_ROOT" delete --force "$ID"
+	run "$HUSK" --root "$OCI_ROOT" state "$ID"
 	[ "$status" -ne 0 ]
 	[ ! -d "$dir" ]
 }
@@ -185,41 +195,41 @@ need_oci() {
 @test "update: flags and --resources - change the cgroup and are kept; bad input changes nothing" {
 	need_oci
 	bundle sleep 1000
-	"$HUSK" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
-	"$HUSK" start "$ID"
+	"$HUSK" --root "$OCI_ROOT" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+	"$HUSK" --root "$OCI_ROOT" start "$ID"
 	local pid mem pids
 	pid=$(state_field pid)
 	mem=$(ctr_cgroup "$pid" memory)
 	pids=$(ctr_cgroup "$pid" pids)
-	"$HUSK" update --memory 64M "$ID"
+	"$HUSK" --root "$OCI_ROOT" update --memory 64M "$ID"
 	if [[ $(cgroup_mode) == v2 ]]; then
 		[ "$(cat "$mem/memory.max")" = 67108864 ]
 	else
 		[ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ]
 	fi
 	# containerd's form: linux.resources on stdin
-	echo '{"pids": {"limit": 42}, "cpu": {"shares": 512}}' | "$HUSK" update --resources - "$ID"
+	echo '{"pids": {"limit": 42}, "cpu": {"shares": 512}}' | "$HUSK" --root "$OCI_ROOT" update --resources - "$ID"
 	[ "$(cat "$pids/pids.max")" = 42 ]
 	if [[ $(cgroup_mode) != v2 ]]; then
 		[ "$(cat "$(ctr_cgroup "$pid" cpu)/cpu.shares")" = 512 ]
 		[ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ] # kept from the first update
 	fi
 	# the request is checked whole before anything is written
-	run --separate-stderr "$HUSK" update --memory lots "$ID"
+	run --separate-stderr "$HUSK" --root "$OCI_ROOT" update --memory lots "$ID"
 	[ "$status" -ne 0 ]
 	[[ $stderr == "husk: update: invalid --memory 'lots'" ]]
-	run --separate-stderr "$HUSK" update --resources - "$ID" <<<'{"pids": {"limit": "x"}}'
+	run --separate-stderr "$HUSK" --root "$OCI_ROOT" update --resources - "$ID" <<<'{"pids": {"limit": "x"}}'
 	[ "$status" -ne 0 ]
 	[[ $stderr == *"linux.resources.pids.limit"* ]]
 	[ "$(cat "$pids/pids.max")" = 42 ]
-	run --separate-stderr "$HUSK" update --resources - "$ID" <<<'{"pids": '
+	run --separate-stderr "$HUSK" --root "$OCI_ROOT" update --resources - "$ID" <<<'{"pids": '
 	[ "$status" -ne 0 ]
-	run --separate-stderr "$HUSK" update --pids-limit 5 nosuch-container
+	run --separate-stderr "$HUSK" --root "$OCI_ROOT" update --pids-limit 5 nosuch-container
 	[ "$status" -ne 0 ]
 	[[ $stderr == *"nosuch-container does not exist"* ]]
-	"$HUSK" kill "$ID" KILL
+	"$HUSK" --root "$OCI_ROOT" kill "$ID" KILL
 	wait_for 10 "stopped" status_is stopped
-	run --separate-stderr "$HUSK" update --pids-limit 5 "$ID"
+	run --separate-stderr "$HUSK" --root "$OCI_ROOT" update --pids-limit 5 "$ID"
 	[ "$status" -ne 0 ]
 	[[ $stderr == *"container not running"* ]]
 	oci_teardown
@@ -228,18 +238,18 @@ need_oci() {
 @test "list: the OCI containers as a table, JSON states and ids" {
 	need_oci
 	bundle sleep 1000
-	"$HUSK" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
-	run "$HUSK" list
+	"$HUSK" --root "$OCI_ROOT" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+	run "$HUSK" --root "$OCI_ROOT" list
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} =~ ^ID\ +PID\ +STATUS\ +BUNDLE\ +CREATED\ +OWNER ]]
 	[[ $output =~ $ID\ +[0-9]+\ +created\ +$B ]]
-	run "$HUSK" list --format json
+	run "$HUSK" --root "$OCI_ROOT" list --format json
 	[ "$status" -eq 0 ]
 	jq -e --arg id "$ID" --arg b "$B" 'map(select(.id == $id))[0] | .status == "created" and .bundle == $b and .pid > 0' <<<"$output"
-	run "$HUSK" list -q
+	run "$HUSK" --root "$OCI_ROOT" list -q
 	[ "$status" -eq 0 ]
 	grep -qx "$ID" <<<"$output"
 	oci_teardown
-	run "$HUSK" list -q
+	run "$HUSK" --root "$OCI_ROOT" list -q
 	! grep -qx "$ID" <<<"$output"
 }

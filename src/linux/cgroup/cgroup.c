@@ -159,6 +159,30 @@ void cgroup_remove_delegated(const char *base, const char *name)
 	rmdir(dir);
 }
 
+int cgroup_open_at(struct cgroup *cg, const char *name, const char *rel,
+		   const char *const *extra, struct husk_err *err)
+{
+	memset(cg, 0, sizeof *cg);
+	cg->v2_fd = -1;
+	snprintf(cg->name, sizeof cg->name, "%s", name);
+	snprintf(cg->rel, sizeof cg->rel, "%s", rel);
+	cg->extra = extra;
+	cg->mode = cgroup_detect();
+	if (cg->mode == CGROUP_V2) {
+		snprintf(cg->v2_path, sizeof cg->v2_path, CGROUP_ROOT "/%s", rel);
+		return 0;
+	}
+	if (cg->mode == CGROUP_NONE)
+		return husk_error(err, 0, "cgroup: no cgroup filesystem at %s", CGROUP_ROOT);
+	return cgroup_v1_discover(cg) < 0 ? husk_error(err, errno, "cgroup: reading /proc/self/mountinfo") : 0;
+}
+
+int cgroup_set_limits(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
+{
+	return cg->mode == CGROUP_V2 ? cgroup_v2_set_limits(cg, res, err) :
+				       cgroup_v1_set_limits(cg, res, err);
+}
+
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct husk_err *err)
 {
 	return cg->mode == CGROUP_V2 ? cgroup_v2_enter(cg, pid, err) : cgroup_v1_enter(cg, pid, err);

@@ -53,6 +53,12 @@ int cgroup_create_delegated(struct cgroup *cg, const char *name, const char *bas
 int cgroup_create_at(struct cgroup *cg, const char *name, const char *rel,
 		     const char *const *extra, const struct husk_resources *res,
 		     struct husk_err *err);
+/* The cgroup create_at made at rel, found again (no directory is made): for husk
+ * update. v1: extra as for create_at. */
+int cgroup_open_at(struct cgroup *cg, const char *name, const char *rel,
+		   const char *const *extra, struct husk_err *err);
+/* Writes res's limits (memory, memory+swap, CPUs, pids) into its directories. */
+int cgroup_set_limits(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err);
 /* Puts pid in every hierarchy (not needed after clone3 into the v2 cgroup). */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
 /* True if the kernel OOM-killed a process of this cgroup. */

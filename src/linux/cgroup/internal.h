@@ -9,6 +9,9 @@ int cgroup_v1_create(struct cgroup *cg, const struct husk_resources *res, struct
 int cgroup_v1_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
 bool cgroup_v1_oom_killed(const struct cgroup *cg);
 void cgroup_v1_destroy(struct cgroup *cg);
+/* the limits of husk_resources, into the existing directories */
+int cgroup_v1_set_limits(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err);
+int cgroup_v2_set_limits(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err);
 int cgroup_v2_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err);
 int cgroup_v2_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
 bool cgroup_v2_oom_killed(const struct cgroup *cg);

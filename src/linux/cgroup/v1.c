@@ -158,7 +158,7 @@ static int make_dir(struct cgroup *cg, struct cgroup_v1_dir *d, struct husk_err 
 	return 0;
 }
 
-static int set_limits(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
+int cgroup_v1_set_limits(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
 {
 	char val[32];
 	struct cgroup_v1_dir *d;
@@ -208,7 +208,7 @@ int cgroup_v1_create(struct cgroup *cg, const struct husk_resources *res, struct
 	for (int i = 0; i < cg->n_v1; i++)
 		if (make_dir(cg, &cg->v1[i], err))
 			return -1;
-	return set_limits(cg, res, err);
+	return cgroup_v1_set_limits(cg, res, err);
 }
 
 int cgroup_v1_enter(struct cgroup *cg, pid_t pid, struct husk_err *err)

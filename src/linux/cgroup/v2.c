@@ -47,27 +47,8 @@ static void leaf_path(const struct cgroup *cg, char *out, size_t len)
 	snprintf(out, len, "%s%s", cg->v2_path, cg->v2_leaf ? "/ctr" : "");
 }
 
-int cgroup_v2_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
+int cgroup_v2_set_limits(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
 {
-	const char *base = cg->v2_base[0] ? cg->v2_base : CGROUP_ROOT;
-	snprintf(cg->v2_path, sizeof cg->v2_path, "%s/%s", base, cg->rel);
-	if (enable_controllers(base, err))
-		return -1;
-	EXPLAIN_START(t);
-	/* every level down to the leaf's parent passes the controllers on */
-	char sub[512], rel[256];
-	for (const char *p = cg->rel; (p = strchr(p, '/')); p++) {
-		snprintf(rel, sizeof rel, "%.*s", (int)(p - cg->rel), cg->rel);
-		snprintf(sub, sizeof sub, "%s/%s", base, rel);
-		if (cgroup_mkdir_rel(base, rel, cg->own, sizeof cg->own, err) ||
-		    enable_controllers(sub, err))
-			return -1;
-	}
-	if (mkdir(cg->v2_path, 0755) < 0)
-		return husk_error(err, errno, "cgroup: mkdir %s", cg->v2_path);
-	cg->v2_created = true;
-	EXPLAIN(t, "mkdir -p %s", cg->v2_path);
-
 	char val[64];
 	if (res->memory) {
 		snprintf(val, sizeof val, "%lld", (long long)res->memory);
@@ -95,6 +76,32 @@ int cgroup_v2_create(struct cgroup *cg, const struct husk_resources *res, struct
 		if (cgroup_write(cg->v2_path, "pids.max", val, err))
 			return -1;
 	}
+	return 0;
+}
+
+int cgroup_v2_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
+{
+	const char *base = cg->v2_base[0] ? cg->v2_base : CGROUP_ROOT;
+	snprintf(cg->v2_path, sizeof cg->v2_path, "%s/%s", base, cg->rel);
+	if (enable_controllers(base, err))
+		return -1;
+	EXPLAIN_START(t);
+	/* every level down to the leaf's parent passes the controllers on */
+	char sub[512], rel[256];
+	for (const char *p = cg->rel; (p = strchr(p, '/')); p++) {
+		snprintf(rel, sizeof rel, "%.*s", (int)(p - cg->rel), cg->rel);
+		snprintf(sub, sizeof sub, "%s/%s", base, rel);
+		if (cgroup_mkdir_rel(base, rel, cg->own, sizeof cg->own, err) ||
+		    enable_controllers(sub, err))
+			return -1;
+	}
+	if (mkdir(cg->v2_path, 0755) < 0)
+		return husk_error(err, errno, "cgroup: mkdir %s", cg->v2_path);
+	cg->v2_created = true;
+	EXPLAIN(t, "mkdir -p %s", cg->v2_path);
+
+	if (cgroup_v2_set_limits(cg, res, err))
+		return -1;
 	char leaf[300];
 	leaf_path(cg, leaf, sizeof leaf);
 	if (cg->v2_leaf && mkdir(leaf, 0755) < 0 && errno != EEXIST)

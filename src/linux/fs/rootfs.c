@@ -188,9 +188,8 @@ static int rootfs_prepare_oci(const struct husk_spec *s, struct husk_err *err)
 		return husk_error(err, errno, "mount --make-r%s /", prop ? "slave" : "private");
 	if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return husk_error(err, errno, "mount --rbind %s %s", s->rootfs, s->rootfs);
-	if ((prop == MS_SHARED || prop == MS_UNBINDABLE) &&
-	    mount(NULL, s->rootfs, NULL, prop, NULL) < 0)
-		return husk_error(err, errno, "linux.rootfsPropagation on %s", s->rootfs);
+	/* shared and unbindable are set on / after pivot_root (rootfs_switch), which
+	 * refuses a shared new root with EINVAL */
 	EXPLAIN(t, "mount --make-rprivate /; mount --rbind %s %s", s->rootfs, s->rootfs);
 	cleanup_close int fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -267,12 +266,20 @@ static int do_pivot(const struct husk_spec *s, struct husk_err *err)
 
 int rootfs_switch(const struct husk_spec *s, struct husk_err *err)
 {
+	EXPLAIN_START(t0);
 	if (chdir(s->rootfs) < 0)
 		return husk_error(err, errno, "chdir %s", s->rootfs);
 	if (do_pivot(s, err))
 		return -1;
 	if (chdir("/") < 0)
 		return husk_error(err, errno, "chdir /");
+	unsigned long prop = s->oci.rootfs_propagation;
+	if ((prop & ~MS_REC) == MS_SHARED || (prop & ~MS_REC) == MS_UNBINDABLE) {
+		if (mount(NULL, "/", NULL, prop, NULL) < 0)
+			return husk_error(err, errno, "linux.rootfsPropagation on /");
+		EXPLAIN(t0, "mount --make-%s%s /", prop & MS_REC ? "r" : "",
+			(prop & ~MS_REC) == MS_SHARED ? "shared" : "unbindable");
+	}
 	if (s->readonly_root) {
 		cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (root < 0 || remount_ro_in_root(root, "/", err))
