@@ -31,14 +31,6 @@ int oci_refuse_unsupported(const struct husk_spec *s, struct husk_err *err)
 	if (spec_oci_namespace(o, CLONE_NEWTIME))
 		return husk_error(err, 0, "invalid %s/config.json: the time namespace is not "
 				  "supported by husk yet", o->bundle);
-	if (!spec_oci_namespace(o, CLONE_NEWNS))
-		return husk_error(err, 0, "invalid %s/config.json: linux.namespaces has no 'mount' "
-				  "namespace (husk sets up the root in a mount namespace of its own)",
-				  o->bundle);
-	const struct oci_namespace *mnt = spec_oci_namespace(o, CLONE_NEWNS);
-	if (mnt && mnt->path)
-		return husk_error(err, 0, "invalid %s/config.json: joining a mount namespace by "
-				  "path ('%s') is not supported", o->bundle, mnt->path);
 	if (o->apparmor_profile && o->apparmor_profile[0] && apparmor_active())
 		return husk_error(err, 0, "process.apparmorProfile '%s': husk does not load "
 				  "AppArmor profiles (AppArmor is active on this host)",
