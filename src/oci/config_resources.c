@@ -128,13 +128,24 @@ static int block_io(struct cfg *c, json_object *res)
 	struct oci_resources *r = &c->o->res;
 	if (cfg_object(c, res, "blockIO", "linux.resources.blockIO", &b) || !b)
 		return b ? -1 : 0;
-	if (cfg_int(c, b, "weight", "linux.resources.blockIO.weight", 10, 1000, &r->blkio_weight) ||
-	    cfg_int(c, b, "leafWeight", "linux.resources.blockIO.leafWeight", 10, 1000,
+	/* 0 is "not set": docker writes "weight": 0 into every config, runc skips it */
+	if (cfg_int(c, b, "weight", "linux.resources.blockIO.weight", 0, 1000, &r->blkio_weight) ||
+	    cfg_int(c, b, "leafWeight", "linux.resources.blockIO.leafWeight", 0, 1000,
 		    &r->blkio_leaf_weight) ||
 	    throttle(c, b, "throttleReadBpsDevice", 0) || throttle(c, b, "throttleWriteBpsDevice", 1) ||
 	    throttle(c, b, "throttleReadIOPSDevice", 2) || throttle(c, b, "throttleWriteIOPSDevice", 3) ||
 	    cfg_array(c, b, "weightDevice", "linux.resources.blockIO.weightDevice", &a, &n))
 		return -1;
+	if (r->blkio_weight > 0 && r->blkio_weight < 10)
+		return cfg_bad(c, "linux.resources.blockIO.weight", "%lld is out of range (0: not set, "
+			       "or 10..1000)", (long long)r->blkio_weight);
+	if (r->blkio_leaf_weight > 0 && r->blkio_leaf_weight < 10)
+		return cfg_bad(c, "linux.resources.blockIO.leafWeight", "%lld is out of range (0: not "
+			       "set, or 10..1000)", (long long)r->blkio_leaf_weight);
+	if (r->blkio_weight == 0)
+		r->blkio_weight = -1;
+	if (r->blkio_leaf_weight == 0)
+		r->blkio_leaf_weight = -1;
 	if (!(r->blkio_weight_dev = calloc(n ? n : 1, sizeof *r->blkio_weight_dev)))
 		return husk_error(c->err, ENOMEM, "blockIO");
 	r->n_blkio_weight_dev = n;
