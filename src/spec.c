@@ -224,9 +224,11 @@ int spec_validate(struct husk_spec *s, struct husk_err *err)
 	if (!valid_name(s->name))
 		return husk_error(err, 0, "invalid --name '%s': use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64 bytes",
 				  s->name);
-	if (!s->hostname[0])
+	/* a bundle without "hostname" keeps the UTS namespace's, as runc does: a CRI pod's
+	 * containers join the sandbox's and must not rename it */
+	if (!s->hostname[0] && !s->oci.active)
 		snprintf(s->hostname, sizeof s->hostname, "%s", s->name);
-	if (!valid_hostname(s->hostname))
+	if (s->hostname[0] && !valid_hostname(s->hostname))
 		return husk_error(err, 0, "invalid --hostname '%s': use letters, digits, hyphens and dots (RFC 1123), at most 64 bytes",
 				  s->hostname);
 	if (s->state_root[0] != '/')
@@ -251,7 +253,7 @@ int spec_validate(struct husk_spec *s, struct husk_err *err)
 		return -1;
 
 	if (default_env(s, "PATH", HUSK_DEFAULT_PATH, err) ||
-	    default_env(s, "HOSTNAME", s->hostname, err) ||
+	    (!s->oci.active && default_env(s, "HOSTNAME", s->hostname, err)) ||
 	    (s->tty && default_env(s, "TERM", "xterm", err)))
 		return -1;
 	return 0;

@@ -130,6 +130,26 @@ static void test_minimal(void)
 		    "{\"bounding\":[\"CAP_NOPE\",\"CAP_KILL\"]}}}", &s, &e) == 0);
 	CHECK(s.oci.caps[OCI_CAP_BOUNDING] == (UINT64_C(1) << CAP_KILL));
 	spec_free(&s);
+	/* docker's blockIO.weight 0 means "not set" (runc skips it) */
+	CHECK(parse("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/r\"},"
+		    "\"process\":{\"args\":[\"/bin/true\"],\"cwd\":\"/\"},"
+		    "\"linux\":{\"resources\":{\"blockIO\":{\"weight\":0}}}}", &s, &e) == 0);
+	CHECK(s.oci.res.blkio_weight == -1 && s.oci.res.blkio_leaf_weight == -1);
+	spec_free(&s);
+	/* no hostname in the bundle: the UTS namespace keeps its own, and no HOSTNAME
+	 * is added to the environment (a CRI pod's containers join the sandbox's) */
+	CHECK(parse("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/usr\"},"
+		    "\"process\":{\"args\":[\"/bin/true\"],\"cwd\":\"/\"}}", &s, &e) == 0);
+	snprintf(s.name, sizeof s.name, "ctr1");
+	int vr = spec_validate(&s, &e);
+	CHECK(vr == 0 && !s.hostname[0]);
+	if (vr)
+		fprintf(stderr, "  %s\n", e.msg);
+	bool env_hostname = false;
+	for (size_t i = 0; i < s.n_env; i++)
+		env_hostname |= !strncmp(s.env[i], "HOSTNAME=", 9);
+	CHECK(!env_hostname);
+	spec_free(&s);
 }
 
 /* each bad input fails with one message naming the key (or the place) */
@@ -177,6 +197,8 @@ static void test_bad(void)
 	bad(OK_HEAD OK_PROC ",\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1\"}}}}",
 	    "linux.resources.memory.limit");
 	bad(OK_HEAD OK_PROC ",\"linux\":{\"cgroupsPath\":\"a/../../b\"}}", "cgroupsPath");
+	bad(OK_HEAD OK_PROC ",\"linux\":{\"resources\":{\"blockIO\":{\"weight\":5}}}}",
+	    "linux.resources.blockIO.weight: 5 is out of range");
 	bad(OK_HEAD OK_PROC ",\"hooks\":{\"prestart\":[{\"path\":\"rel\"}]}}", "hooks.prestart[0]");
 	bad(OK_HEAD OK_PROC ",\"linux\":{\"seccomp\":{}}}", "linux.seccomp.defaultAction");
 	bad(OK_HEAD OK_PROC ",\"linux\":{\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\"}]}}",
