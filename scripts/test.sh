@@ -334,7 +334,7 @@ run_asan() {
 userns_leftovers() {
 	ps -eo pid=,comm= | awk '$2 == "slirp4netns" || $2 == "pasta" || $2 == "pasta.avx2" { print "process " $1 " (" $2 ")" }'
 	grep -h '^hkt-rl-' /etc/passwd /etc/subuid /etc/subgid 2>/dev/null | sed 's/^/user /' || true
-	find /tmp -maxdepth 1 \( -name 'husk-[0-9]*' -o -name 'hkt-rootless.*' -o -name 'hkt-userns.*' \) -printf 'state %p\n' 2>/dev/null || true
+	find /tmp -maxdepth 1 \( -name 'husk-[0-9]*' -o -name 'hkt-rootless.*' -o -name 'hkt-userns.*' -o -name 'hkt-tun.count' \) -printf 'state %p\n' 2>/dev/null || true
 }
 
 leftovers() {

@@ -28,14 +28,41 @@ setup_file() {
 	cp -a "$(rootfs_busybox)/." "$RL_OPEN/rootfs/" 2>/dev/null || { mkdir -p "$RL_OPEN/rootfs" && cp -a "$(rootfs_busybox)/." "$RL_OPEN/rootfs/"; }
 	chown -R "$RL_USER:" "$RL_OPEN/rootfs"
 	# slirp4netns opens /dev/net/tun as the user: Debian's udev makes it 0666, a
-	# machine without udev may not
-	stat -c %a /dev/net/tun >"$RL_OPEN/tun.mode"
-	chmod 666 /dev/net/tun
+	# machine without udev may not (tun_open/tun_close: shared by concurrent runs)
+	tun_open
+}
+
+# /dev/net/tun open to users while any run of this file needs it: the first one in
+# saves the mode, the last one out puts it back (a count under a lock, as several
+# suites may run on one machine)
+TUN_STATE=/tmp/hkt-tun
+tun_open() {
+	(
+		flock 9
+		local n
+		n=$(cat "$TUN_STATE.count" 2>/dev/null || echo 0)
+		((n > 0)) || stat -c %a /dev/net/tun >"$TUN_STATE.mode"
+		echo $((n + 1)) >"$TUN_STATE.count"
+		chmod 666 /dev/net/tun
+	) 9</dev/net/tun # the device itself is the lock: no lock file left
+}
+tun_close() {
+	(
+		flock 9
+		local n
+		n=$(cat "$TUN_STATE.count" 2>/dev/null || echo 1)
+		if ((n <= 1)); then
+			[[ -f $TUN_STATE.mode ]] && chmod "$(cat "$TUN_STATE.mode")" /dev/net/tun
+			rm -f "$TUN_STATE.count" "$TUN_STATE.mode"
+		else
+			echo $((n - 1)) >"$TUN_STATE.count"
+		fi
+	) 9</dev/net/tun # the device itself is the lock: no lock file left
 }
 
 teardown_file() {
 	[[ -n ${RL_OPEN:-} ]] || return 0
-	[[ -f $RL_OPEN/tun.mode ]] && chmod "$(cat "$RL_OPEN/tun.mode")" /dev/net/tun
+	tun_close
 	userdel "$RL_USER" 2>/dev/null || true
 	sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid
 	rm -rf "$RL_OPEN"
