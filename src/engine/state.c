@@ -240,15 +240,18 @@ static void remove_root_if_empty(const char *root)
 		return;
 	int others = 0;
 	struct dirent *de;
+	/* a directory is a container (or husk's own); a file of someone else's (an
+	 * engine's pid file beside the containers) keeps the root but not the lock */
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, ".lock"))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, ".lock") &&
+		    (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN))
 			others++;
 	closedir(d);
 	if (!others) {
 		char lockp[320];
 		snprintf(lockp, sizeof lockp, "%s/.lock", root);
 		unlink(lockp);
-		rmdir(root);
+		rmdir(root); /* fails while such files remain: that is fine */
 	}
 }
 
