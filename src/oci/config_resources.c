@@ -64,6 +64,13 @@ static int memory(struct cfg *c, json_object *res)
 	    cfg_bool(c, m, "disableOOMKiller", "linux.resources.memory.disableOOMKiller",
 		     &r->disable_oom_killer))
 		return -1;
+	/* 0 is "not set", as runc reads it: docker update sends every field, unset ones 0 */
+	if (r->memory_reservation == 0)
+		r->memory_reservation = -1;
+	if (r->kernel == 0)
+		r->kernel = -1;
+	if (r->kernel_tcp == 0)
+		r->kernel_tcp = -1;
 	c->s->res.memory = limit > 0 ? limit : 0;
 	c->s->res.memory_swap = swap;
 	if (swap > 0 && limit > 0 && swap < limit)
@@ -92,6 +99,20 @@ static int cpu(struct cfg *c, json_object *res)
 	if (shares > (1u << 18) || period > 1000000 || rt_period > INT64_MAX)
 		return cfg_bad(c, "linux.resources.cpu", "shares (at most 262144) or period "
 			       "(at most 1000000 us) out of range");
+	/* "" cpus or mems are not set either (runc's reading; docker update sends both) */
+	if (r->cpus && !*r->cpus) {
+		free(r->cpus);
+		r->cpus = NULL;
+	}
+	if (r->mems && !*r->mems) {
+		free(r->mems);
+		r->mems = NULL;
+	}
+	/* a quota or realtime runtime of 0 is "not set" too (cpu.cfs_quota_us refuses 0) */
+	if (r->cpu_quota == 0)
+		r->cpu_quota = -1;
+	if (r->cpu_rt_runtime == 0)
+		r->cpu_rt_runtime = -1;
 	r->cpu_shares = shares ? (int64_t)shares : -1;
 	r->cpu_period = period ? (int64_t)period : -1;
 	r->cpu_rt_period = rt_period ? (int64_t)rt_period : -1;

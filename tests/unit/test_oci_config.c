@@ -136,6 +136,19 @@ static void test_minimal(void)
 		    "\"linux\":{\"resources\":{\"blockIO\":{\"weight\":0}}}}", &s, &e) == 0);
 	CHECK(s.oci.res.blkio_weight == -1 && s.oci.res.blkio_leaf_weight == -1);
 	spec_free(&s);
+	/* and docker update's zeros for what it does not change */
+	CHECK(parse("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/r\"},"
+		    "\"process\":{\"args\":[\"/bin/true\"],\"cwd\":\"/\"},"
+		    "\"linux\":{\"resources\":{\"memory\":{\"limit\":67108864,\"reservation\":0,"
+		    "\"kernel\":0,\"kernelTCP\":0},\"cpu\":{\"shares\":0,\"quota\":0,\"period\":0,"
+		    "\"realtimeRuntime\":0,\"realtimePeriod\":0,\"cpus\":\"\",\"mems\":\"\"}}}}",
+		    &s, &e) == 0);
+	CHECK(s.res.memory == 67108864 && s.oci.res.memory_reservation == -1 &&
+	      s.oci.res.kernel == -1 && s.oci.res.kernel_tcp == -1);
+	CHECK(s.oci.res.cpu_quota == -1 && s.oci.res.cpu_period == -1 && s.oci.res.cpu_shares == -1 &&
+	      s.oci.res.cpu_rt_runtime == -1 && s.oci.res.cpu_rt_period == -1 &&
+	      !s.oci.res.cpus && !s.oci.res.mems);
+	spec_free(&s);
 	/* no hostname in the bundle: the UTS namespace keeps its own, and no HOSTNAME
 	 * is added to the environment (a CRI pod's containers join the sandbox's) */
 	CHECK(parse("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/usr\"},"
