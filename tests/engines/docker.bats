@@ -159,6 +159,8 @@ web_answers() {
 	[[ $output == 67108864 ]]
 	run cat "$(mem_limit_file "$ENGINE_CGROUP/$id")"
 	[[ $output == 67108864 ]]
+	# and nothing else changed under it (docker sends 0 or "" for every other field)
+	wait_for 10 "httpd after the update" web_answers
 }
 
 @test "docker stop -t 2: a container ignoring SIGTERM is killed within its time-out" {
