@@ -102,7 +102,7 @@ cleanup() {
 		in_ns "$bin" --root "$STATE/$n" delete --force "$ID-$n" >/dev/null 2>&1
 	done
 	left=$(bench_leftovers "$WORK" "$ID/ctr" "husk/$ID-husk" "$ID-crun" "$ID-runc")
-	left+=$(find "$STATE" -mindepth 2 -maxdepth 2 -printf 'left: state %p\n' 2>/dev/null)
+	left+=$(find "$STATE" -mindepth 2 -maxdepth 2 ! -name '.*' -printf 'left: state %p\n' 2>/dev/null)
 	if [[ -n $left ]]; then
 		bench_warn "left behind by a runtime (removing it now):"
 		printf '%s\n' "$left" >&2
