@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "image/libs.h"
 #include "image/import.h"
 #include "image/ref.h"
 
@@ -27,7 +28,9 @@ int cmd_import(struct husk_global *g, int argc, char **argv)
 	struct store st;
 	struct husk_err err = { 0 };
 	char id[DIGEST_STR_LEN];
-	if (store_open(&st, g->image_root, true, &err) ||
+	/* the libraries first: a missing one is reported before the store is touched */
+	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err) ||
+	    store_open(&st, g->image_root, true, &err) ||
 	    image_import(&st, argv[1], argc == 3 ? argv[2] : NULL, id, &err))
 		return husk_error_print(&err);
 	printf("%s\n", id);

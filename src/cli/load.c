@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "image/libs.h"
 #include "image/load.h"
 
 static void report(const char *id, const char *tag, void *arg)
@@ -60,7 +61,9 @@ int cmd_load(struct husk_global *g, int argc, char **argv)
 	}
 	struct store st;
 	struct husk_err err = { 0 };
-	if (store_open(&st, g->image_root, true, &err) || image_load(&st, input, report, &quiet, &err))
+	/* the libraries first: a missing one is reported before the store is touched */
+	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err) ||
+	    store_open(&st, g->image_root, true, &err) || image_load(&st, input, report, &quiet, &err))
 		return husk_error_print(&err);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "image/libs.h"
 #include "image/pull.h"
 
 int cmd_pull(struct husk_global *g, int argc, char **argv)
@@ -46,7 +47,9 @@ int cmd_pull(struct husk_global *g, int argc, char **argv)
 	struct store st;
 	struct husk_err err = { 0 };
 	char id[DIGEST_STR_LEN];
-	if (store_open(&st, g->image_root, true, &err) ||
+	/* the libraries first: a missing one is reported before the store is touched */
+	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err) || libs_need(HUSK_LIB_CURL, &err) ||
+	    store_open(&st, g->image_root, true, &err) ||
 	    image_pull(&st, argv[optind], &o, id, &err))
 		return husk_error_print(&err);
 	if (o.quiet)

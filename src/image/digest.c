@@ -1,11 +1,15 @@
 #include "image/digest.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "image/libs.h"
+
 int sha256_init(struct sha256 *h)
 {
+	h->ctx = NULL;
+	if (libs_need(HUSK_LIB_CRYPTO, NULL))
+		return -1;
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(c);

@@ -1,4 +1,4 @@
-/* sha256 digests (OpenSSL's libcrypto): a streaming hasher and the "sha256:<hex>"
+/* sha256 digests (OpenSSL's libcrypto, opened on first use: image/libs.h): a streaming hasher and the "sha256:<hex>"
  * form that manifests, configs and the store use. */
 #pragma once
 #include <stdbool.h>

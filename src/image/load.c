@@ -1,7 +1,5 @@
 #include "image/load.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +9,7 @@
 #include <unistd.h>
 
 #include "image/images.h"
+#include "image/libs.h"
 #include "image/load_archive.h"
 #include "image/manifest.h"
 #include "image/tarpath.h"
@@ -148,6 +147,8 @@ static int read_member(struct archive *a, struct archive_entry *e, struct loaded
 
 static int read_archive(int fd, struct loaded *L, struct husk_err *err)
 {
+	if (libs_need(HUSK_LIB_ARCHIVE, err))
+		return -1;
 	struct archive *a = archive_read_new();
 	if (!a)
 		return husk_error(err, ENOMEM, "load");

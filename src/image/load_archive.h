@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "image/load.h"
+#include "image/libs.h"
 
 struct staged_layer {
 	char dir[PATH_MAX];

@@ -1,6 +1,5 @@
 #include "image/registry.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <strings.h>
 
 #include "image/json_util.h"
+#include "image/libs.h"
 #include "util/cleanup.h"
 
 #define MAX_DOC (16 << 20)
@@ -93,6 +93,8 @@ int registry_open(struct registry *r, const char *host, const char *repository, 
 		  bool insecure, struct husk_err *err)
 {
 	memset(r, 0, sizeof *r);
+	if (libs_need(HUSK_LIB_CURL, err))
+		return -1;
 	static int inited;
 	if (!inited++ && curl_global_init(CURL_GLOBAL_DEFAULT))
 		return husk_error(err, 0, "libcurl: initialisation failed");

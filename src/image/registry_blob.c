@@ -1,11 +1,11 @@
 /* A registry blob as a pull stream: libcurl's multi interface is driven from the
  * reader, so a layer is unpacked while it downloads, with no temporary file. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/libs.h"
 #include "image/registry.h"
 
 struct blob_stream {

@@ -1,7 +1,5 @@
 #include "image/unpack.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +15,7 @@
 #include <unistd.h>
 
 #include "image/tarpath.h"
+#include "image/libs.h"
 #include "util/cleanup.h"
 #include "util/input_limits.h"
 
@@ -397,6 +396,8 @@ static int drain(struct stage *st, struct husk_err *err)
 static int open_stages(struct stage *st, struct archive **inner, struct husk_err *err)
 {
 	struct archive_entry *e;
+	if (libs_need(HUSK_LIB_ARCHIVE, err))
+		return -1;
 	st->outer = archive_read_new();
 	*inner = archive_read_new();
 	if (!st->outer || !*inner)

@@ -1,0 +1,68 @@
+#include "image/libs.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+
+#include "util/error.h"
+
+struct libs_archive libs_archive;
+struct libs_curl libs_curl;
+struct libs_crypto libs_crypto;
+
+struct sym {
+	const char *name;
+	void **slot;
+};
+
+/* The names are strings taken before the macros of libs.h rename them. */
+#define LIBS_SYM(f) { #f, (void **)&TABLE.p_##f },
+#define TABLE libs_archive
+static const struct sym archive_syms[] = { LIBS_ARCHIVE(LIBS_SYM) { 0, 0 } };
+#undef TABLE
+#define TABLE libs_curl
+static const struct sym curl_syms[] = { LIBS_CURL(LIBS_SYM) { 0, 0 } };
+#undef TABLE
+#define TABLE libs_crypto
+static const struct sym crypto_syms[] = { LIBS_CRYPTO(LIBS_SYM) { 0, 0 } };
+#undef TABLE
+
+static const struct lib {
+	const char *soname, *package;
+	const struct sym *syms;
+} libs[] = {
+	[HUSK_LIB_ARCHIVE] = { "libarchive.so.13", "libarchive13", archive_syms },
+	[HUSK_LIB_CURL] = { "libcurl.so.4", "libcurl4", curl_syms },
+	[HUSK_LIB_CRYPTO] = { "libcrypto.so.3", "libssl3", crypto_syms },
+};
+
+/* why: dlerror()'s text, which names the library */
+static int fail(struct husk_err *err, const struct lib *l, const char *why)
+{
+	struct husk_err own = { 0 };
+	husk_error(err ? err : &own, 0, "%s (install the %s package)",
+		   why ? why : l->soname, l->package);
+	if (!err)
+		husk_error_print(&own);
+	return -1;
+}
+
+int libs_need(enum husk_lib lib, struct husk_err *err)
+{
+	static void *handle[3];
+	const struct lib *l = &libs[lib];
+	if (handle[lib])
+		return 0;
+	void *h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return fail(err, l, dlerror());
+	for (const struct sym *s = l->syms; s->name; s++) {
+		if (!(*s->slot = dlsym(h, s->name))) {
+			char why[160];
+			snprintf(why, sizeof why, "%s: no symbol %s", l->soname, s->name);
+			dlclose(h);
+			return fail(err, l, why);
+		}
+	}
+	handle[lib] = h;
+	return 0;
+}
