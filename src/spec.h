@@ -116,6 +116,13 @@ static inline bool spec_in_userns(const struct husk_spec *s)
 	return spec_has_userns(s) || s->rootless;
 }
 
+/* Buffers that hold what they are built from, so that nothing is cut: a container's
+ * state dir <state_root>/<name> (255 + 1 + 64 bytes and the NUL), and a file of
+ * husk's in it (a name of fewer than 32 bytes). */
+#define HUSK_STATE_DIR_LEN (sizeof ((struct husk_spec *)0)->state_root + \
+			    sizeof ((struct husk_spec *)0)->name)
+#define HUSK_STATE_FILE_LEN (HUSK_STATE_DIR_LEN + 32)
+
 void spec_init(struct husk_spec *s);
 void spec_free(struct husk_spec *s);
 

@@ -1,6 +1,8 @@
 /* One function per command; main.c dispatches to them. */
 #pragma once
+#include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 struct husk_global {
 	const char *state_root; /* --root, or NULL for the default */
@@ -43,3 +45,25 @@ bool cli_format(const char *arg, bool *json);
 /* After getopt_long returned '?' or ':': one line naming the option, and the exit
  * status for it. */
 int cli_bad_option(const char *cmd, char **argv);
+
+/* The options of ps and stats: one flag (any option but --format) and --format. */
+struct cli_flag_format {
+	bool flag, json;
+};
+/* An on_opt for cli_options() with a struct cli_flag_format as ctx. */
+int cli_flag_or_format(int c, const char *arg, void *ctx);
+
+/* A container command's options, for cli_options(). */
+struct cli_opts {
+	const char *cmd;              /* "ps", for the unknown-option line */
+	const char *shortopts;        /* getopt_long's ("+" first: stop at the first operand) */
+	const struct option *longopts; /* with { "help", no_argument, NULL, 'h' } */
+	void (*usage)(FILE *out);
+};
+/* The option loop: getopt_long over argv from its start (opterr off); --help prints
+ * the usage on stdout; an unknown or incomplete option gets cli_bad_option's line;
+ * every other option goes to on_opt(c, optarg, ctx), which returns 0 or, after one
+ * line saying why, an exit status. Returns -1 once the options are read (operands
+ * from optind on), else the exit status for the command (0 after --help). */
+int cli_options(const struct cli_opts *o, int argc, char **argv,
+		int (*on_opt)(int c, const char *arg, void *ctx), void *ctx);

@@ -14,6 +14,7 @@
 #include "engine/exec.h"
 #include "engine/state.h"
 #include "linux/security/sealed_exe.h"
+#include "util/cleanup.h"
 
 struct exec_ctx {
 	struct ctr_record ct;
@@ -87,8 +88,9 @@ static int spec_from_record(struct husk_spec *s, json_object *rec, struct husk_e
 		if (!json_object_is_type(e, json_type_string))
 			continue;
 		const char *kv = json_object_get_string(e);
-		char key[256];
-		snprintf(key, sizeof key, "%.*s", (int)strcspn(kv, "="), kv);
+		cleanup_free char *key = strndup(kv, strcspn(kv, "="));
+		if (!key)
+			return husk_error(err, ENOMEM, "exec: reading the record of %s", s->name);
 		if (!spec_getenv(s, key) && spec_setenv(s, kv, err))
 			return -1;
 	}

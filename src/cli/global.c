@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "spec.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -37,8 +38,15 @@ static int parse_one(int argc, char **argv, int *i, struct husk_global *g, const
 {
 	const char *a = argv[*i], *v;
 	bool missing = false;
-	if ((v = value_of(argc, argv, i, "--root", &missing)))
+	if ((v = value_of(argc, argv, i, "--root", &missing))) {
 		g->state_root = v;
+		/* struct husk_spec's state_root holds it, and <root>/<name> is sized for it */
+		if (strlen(v) >= sizeof ((struct husk_spec *)0)->state_root) {
+			husk_warn("invalid --root '%.60s...': longer than %zu bytes", v,
+				  sizeof ((struct husk_spec *)0)->state_root - 1);
+			return -1;
+		}
+	}
 	else if (!missing && (v = value_of(argc, argv, i, "--image-root", &missing)))
 		g->image_root = v;
 	else if (!missing && (v = value_of(argc, argv, i, "--log", &missing)))

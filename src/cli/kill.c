@@ -48,6 +48,17 @@ static int kill_one(const struct husk_global *g, const char *name, int sig)
 	return rc;
 }
 
+static int kill_option(int c, const char *arg, void *ctx)
+{
+	int *sig = ctx;
+	(void)c; /* -s is its only option */
+	if ((*sig = parse_signal(arg)) > 0)
+		return 0;
+	husk_warn("invalid signal '%s': expected a name such as TERM, KILL or SIGHUP, "
+		  "or a number from 1 to %d", arg, NSIG - 1);
+	return HUSK_EXIT_FAILURE;
+}
+
 int cmd_kill(struct husk_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -55,22 +66,11 @@ int cmd_kill(struct husk_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int sig = SIGKILL, c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
-		if (c == 'h') {
-			kill_usage(stdout);
-			return 0;
-		}
-		if (c == 's' && (sig = parse_signal(optarg)) > 0)
-			continue;
-		if (c != 's')
-			return cli_bad_option("kill", argv);
-		husk_warn("invalid signal '%s': expected a name such as TERM, KILL or SIGHUP, "
-			  "or a number from 1 to %d", optarg, NSIG - 1);
-		return HUSK_EXIT_FAILURE;
-	}
+	static const struct cli_opts cmd = { "kill", "+s:", opts, kill_usage };
+	int sig = SIGKILL;
+	int r = cli_options(&cmd, argc, argv, kill_option, &sig);
+	if (r >= 0)
+		return r;
 	if (optind >= argc) {
 		husk_warn("no container named (usage: husk kill [-s SIGNAL] NAME...)");
 		return HUSK_EXIT_FAILURE;

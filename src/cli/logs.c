@@ -2,6 +2,7 @@
  * stderr, as its monitor stored it (container.log.1, then container.log). -f follows
  * new output (inotify) until the container's monitor ends. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include "util/fs.h"
 #include "util/cleanup.h"
 #include "util/parse.h"
+#include "util/path.h"
 
 static void logs_usage(FILE *out)
 {
@@ -77,8 +79,9 @@ static void tail_starts(const struct log_file f[2], int64_t n, size_t start[2])
 /* Prints the logs as they are now; leaves the current log's fd at its end. */
 static int print_snapshot(const char *log, int64_t tail, int *fd_out)
 {
-	char old[420];
-	snprintf(old, sizeof old, "%s.1", log);
+	char old[PATH_MAX];
+	if (!path_fits(old, sizeof old, "%s.1", log))
+		old[0] = '\0'; /* cannot be: log is a state dir's file */
 	struct log_file f[2];
 	map_file(old, &f[0]);
 	map_file(log, &f[1]);
@@ -146,6 +149,25 @@ static int follow(const struct ctr_record *c, const char *log, int fd)
 	return 0;
 }
 
+struct logs_opts {
+	bool follow;
+	int64_t tail; /* -1: all */
+};
+
+static int logs_option(int c, const char *arg, void *ctx)
+{
+	struct logs_opts *o = ctx;
+	if (c == 'f') {
+		o->follow = true;
+	} else if (!strcmp(arg, "all")) {
+		o->tail = -1;
+	} else if (parse_int(arg, 0, INT64_MAX, &o->tail)) {
+		husk_warn("invalid --tail '%s': expected a number of lines, or all", arg);
+		return HUSK_EXIT_FAILURE;
+	}
+	return 0;
+}
+
 int cmd_logs(struct husk_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -154,26 +176,13 @@ int cmd_logs(struct husk_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool fol = false;
-	int64_t tail = -1;
-	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+fn:", opts, NULL)) != -1) {
-		if (c == 'h') {
-			logs_usage(stdout);
-			return 0;
-		} else if (c == 'f') {
-			fol = true;
-		} else if (c == 'n' && (!strcmp(optarg, "all") || parse_int(optarg, 0, INT64_MAX, &tail) == 0)) {
-			tail = strcmp(optarg, "all") ? tail : -1;
-		} else {
-			if (c != 'n')
-				return cli_bad_option("logs", argv);
-			husk_warn("invalid --tail '%s': expected a number of lines, or all", optarg);
-			return HUSK_EXIT_FAILURE;
-		}
-	}
+	static const struct cli_opts cmd = { "logs", "+fn:", opts, logs_usage };
+	struct logs_opts o = { .tail = -1 };
+	int r = cli_options(&cmd, argc, argv, logs_option, &o);
+	if (r >= 0)
+		return r;
+	bool fol = o.follow;
+	int64_t tail = o.tail;
 	if (optind != argc - 1) {
 		husk_warn("expected one container name (usage: husk logs [-f] [--tail N] NAME)");
 		return HUSK_EXIT_FAILURE;

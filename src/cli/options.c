@@ -1,4 +1,6 @@
 /* Option handling the container commands share. */
+#include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,4 +21,34 @@ int cli_bad_option(const char *cmd, char **argv)
 {
 	husk_warn("unknown or incomplete option '%s' (see husk %s --help)", argv[optind - 1], cmd);
 	return HUSK_EXIT_FAILURE;
+}
+
+int cli_options(const struct cli_opts *o, int argc, char **argv,
+		int (*on_opt)(int c, const char *arg, void *ctx), void *ctx)
+{
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, o->shortopts, o->longopts, NULL)) != -1) {
+		if (c == 'h') {
+			o->usage(stdout);
+			return 0;
+		}
+		if (c == '?' || c == ':')
+			return cli_bad_option(o->cmd, argv);
+		int r = on_opt(c, optarg, ctx);
+		if (r)
+			return r;
+	}
+	return -1;
+}
+
+int cli_flag_or_format(int c, const char *arg, void *ctx)
+{
+	struct cli_flag_format *o = ctx;
+	if (c != 'F') {
+		o->flag = true;
+		return 0;
+	}
+	return cli_format(arg, &o->json) ? 0 : HUSK_EXIT_FAILURE;
 }

@@ -144,23 +144,12 @@ int cmd_ps(struct husk_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool all = false, json = false;
-	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "a", opts, NULL)) != -1) {
-		if (c == 'h') {
-			ps_usage(stdout);
-			return 0;
-		} else if (c == 'a') {
-			all = true;
-		} else if (c == 'F') {
-			if (!cli_format(optarg, &json))
-				return HUSK_EXIT_FAILURE;
-		} else {
-			return cli_bad_option("ps", argv);
-		}
-	}
+	static const struct cli_opts cmd = { "ps", "a", opts, ps_usage };
+	struct cli_flag_format o = { 0 }; /* flag: -a */
+	int r = cli_options(&cmd, argc, argv, cli_flag_or_format, &o);
+	if (r >= 0)
+		return r;
+	bool all = o.flag, json = o.json;
 	if (optind < argc) {
 		husk_warn("unexpected argument '%s' (see husk ps --help)", argv[optind]);
 		return HUSK_EXIT_FAILURE;

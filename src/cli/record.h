@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "cli/cli.h"
+#include "spec.h"
 
 enum ctr_state {
 	CTR_CREATED,      /* its husk is setting it up */
@@ -21,7 +22,7 @@ enum ctr_state {
 /* A container as its record (state.json) tells it; not the engine's struct container. */
 struct ctr_record {
 	char name[65];
-	char dir[320];
+	char dir[HUSK_STATE_DIR_LEN];
 	json_object *rec; /* state.json; NULL if there is none (yet) */
 	enum ctr_state state;
 	bool detached;    /* has a monitor (husk run -d) */

@@ -89,6 +89,13 @@ static int rm_one(const struct husk_global *g, const char *name, bool force)
 	return rc;
 }
 
+static int rm_option(int c, const char *arg, void *ctx)
+{
+	(void)c, (void)arg; /* -f is its only option */
+	*(bool *)ctx = true;
+	return 0;
+}
+
 int cmd_rm(struct husk_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -96,22 +103,11 @@ int cmd_rm(struct husk_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	static const struct cli_opts cmd = { "rm", "+f", opts, rm_usage };
 	bool force = false;
-	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
-		if (c == 'h') {
-			rm_usage(stdout);
-			return 0;
-		}
-		if (c == 'f') {
-			force = true;
-			continue;
-		}
-		husk_warn("unknown option '%s' (see husk rm --help)", argv[optind - 1]);
-		return HUSK_EXIT_FAILURE;
-	}
+	int r = cli_options(&cmd, argc, argv, rm_option, &force);
+	if (r >= 0)
+		return r;
 	if (optind >= argc) {
 		husk_warn("no container named (usage: husk rm [-f] NAME...)");
 		return HUSK_EXIT_FAILURE;

@@ -164,7 +164,7 @@ static void set_cpu(struct sample *s, const struct sample *prev, size_t nprev)
 
 static void print_row(const struct sample *s, int width)
 {
-	char mem[64] = "--", lim[32], net[64] = "--", rx[32], tx[32], cpu[16] = "--", pct[16] = "--",
+	char mem[80] = "--", lim[32], net[80] = "--", rx[32], tx[32], cpu[16] = "--", pct[16] = "--",
 	     pids[24] = "--";
 	if (s->running) {
 		snprintf(cpu, sizeof cpu, "%.2f%%", s->cpu_pct);
@@ -292,22 +292,10 @@ int cmd_stats(struct husk_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool stream = true, json = false;
-	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (c == 'h') {
-			stats_usage(stdout);
-			return 0;
-		} else if (c == 'N') {
-			stream = false;
-		} else if (c == 'F') {
-			if (!cli_format(optarg, &json))
-				return HUSK_EXIT_FAILURE;
-		} else {
-			return cli_bad_option("stats", argv);
-		}
-	}
-	return stats_loop(g, argv + optind, (size_t)(argc - optind), stream, json);
+	static const struct cli_opts cmd = { "stats", "+", opts, stats_usage };
+	struct cli_flag_format o = { 0 }; /* flag: --no-stream */
+	int r = cli_options(&cmd, argc, argv, cli_flag_or_format, &o);
+	if (r >= 0)
+		return r;
+	return stats_loop(g, argv + optind, (size_t)(argc - optind), !o.flag, o.json);
 }

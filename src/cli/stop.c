@@ -111,6 +111,18 @@ static int stop_all(const struct husk_global *g, char **names, size_t n, int gra
 	return rc;
 }
 
+static int stop_option(int c, const char *arg, void *ctx)
+{
+	int64_t v;
+	(void)c; /* -t is its only option */
+	if (parse_int(arg, 0, 86400, &v) == 0) {
+		*(int *)ctx = (int)v;
+		return 0;
+	}
+	husk_warn("invalid --time '%s': expected seconds, 0..86400", arg);
+	return HUSK_EXIT_FAILURE;
+}
+
 int cmd_stop(struct husk_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -118,24 +130,11 @@ int cmd_stop(struct husk_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int grace = -1, c;
-	int64_t v;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+t:", opts, NULL)) != -1) {
-		if (c == 'h') {
-			stop_usage(stdout);
-			return 0;
-		}
-		if (c == 't' && parse_int(optarg, 0, 86400, &v) == 0) {
-			grace = (int)v;
-			continue;
-		}
-		if (c != 't')
-			return cli_bad_option("stop", argv);
-		husk_warn("invalid --time '%s': expected seconds, 0..86400", optarg);
-		return HUSK_EXIT_FAILURE;
-	}
+	static const struct cli_opts cmd = { "stop", "+t:", opts, stop_usage };
+	int grace = -1;
+	int r = cli_options(&cmd, argc, argv, stop_option, &grace);
+	if (r >= 0)
+		return r;
 	if (optind >= argc) {
 		husk_warn("no container named (usage: husk stop [-t SECONDS] NAME...)");
 		return HUSK_EXIT_FAILURE;

@@ -235,15 +235,11 @@ static void report_oom(struct container *c)
 void container_block_signals(sigset_t *saved)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGWINCH);
-	for (int i = 0; i < husk_n_forwarded_signals; i++) {
-		/* a shell starts background jobs with SIGINT ignored: an ignored signal
-		 * never reaches the signalfd, so take the default back before blocking */
+	wait_signal_set(&set);
+	/* a shell starts background jobs with SIGINT ignored: an ignored signal never
+	 * reaches the signalfd, so take the default back before blocking */
+	for (int i = 0; i < husk_n_forwarded_signals; i++)
 		signal(husk_forwarded_signals[i], SIG_DFL);
-		sigaddset(&set, husk_forwarded_signals[i]);
-	}
 	sigprocmask(SIG_BLOCK, &set, saved);
 	signal(SIGPIPE, SIG_IGN);
 }

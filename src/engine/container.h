@@ -15,7 +15,7 @@
 struct container {
 	struct husk_spec *spec;
 	const struct husk_plan *plan; /* the host-side preparation of spec (plan.h) */
-	char state_dir[300];
+	char state_dir[HUSK_STATE_DIR_LEN];
 	int lock_fd;  /* flock held while this container's husk lives */
 	struct cgroup cg;
 	struct net_state net;

@@ -47,7 +47,7 @@ struct monitor {
 /* What the monitor tells `husk run -d`: code 0 = running, else why not. */
 struct notify_msg {
 	int32_t code;
-	char msg[500];
+	char msg[sizeof ((struct husk_err *)0)->msg]; /* a whole husk_err message */
 };
 
 int monitor_parse_restart(const char *arg, struct monitor_opts *o, struct husk_err *err)
@@ -248,15 +248,6 @@ static void drain(struct monitor *m, int fd)
 			log_append(m, buf, (size_t)n);
 }
 
-static int exit_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return HUSK_EXIT_FAILURE;
-}
-
 /* Until PID 1 exits: its exit code. */
 static int monitor_wait(struct monitor *m)
 {
@@ -288,7 +279,7 @@ static int monitor_wait(struct monitor *m)
 	disarm_timer(m);
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		drain(m, fds[i]);
-	return exit_code(status);
+	return wait_exit_code(status);
 }
 
 static bool want_restart(const struct monitor *m, int code)

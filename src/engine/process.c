@@ -8,6 +8,7 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 #include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/passwd.h"
+#include "util/path.h"
 
 /* Finds argv[0] in the container's PATH: 127 if it is nowhere, 126 if it cannot run. */
 static int find_command(const struct husk_spec *s, char *out, size_t len, struct husk_err *err)
@@ -33,17 +35,19 @@ static int find_command(const struct husk_spec *s, char *out, size_t len, struct
 		if (stat(cmd, &st) < 0)
 			return husk_error_code(err, errno == ENOENT ? HUSK_EXIT_NOT_FOUND : HUSK_EXIT_CANNOT_EXEC,
 					       errno, "command '%s'", cmd);
-		snprintf(out, len, "%s", cmd);
+		if (path_format(out, len, err, "command", "%s", cmd))
+			return -1;
 	} else {
 		const char *path = spec_getenv(s, "PATH");
-		char dirs[4096];
-		snprintf(dirs, sizeof dirs, "%s", path ? path : HUSK_DEFAULT_PATH);
+		cleanup_free char *dirs = strdup(path ? path : HUSK_DEFAULT_PATH);
+		if (!dirs)
+			return husk_error(err, ENOMEM, "command '%s'", cmd);
 		char *save = NULL;
 		bool found = false;
-		for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-			snprintf(out, len, "%s/%s", *d ? d : ".", cmd);
-			found = stat(out, &st) == 0 && !S_ISDIR(st.st_mode);
-		}
+		/* a candidate longer than PATH_MAX cannot name a file: it is skipped */
+		for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save))
+			found = path_fits(out, len, "%s/%s", *d ? d : ".", cmd) && stat(out, &st) == 0 &&
+				!S_ISDIR(st.st_mode);
 		if (!found)
 			return husk_error_code(err, HUSK_EXIT_NOT_FOUND, 0,
 					       "command not found: '%s' (not in the container's PATH)", cmd);

@@ -20,6 +20,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/input_limits.h"
+#include "util/path.h"
 
 static void cleanup_json_put(json_object **o)
 {
@@ -56,8 +57,9 @@ static int lock_root(const char *root, struct husk_err *err)
 /* With the root lock held: is the husk that owns dir/lock alive? */
 static int owner_alive(const char *dir)
 {
-	char path[600];
-	snprintf(path, sizeof path, "%s/lock", dir);
+	char path[PATH_MAX];
+	if (!path_fits(path, sizeof path, "%s/lock", dir))
+		return 0;
 	cleanup_close int fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -151,7 +153,8 @@ int state_create(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
 	if (root_lock < 0)
 		return -1;
 	cleanup_stale_locked(s->state_root);
-	snprintf(dir, len, "%s/%s", s->state_root, s->name);
+	if (path_format(dir, len, err, "state directory", "%s/%s", s->state_root, s->name))
+		return -1;
 	if (mkdir(dir, 0700) < 0) {
 		int e = errno;
 		dir[0] = '\0'; /* not ours: the undo path must never remove it */
@@ -280,8 +283,9 @@ void state_remove(const char *dir, int lock_fd)
  * few tries tell a live owner from a looker. */
 static int take_owner_lock(const char *dir)
 {
-	char path[600];
-	snprintf(path, sizeof path, "%s/lock", dir);
+	char path[PATH_MAX];
+	if (!path_fits(path, sizeof path, "%s/lock", dir))
+		return -1;
 	int fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -2 : -1;

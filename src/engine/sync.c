@@ -40,8 +40,8 @@ static int sync_send_error(int sock, const struct husk_err *err)
 {
 	struct sync_msg m = { .type = SYNC_ERROR, .exit_code = err->exit_code,
 			      .errnum = err->errnum };
-	_Static_assert(sizeof m.msg >= sizeof err->msg - 12, "sync message too small");
-	strncpy(m.msg, err->msg, sizeof m.msg - 1);
+	_Static_assert(sizeof m.msg == sizeof err->msg, "a sync message holds a husk_err's");
+	memcpy(m.msg, err->msg, sizeof m.msg);
 	return send_msg(sock, &m, -1);
 }
 

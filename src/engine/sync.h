@@ -17,7 +17,7 @@ struct sync_msg {
 	int32_t type;
 	int32_t exit_code;
 	int32_t errnum;
-	char msg[500];
+	char msg[sizeof ((struct husk_err *)0)->msg]; /* a whole husk_err message */
 };
 
 int sync_send(int sock, enum sync_type type, int pass_fd);

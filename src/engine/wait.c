@@ -25,7 +25,7 @@ static void arm_grace(int tfd, int seconds)
 	timerfd_settime(tfd, 0, &its, NULL);
 }
 
-static int exit_status(int status)
+int wait_exit_code(int status)
 {
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
@@ -34,14 +34,19 @@ static int exit_status(int status)
 	return HUSK_EXIT_FAILURE;
 }
 
+void wait_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGWINCH);
+	for (int i = 0; i < husk_n_forwarded_signals; i++)
+		sigaddset(set, husk_forwarded_signals[i]);
+}
+
 int container_wait(struct container *c)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGWINCH);
-	for (int i = 0; i < husk_n_forwarded_signals; i++)
-		sigaddset(&set, husk_forwarded_signals[i]);
+	wait_signal_set(&set);
 	cleanup_close int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	cleanup_close int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	cleanup_close int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -100,11 +105,11 @@ int container_wait(struct container *c)
 		}
 	}
 	io_drain(&c->io);
-	return exit_status(c->status);
+	return wait_exit_code(c->status);
 
 fallback:
 	/* no event loop (fd exhaustion): still wait, so nothing is left running */
 	while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
 		;
-	return exit_status(c->status);
+	return wait_exit_code(c->status);
 }

@@ -14,6 +14,7 @@
 #include "image/unpack.h"
 #include "spec.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 
 ssize_t fd_reader_read(void *arg, const void **buf)
 {
@@ -79,11 +80,12 @@ int image_import(struct store *st, const char *path, const char *tag, char id[DI
 	struct layer_in l = { 0 };
 	struct layer_digests d;
 	cleanup_free char *config = NULL, *manifest = NULL;
-	snprintf(l.staged, sizeof l.staged, "%s/layer", sg.path);
 	if (!rd) {
 		husk_error(err, ENOMEM, "import");
 		goto out;
 	}
+	if (path_format(l.staged, sizeof l.staged, err, "import", "%s/layer", sg.path))
+		goto out;
 	rd->fd = fd;
 	if (mkdir(l.staged, 0755) < 0) {
 		husk_error(err, errno, "import: %s", l.staged);

@@ -62,8 +62,10 @@ static int check_config_name(const char *path, const struct member *cfg, struct 
 	size_t n = strlen(base);
 	if (n == DIGEST_HEX_LEN + 5 && !strcmp(base + DIGEST_HEX_LEN, ".json"))
 		n = DIGEST_HEX_LEN;
-	snprintf(want, sizeof want, "sha256:%.*s", (int)n, base);
-	if (n != DIGEST_HEX_LEN || !digest_valid(want))
+	if (n != DIGEST_HEX_LEN)
+		return 0;
+	snprintf(want, sizeof want, "sha256:%.*s", DIGEST_HEX_LEN, base);
+	if (!digest_valid(want))
 		return 0;
 	return check_json_digest(cfg, want, "config", err);
 }

@@ -1,4 +1,5 @@
 #include "image/load_archive.h"
+#include "util/path.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -55,7 +56,9 @@ struct staged_layer *loaded_add_layer(struct loaded *L, const char *name)
 	struct member *m = add(L, name);
 	if (!m || !(m->layer = calloc(1, sizeof *m->layer)))
 		return NULL;
-	snprintf(m->layer->dir, sizeof m->layer->dir, "%s/%d", L->sg.path, ++L->layers);
+	/* the staging dir is husk's own, far shorter than PATH_MAX */
+	if (!path_fits(m->layer->dir, sizeof m->layer->dir, "%s/%d", L->sg.path, ++L->layers))
+		return NULL;
 	return m->layer;
 }
 

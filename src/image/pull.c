@@ -16,6 +16,7 @@
 #include "image/registry.h"
 #include "image/unpack.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 
 #define ACCEPT_ALL MT_OCI_INDEX ", " MT_DOCKER_LIST ", " MT_OCI_MANIFEST ", " MT_DOCKER_MANIFEST
 
@@ -159,8 +160,8 @@ static int pull_layers(struct pull *p, struct layer_in *in, struct staging *sg, 
 			continue;
 		}
 		char dir[PATH_MAX];
-		snprintf(dir, sizeof dir, "%s/%zu", sg->path, i);
-		if (pull_layer(p, dir, i, &in[i], err))
+		if (path_format(dir, sizeof dir, err, "pull", "%s/%zu", sg->path, i) ||
+		    pull_layer(p, dir, i, &in[i], err))
 			return -1;
 		if (!p->o->quiet)
 			printf("%.12s: pulled\n", digest_hex(p->m.layers[i].digest));

@@ -9,6 +9,7 @@
 #include "image/json_util.h"
 #include "image/libs.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 
 #define MAX_DOC (16 << 20)
 
@@ -203,9 +204,11 @@ static bool fall_back_to_http(struct registry *r, struct husk_err *err)
 	int rc = err->errnum;
 	if (rc != CURLE_SSL_CONNECT_ERROR && rc != CURLE_RECV_ERROR && rc != CURLE_SEND_ERROR)
 		return false;
-	char host[300];
+	char host[sizeof r->base];
 	snprintf(host, sizeof host, "%s", r->base + 8);
-	snprintf(r->base, sizeof r->base, "http://%s", host);
+	/* "http://" is shorter than the "https://" it replaces: it fits */
+	if (!path_fits(r->base, sizeof r->base, "http://%s", host))
+		return false;
 	memset(err, 0, sizeof *err);
 	return true;
 }

@@ -12,6 +12,7 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/path.h"
 
 static const char *const layout[] = { "layers", "blobs", "blobs/sha256", "images", "tmp" };
 
@@ -28,7 +29,8 @@ static void remove_stale_staging(const struct store *st)
 		if (de->d_name[0] == '.')
 			continue;
 		char p[PATH_MAX];
-		snprintf(p, sizeof p, "%s/%s", tmp, de->d_name);
+		if (!path_fits(p, sizeof p, "%s/%s", tmp, de->d_name))
+			continue; /* not one of husk's (they have short names) */
 		cleanup_close int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
 			remove_tree(p);

@@ -51,17 +51,23 @@ int husk_error_print(const struct husk_err *err)
 	return err->exit_code ? err->exit_code : HUSK_EXIT_FAILURE;
 }
 
+size_t line_vappend(char *line, size_t size, size_t n, const char *fmt, va_list ap)
+{
+	int r = vsnprintf(line + n, size - n - 1, fmt, ap);
+	n = r < 0 ? n : n + (size_t)r;
+	if (n > size - 2)
+		n = size - 2; /* cut, but still one line */
+	line[n++] = '\n';
+	return n;
+}
+
 void husk_warn(const char *fmt, ...)
 {
-	char line[600];
+	char line[600] = "husk: ";
 	va_list ap;
 	va_start(ap, fmt);
-	int n = snprintf(line, sizeof line, "husk: ");
-	n += vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
+	size_t n = line_vappend(line, sizeof line, 6, fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof line - 2)
-		n = sizeof line - 2;
-	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
 	line[n - 1] = '\0';
 	log_write("error", line + 6); /* without "husk: " */

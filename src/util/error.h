@@ -2,6 +2,7 @@
  * at the top as "husk: <what failed>: <why>". */
 #pragma once
 #include <stdarg.h>
+#include <stddef.h>
 
 /* docker's exit codes */
 enum {
@@ -28,6 +29,10 @@ int husk_error_code(struct husk_err *err, int exit_code, int errnum, const char 
 
 /* Prints "husk: <msg>" on stderr and returns the exit code to use. */
 int husk_error_print(const struct husk_err *err);
+
+/* Appends fmt to the n bytes in line (size >= n + 2), cut to fit, and a '\n';
+ * returns the line's length. */
+size_t line_vappend(char *line, size_t size, size_t n, const char *fmt, va_list ap);
 
 /* Prints one line "husk: <fmt>" on stderr (for warnings). */
 void husk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

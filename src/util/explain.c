@@ -5,6 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/error.h"
+
 bool explain_enabled;
 
 uint64_t explain_now(void)
@@ -21,10 +23,7 @@ void explain_line(uint64_t start_us, const char *fmt, ...)
 	int n = snprintf(line, sizeof line, "husk: [%6llu us] ", (unsigned long long)dur);
 	va_list ap;
 	va_start(ap, fmt);
-	n += vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
+	size_t len = line_vappend(line, sizeof line, (size_t)n, fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof line - 2)
-		n = sizeof line - 2;
-	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, n);
+	(void)!write(STDERR_FILENO, line, len);
 }

@@ -92,16 +92,22 @@ static int parse_positive_decimal(const char *s, double *out)
 	return 0;
 }
 
-int parse_cpus(const char *s, int64_t *millicpus)
+/* A positive decimal up to max, times scale, as a whole number of millicpus >= 1. */
+static int millicpus_of(const char *s, double max, double scale, int64_t *millicpus)
 {
 	double v;
-	if (parse_positive_decimal(s, &v) || v > 4096)
+	if (parse_positive_decimal(s, &v) || v > max)
 		return -1;
-	int64_t m = llround(v * 1000);
+	int64_t m = llround(v * scale);
 	if (m < 1)
 		return -1;
 	*millicpus = m;
 	return 0;
+}
+
+int parse_cpus(const char *s, int64_t *millicpus)
+{
+	return millicpus_of(s, 4096, 1000, millicpus);
 }
 
 int parse_cpu_percent(const char *s, int64_t *millicpus)
@@ -114,14 +120,7 @@ int parse_cpu_percent(const char *s, int64_t *millicpus)
 		return -1;
 	memcpy(buf, s, n - 1);
 	buf[n - 1] = '\0';
-	double v;
-	if (parse_positive_decimal(buf, &v) || v > 409600)
-		return -1;
-	int64_t m = llround(v * 10);
-	if (m < 1)
-		return -1;
-	*millicpus = m;
-	return 0;
+	return millicpus_of(buf, 409600, 10, millicpus);
 }
 
 bool valid_name(const char *s)

@@ -12,6 +12,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/parse.h"
+#include "util/path.h"
 
 /* Opens a file of the container for reading, resolving symlinks inside its root. */
 static FILE *open_in_root(int root_fd, const char *path)
@@ -58,8 +59,8 @@ static int find_passwd(int root_fd, const char *name, int64_t uid, struct husk_u
 				continue;
 			u->uid = (uid_t)id;
 			u->gid = (gid_t)gid;
-			snprintf(u->home, sizeof u->home, "%s", fl[5]);
-			return 1;
+			/* -1: a home directory that does not fit is refused, never cut */
+			return path_fits(u->home, sizeof u->home, "%s", fl[5]) ? 1 : -1;
 		}
 	}
 	return 0;
@@ -111,18 +112,22 @@ int passwd_resolve(int root_fd, const char *spec, struct husk_user *u, struct hu
 
 	int64_t id;
 	const char *uname = NULL;
+	int found;
 	if (!parse_int(buf, 0, UINT32_MAX - 1, &id)) {
 		/* numeric: the passwd entry is optional, as in docker */
-		if (!find_passwd(root_fd, NULL, id, u)) {
+		if (!(found = find_passwd(root_fd, NULL, id, u))) {
 			u->uid = (uid_t)id;
 			u->gid = (gid_t)id == 0 ? 0 : (gid_t)id;
 		}
 	} else {
-		if (!find_passwd(root_fd, buf, 0, u))
+		if (!(found = find_passwd(root_fd, buf, 0, u)))
 			return husk_error(err, 0, "invalid --user '%s': no user '%s' in the container's /etc/passwd",
 					  spec, buf);
 		uname = buf;
 	}
+	if (found < 0)
+		return husk_error(err, 0, "invalid --user '%s': its home directory in the container's "
+				  "/etc/passwd is longer than %zu bytes", spec, sizeof u->home - 1);
 	if (!group) {
 		scan_groups(root_fd, NULL, uname, NULL, u);
 		return 0;

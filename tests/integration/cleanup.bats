@@ -10,15 +10,12 @@
 
 load helpers
 
-SLEEPER='trap "exit 0" TERM; echo ready; while :; do sleep 1 & wait $!; done'
-
 setup_file() {
-	rootfs_busybox >/dev/null
+	busybox_setup_file
 }
 
 setup() {
-	husk_setup
-	R=$(rootfs_busybox)
+	busybox_setup
 }
 
 teardown() {

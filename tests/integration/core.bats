@@ -9,16 +9,12 @@
 
 load helpers
 
-# A PID 1 that stays until SIGTERM (`wait` returns at once on a trapped signal).
-SLEEPER='trap "exit 0" TERM; echo ready; while :; do sleep 1 & wait $!; done'
-
 setup_file() {
-	rootfs_busybox >/dev/null
+	busybox_setup_file
 }
 
 setup() {
-	husk_setup
-	R=$(rootfs_busybox)
+	busybox_setup
 }
 
 teardown() {
@@ -757,6 +753,19 @@ cpu_usage_ns() {
 @test "bad input: a missing or non-directory ROOTFS" {
 	expect_bad /no/such/rootfs run --network none /no/such/rootfs true
 	expect_bad /etc/passwd run --network none /etc/passwd true
+}
+
+@test "bad input: a path longer than its buffer is refused naming it, never cut" {
+	local long
+	long=/tmp/$(printf 'r%.0s' {1..300})
+	expect_bad "invalid --root '/tmp/rrrr" --root "$long" run --network none "$R" true
+	expect_bad "longer than 255 bytes" --root "$long" ps
+	# a home directory in the image's /etc/passwd that does not fit
+	local rfs=$BATS_TEST_TMPDIR/rootfs
+	cp -a "$R" "$rfs"
+	printf 'longhome:x:1234:1234::/%s:/bin/sh\n' "$(printf 'h%.0s' {1..300})" >>"$rfs/etc/passwd"
+	expect_bad "its home directory in the container's /etc/passwd is longer than" \
+		run --network none -u longhome "$rfs" true
 }
 
 @test "bad input: workdir relative or missing" {

@@ -250,6 +250,22 @@ assert_no_leftovers() {
 
 # --- setup / teardown -------------------------------------------------------------
 
+# A PID 1 that stays until SIGTERM (`wait` returns at once on a trapped signal).
+# shellcheck disable=SC2034 # used by the .bats files that load this one
+SLEEPER='trap "exit 0" TERM; echo ready; while :; do sleep 1 & wait $!; done'
+
+# For the files whose containers run the busybox rootfs: built once per file
+# (setup_file), then $R in every test (setup).
+busybox_setup_file() {
+	rootfs_busybox >/dev/null
+}
+
+busybox_setup() {
+	husk_setup
+	# shellcheck disable=SC2034 # the tests use it
+	R=$(rootfs_busybox)
+}
+
 husk_setup() {
 	[[ $EUID -eq 0 ]] || skip "needs root"
 	[[ -x $HUSK ]] || {

@@ -21,19 +21,7 @@
 
 #include "linux/security/seccomp/profile.h"
 
-static int failed, passed;
-
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (cond) {                                                \
-			passed++;                                          \
-		} else {                                                   \
-			failed++;                                          \
-			fprintf(stderr, "%s:%d: FAILED: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-		}                                                          \
-	} while (0)
+#include "check.h"
 
 /* classic BPF as seccomp accepts it (loads from seccomp_data, ALU, jumps, ret) */
 static uint32_t run(const struct sock_fprog *p, const struct seccomp_data *d)
@@ -185,9 +173,9 @@ static void compare(uint64_t caps, const char *what, int (*reference)(uint64_t, 
 {
 	struct husk_err err = { 0 };
 	struct sock_fprog mine = { 0 }, ref = { 0 };
-	CHECK(seccomp_default_bpf(caps, &mine, &err) == 0, "%s: %s", what, err.msg);
+	CHECKF(seccomp_default_bpf(caps, &mine, &err) == 0, "%s: %s", what, err.msg);
 	int before = failed;
-	CHECK(reference(caps, &ref) == 0, "%s: reference", what);
+	CHECKF(reference(caps, &ref) == 0, "%s: reference", what);
 	if (failed > before)
 		return;
 	struct { uint32_t token; uint32_t base; const char *name; } arches[] = {
@@ -222,10 +210,10 @@ static void compare(uint64_t caps, const char *what, int (*reference)(uint64_t, 
 						what, arches[a].name, nr, (unsigned long long)probes[i], m, r);
 			}
 	}
-	CHECK(diffs == 0, "%s: %d decisions differ", what, diffs);
+	CHECKF(diffs == 0, "%s: %d decisions differ", what, diffs);
 	/* a foreign architecture is killed by both */
 	struct seccomp_data d = { .nr = 0, .arch = AUDIT_ARCH_AARCH64 };
-	CHECK(run(&mine, &d) == SECCOMP_RET_KILL_PROCESS, "%s: foreign arch", what);
+	CHECKF(run(&mine, &d) == SECCOMP_RET_KILL_PROCESS, "%s: foreign arch", what);
 	printf("# %s: husk %u instructions, reference %u\n", what, mine.len, ref.len);
 	free(mine.filter);
 	free(ref.filter);
@@ -250,23 +238,23 @@ static const char *profile_error(const char *json)
 
 static void json_errors(void)
 {
-	CHECK(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": "
+	CHECKF(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": "
 				    "[{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"}]}"), ""),
 	      "a good profile: %s", profile_error("{}"));
-	CHECK(!strncmp(profile_error("{\n\"defaultAction\": \"SCMP_ACT_ERRNO\",\n  nope\n}"), "line 3:", 7),
+	CHECKF(!strncmp(profile_error("{\n\"defaultAction\": \"SCMP_ACT_ERRNO\",\n  nope\n}"), "line 3:", 7),
 	      "syntax error: %s", profile_error("{\n\"defaultAction\": \"SCMP_ACT_ERRNO\",\n  nope\n}"));
-	CHECK(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\""), "line 1: unexpected end of file"),
+	CHECKF(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\""), "line 1: unexpected end of file"),
 	      "truncated");
-	CHECK(!strcmp(profile_error("{}"), "defaultAction: missing"), "no defaultAction");
-	CHECK(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_NOPE\"}"),
+	CHECKF(!strcmp(profile_error("{}"), "defaultAction: missing"), "no defaultAction");
+	CHECKF(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_NOPE\"}"),
 		      "defaultAction: unknown action 'SCMP_ACT_NOPE'"), "bad action");
-	CHECK(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": "
+	CHECKF(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": "
 				    "[{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": "
 				    "[{\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_FOO\"}]}]}"),
 		      "syscalls[0].args[0]: op: unknown operator 'SCMP_CMP_FOO'"), "bad op");
-	CHECK(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": {}}"),
+	CHECKF(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": {}}"),
 		      "syscalls: expected an array"), "syscalls not an array");
-	CHECK(!strcmp(profile_error("[]"), "(top level): expected a JSON object"), "array profile");
+	CHECKF(!strcmp(profile_error("[]"), "(top level): expected a JSON object"), "array profile");
 }
 
 int main(void)

@@ -10,6 +10,14 @@
 # husk_bench=N), prints a summary line on the serial console and powers off.
 export PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin:/sbin
 
+# Only the VM's kernel may run this: on a host it would install busybox links into
+# /usr/bin, copy the whole host into a tmpfs and move /dev and /proc.
+if [ "$$" -ne 1 ]; then
+	echo "guest-init.sh: refused: this is the test VM's /init (tests/vm/run.sh packs it" \
+		"into an initramfs) and runs only as PID 1, not as PID $$" >&2
+	exit 1
+fi
+
 if [ "${1:-}" != stage2 ]; then
 	# one symlink per busybox applet (quicker here than on the host, one fork each)
 	/bin/busybox --install -s

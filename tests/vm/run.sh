@@ -268,9 +268,18 @@ done < <(grep -ao 'lib[a-z0-9_]*\.so\.[0-9]*' "$HUSK" | sort -u)
 # kernel modules
 cp -a "$KDIR/modroot/lib/modules/." "$ROOT/lib/modules/"
 
-# the test tool that lists a cgroup's eBPF programs (built with husk: tests/tools)
-tool=$(dirname "$HUSK")/tests/tools/cgroup-bpf
-[[ ! -x $tool ]] || install -m 0755 "$tool" "$ROOT/usr/local/bin/cgroup-bpf"
+# the test tool that lists a cgroup's eBPF programs (tests/tools, built with husk):
+# the published-port checks run it, so it is built here when husk's build dir can,
+# and its absence stops the run naming it
+BUILD_DIR=$(dirname "$HUSK")
+tool=$BUILD_DIR/tests/tools/cgroup-bpf
+if [[ ! -x $tool && -f $BUILD_DIR/build.ninja ]]; then
+	ninja -C "$BUILD_DIR" tests/tools/cgroup-bpf >"$WORK/tool.log" 2>&1 ||
+		die "cannot build $tool: $(tail -5 "$WORK/tool.log")"
+fi
+[[ -x $tool ]] || die "$tool is missing (the published-port checks run it): build it with" \
+	"ninja -C $BUILD_DIR tests/tools/cgroup-bpf, or name a husk whose build dir has it"
+install -m 0755 "$tool" "$ROOT/usr/local/bin/cgroup-bpf"
 
 # the guest scripts; a marker that must not be visible inside a container
 install -m 0755 "$HERE/guest-init.sh" "$ROOT/init"

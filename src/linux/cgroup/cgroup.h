@@ -16,8 +16,8 @@ enum cgroup_mode { CGROUP_NONE = 0, CGROUP_V1, CGROUP_V2, CGROUP_HYBRID };
 
 struct cgroup_v1_dir {
 	char controllers[64]; /* "memory", "cpu,cpuacct" */
-	char mount[128];      /* /sys/fs/cgroup/memory */
-	char path[256];       /* /sys/fs/cgroup/memory/husk/<name> */
+	char mount[256];      /* /sys/fs/cgroup/memory (mountinfo's field, read as %255s) */
+	char path[256 + 192]; /* /sys/fs/cgroup/memory/husk/<name>: mount + "/" + rel */
 	bool created;
 };
 

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,7 @@ static int v1_setup(struct cgroup *cg, const struct dev_rule *list, size_t n, bo
 		return husk_error(err, 0, "device rules: the devices controller is not mounted "
 				  "(use --privileged to run without device rules)");
 	EXPLAIN_START(t);
-	char path[300], text[64];
+	char path[PATH_MAX], text[64];
 	snprintf(path, sizeof path, "%s/devices.deny", dir);
 	cleanup_close int deny = open(path, O_WRONLY | O_CLOEXEC);
 	if (deny < 0 || (deny_all && write(deny, "a", 1) != 1))

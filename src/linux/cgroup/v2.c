@@ -10,6 +10,7 @@
 #include "linux/cgroup/internal.h"
 #include "util/explain.h"
 #include "util/fs.h"
+#include "util/path.h"
 
 /* Lets children of dir use the controllers the limits need. */
 static int enable_controllers(const char *dir, struct husk_err *err)
@@ -82,8 +83,8 @@ int cgroup_v2_set_limits(struct cgroup *cg, const struct husk_resources *res, st
 int cgroup_v2_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err)
 {
 	const char *base = cg->v2_base[0] ? cg->v2_base : CGROUP_ROOT;
-	snprintf(cg->v2_path, sizeof cg->v2_path, "%s/%s", base, cg->rel);
-	if (enable_controllers(base, err))
+	if (path_format(cg->v2_path, sizeof cg->v2_path, err, "cgroup", "%s/%s", base, cg->rel) ||
+	    enable_controllers(base, err))
 		return -1;
 	EXPLAIN_START(t);
 	/* every level down to the leaf's parent passes the controllers on */

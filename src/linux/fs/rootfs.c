@@ -21,6 +21,7 @@
 #include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/fs.h"
+#include "util/path.h"
 
 int mount_in_root(int root_fd, const char *src, const char *target, const char *fstype,
 		  unsigned long flags, const char *data, int file_target, struct husk_err *err)
@@ -80,8 +81,9 @@ static int mount_cgroups(int root_fd, enum cgroup_mode mode, struct husk_err *er
 	int n = cgroup_v1_hierarchies(names, CGROUP_V1_MAX);
 	for (int i = 0; i < n; i++) {
 		char target[128];
-		snprintf(target, sizeof target, "/sys/fs/cgroup/%s", names[i]);
-		if (mount_in_root(root_fd, "cgroup", target, "cgroup", fl | MS_RDONLY, names[i], 0,
+		if (path_format(target, sizeof target, err, "cgroup mount", "/sys/fs/cgroup/%s",
+				names[i]) ||
+		    mount_in_root(root_fd, "cgroup", target, "cgroup", fl | MS_RDONLY, names[i], 0,
 				  err))
 			return -1;
 	}

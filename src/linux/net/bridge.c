@@ -12,6 +12,7 @@
 
 #include "linux/fs/procfs.h"
 #include "util/explain.h"
+#include "util/path.h"
 #include "util/fs.h"
 
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
@@ -116,8 +117,8 @@ static bool other_bridge(char *name, size_t len)
 		snprintf(path, sizeof path, "/sys/class/net/%s/bridge", de->d_name);
 		found = de->d_name[0] != '.' && strcmp(de->d_name, BRIDGE_NAME) &&
 			stat(path, &st) == 0;
-		if (found)
-			snprintf(name, len, "%s", de->d_name);
+		/* a kernel interface name has at most IFNAMSIZ - 1 bytes: it fits */
+		found = found && path_fits(name, len, "%s", de->d_name);
 	}
 	if (d)
 		closedir(d);

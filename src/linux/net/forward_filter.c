@@ -19,6 +19,7 @@
 #include "linux/net/nft/batch.h"
 #include "util/explain.h"
 #include "util/fs.h"
+#include "util/path.h"
 
 extern char **environ;
 
@@ -184,8 +185,9 @@ void forward_filter_allow(const char *bridge)
 		return;
 	}
 	/* recorded first: if we die right after, the last husk out still removes them */
-	snprintf(rec, sizeof rec, "%s\n%s", tool, rules);
-	if (ipam_file_write(RECORD, rec) < 0) {
+	if (!path_fits(rec, sizeof rec, "%s\n%s", tool, rules))
+		errno = ENAMETOOLONG;
+	if (!rec[0] || ipam_file_write(RECORD, rec) < 0) {
 		husk_warn("network: recording %s/" RECORD ": %s", IPAM_DIR, strerror(errno));
 		return;
 	}

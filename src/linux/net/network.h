@@ -22,9 +22,9 @@ struct ports;
 
 struct net_state {
 	enum net_mode mode;
-	char state_dir[300];   /* /run/husk/<name> */
-	char hosts_file[320];  /* generated /etc/hosts to bind over the container's, or "" */
-	char resolv_file[320]; /* generated /etc/resolv.conf, or "" */
+	char state_dir[HUSK_STATE_DIR_LEN];    /* /run/husk/<name> */
+	char hosts_file[HUSK_STATE_FILE_LEN];  /* generated /etc/hosts to bind over the container's, or "" */
+	char resolv_file[HUSK_STATE_FILE_LEN]; /* generated /etc/resolv.conf, or "" */
 	char host_veth[16];    /* host end of the veth pair (its peer is eth0), or "" */
 	char address[64];      /* container address (10.89.0.2), or "" */
 	char gateway[64];      /* bridge address, or "" */

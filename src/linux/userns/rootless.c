@@ -12,6 +12,7 @@
 #include "linux/cgroup/oci_limits.h"
 #include "linux/userns/subid.h"
 #include "util/fs.h"
+#include "util/path.h"
 
 /* uid 0 of a user namespace other than the host's (rootless podman runs its OCI
  * runtime so) is no more privileged on the host than the user who made it */
@@ -140,12 +141,15 @@ static bool delegated_parent(char *base, size_t len, char *why, size_t wlen)
 	path[strcspn(path, "\n")] = '\0';
 	char *slash = strrchr(path, '/');
 	if (slash == path) {
-		snprintf(why, wlen, "cgroup v2, but husk runs in a cgroup (%s) right below the root, "
+		snprintf(why, wlen, "cgroup v2, but husk runs in a cgroup (%.200s) right below the root, "
 			 "which is the host's", path);
 		return false;
 	}
 	*slash = '\0';
-	snprintf(base, len, CGROUP_ROOT "%s", path);
+	if (!path_fits(base, len, CGROUP_ROOT "%s", path)) {
+		snprintf(why, wlen, "cgroup v2, but husk's cgroup path is longer than %zu bytes", len - 1);
+		return false;
+	}
 	char procs[4200], ctl[4200];
 	snprintf(procs, sizeof procs, "%s/cgroup.procs", base);
 	snprintf(ctl, sizeof ctl, "%s/cgroup.subtree_control", base);

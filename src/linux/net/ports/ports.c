@@ -25,7 +25,7 @@
 
 struct ports {
 	pid_t forwarder;
-	char why_forwarder[160]; /* with the forwarder: why not the redirect */
+	char why_forwarder[sizeof ((struct husk_err *)0)->msg]; /* with the forwarder: why not the redirect */
 	struct sock_redirect *redirect;
 	int *held; /* with the redirect: the host ports, bound (not listening) */
 	size_t n_held;
