@@ -116,7 +116,7 @@ task_status() {
 	wait_for 20 "hkt-d stopped" eval '[[ $(task_status hkt-d) == STOPPED ]]'
 	c task delete hkt-d
 	c containers delete hkt-d
-	! kill -0 "$pid" 2>/dev/null
+	run ! kill -0 "$pid"
 }
 
 @test "a pod: a second container joins the first one's network, IPC and UTS namespaces by path" {

@@ -146,7 +146,7 @@ web_answers() {
 	docker pause hkt-web
 	run docker inspect -f '{{.State.Status}}' hkt-web
 	[[ $output == paused ]]
-	! in_ns curl -sf -m 1 http://127.0.0.1:18181/index.html
+	run ! in_ns curl -sf -m 1 http://127.0.0.1:18181/index.html
 	docker unpause hkt-web
 	wait_for 20 "httpd after unpause" web_answers
 }

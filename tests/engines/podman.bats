@@ -112,7 +112,7 @@ web_answers() {
 	pm pause hkt-web
 	run pm inspect -f '{{.State.Status}}' hkt-web
 	[[ $output == paused ]]
-	! in_ns curl -sf -m 1 http://127.0.0.1:18181/index.html
+	run ! in_ns curl -sf -m 1 http://127.0.0.1:18181/index.html
 	pm unpause hkt-web
 	wait_for 20 "httpd after unpause" web_answers
 	local t0 t1

@@ -83,7 +83,7 @@ EOF
 # the first step that fails.
 scratch_host() {
 	set -eu
-	local mode=$1 before after a b c ip_a ip_c i
+	local mode=$1 before after a b c ip_a ip_c
 	mount -t tmpfs tmpfs /run # husk's IPAM and state, private to this namespace
 	ip link set lo up
 	echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
@@ -104,7 +104,7 @@ scratch_host() {
 	timeout 60 "$HUSK" run --name "hkt-dh-$mode-c-$$" "$R" /bin/sh -c 'ip -4 -o addr show eth0; nc -l -p 9100' \
 		>"$T/c.out" 2>&1 &
 	c=$!
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		grep -q 'inet 10\.' "$T/a.out" 2>/dev/null && grep -q 'inet 10\.' "$T/c.out" && break
 		sleep 0.05
 	done
@@ -129,8 +129,11 @@ scratch_host() {
 	echo bye | "$R/bin/busybox" nc -w 3 "$ip_c" 9100 || true
 	wait "$c" && echo "step: c exited 0" || echo "step: c exited $?"
 	after=$(iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//')
-	[[ $before == "$after" ]] && echo "step: iptables as before" ||
+	if [[ $before == "$after" ]]; then
+		echo "step: iptables as before"
+	else
 		diff <(echo "$before") <(echo "$after") | sed 's/^/step: changed: /'
+	fi
 	echo "step: after: tables: $(nft list tables | tr '\n' ' ')"
 }
 

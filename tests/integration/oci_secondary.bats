@@ -251,5 +251,5 @@ need_oci() {
 	grep -qx "$ID" <<<"$output"
 	oci_teardown
 	run "$HUSK" --root "$OCI_ROOT" list -q
-	! grep -qx "$ID" <<<"$output"
+	if grep -qx "$ID" <<<"$output"; then false; fi
 }
