@@ -259,7 +259,8 @@ fi
 
 # a library husk opens with dlopen(3) (ldd cannot see those), with what it needs
 while read -r lib; do
-	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')
+	# awk reads ldconfig's whole output: an early exit would SIGPIPE it (141 under pipefail)
+	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !found { print $NF; found = 1 }')
 	[[ -n $path && ! -e $ROOT$path ]] || continue
 	while read -r dep; do
 		mkdir -p "$ROOT$(dirname "$dep")"
