@@ -139,6 +139,11 @@ remove_cgroups() {
 	done < <(find /sys/fs/cgroup -mindepth 1 -maxdepth 5 -type d -regextype posix-extended \
 		\( -name cgrouptest -o -name testdir -o -regex ".*/$UUID_RE" \) -prune -printf '%p\n' 2>/dev/null |
 		xargs -r -I{} find {} -depth -type d 2>/dev/null)
+	# a relative cgroupsPath lives under husk/: once its cgrouptest is gone, an empty
+	# husk/ parent would be left (rmdir fails while anything else uses it)
+	for d in /sys/fs/cgroup/*/husk /sys/fs/cgroup/husk; do
+		if [[ -d $d ]]; then rmdir "$d" 2>/dev/null || true; fi
+	done
 }
 
 umount_under() {
