@@ -146,12 +146,33 @@ static void cleanup_stale_locked(const char *root)
 	closedir(d);
 }
 
-int state_create(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
-		 struct husk_err *err)
+/* With the root lock held. */
+static void remove_root_if_empty(const char *root)
 {
-	cleanup_close int root_lock = lock_root(s->state_root, err);
-	if (root_lock < 0)
-		return -1;
+	DIR *d = opendir(root);
+	if (!d)
+		return;
+	int others = 0;
+	struct dirent *de;
+	/* a directory is a container (or husk's own); a file of someone else's (an
+	 * engine's pid file beside the containers) keeps the root but not the lock */
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, ".lock") &&
+		    (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN))
+			others++;
+	closedir(d);
+	if (!others) {
+		char lockp[320];
+		snprintf(lockp, sizeof lockp, "%s/.lock", root);
+		unlink(lockp);
+		rmdir(root); /* fails while such files remain: that is fine */
+	}
+}
+
+/* With the root lock held. */
+static int create_locked(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
+			 struct husk_err *err)
+{
 	cleanup_stale_locked(s->state_root);
 	if (path_format(dir, len, err, "state directory", "%s/%s", s->state_root, s->name))
 		return -1;
@@ -180,6 +201,18 @@ int state_create(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
 	}
 	*lock_fd = fd;
 	return 0;
+}
+
+int state_create(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
+		 struct husk_err *err)
+{
+	cleanup_close int root_lock = lock_root(s->state_root, err);
+	if (root_lock < 0)
+		return -1;
+	int r = create_locked(s, dir, len, lock_fd, err);
+	if (r < 0)
+		remove_root_if_empty(s->state_root); /* a refused name leaves no .lock */
+	return r;
 }
 
 json_object *state_read(const char *dir)
@@ -235,29 +268,6 @@ int state_update(const char *dir, void (*edit)(json_object *o, void *arg), void 
 	return write_atomically(dfd, dir, o, err);
 }
 
-/* With the root lock held. */
-static void remove_root_if_empty(const char *root)
-{
-	DIR *d = opendir(root);
-	if (!d)
-		return;
-	int others = 0;
-	struct dirent *de;
-	/* a directory is a container (or husk's own); a file of someone else's (an
-	 * engine's pid file beside the containers) keeps the root but not the lock */
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, ".lock") &&
-		    (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN))
-			others++;
-	closedir(d);
-	if (!others) {
-		char lockp[320];
-		snprintf(lockp, sizeof lockp, "%s/.lock", root);
-		unlink(lockp);
-		rmdir(root); /* fails while such files remain: that is fine */
-	}
-}
-
 void state_remove(const char *dir, int lock_fd)
 {
 	if (!dir[0])
@@ -300,13 +310,11 @@ static int take_owner_lock(const char *dir)
 	return -1;
 }
 
-int state_remove_record(const char *root, const char *name, struct husk_err *err)
+/* With the root lock held. */
+static int remove_record_locked(const char *root, const char *name, struct husk_err *err)
 {
 	char dir[600];
 	snprintf(dir, sizeof dir, "%s/%s", root, name);
-	cleanup_close int rl = lock_root(root, err);
-	if (rl < 0)
-		return -1;
 	cleanup_close int lock = take_owner_lock(dir);
 	if (lock == -1 && errno == EBUSY) {
 		husk_error(err, 0, "container %s is running", name);
@@ -328,8 +336,19 @@ int state_remove_record(const char *root, const char *name, struct husk_err *err
 	userns_cleanup_stale();
 	if (remove_tree(dir) < 0 && errno != ENOENT)
 		return husk_error(err, errno, "removing %s", dir);
-	remove_root_if_empty(root);
 	return 0;
+}
+
+int state_remove_record(const char *root, const char *name, struct husk_err *err)
+{
+	cleanup_close int rl = lock_root(root, err);
+	if (rl < 0)
+		return -1;
+	int r = remove_record_locked(root, name, err);
+	/* also when there was nothing to remove: taking the lock made <root>/.lock
+	 * (a second `rm -f` of a name left it behind) */
+	remove_root_if_empty(root);
+	return r;
 }
 
 static json_object *strv_json(char *const *v, size_t n)
