@@ -67,3 +67,7 @@ struct cli_opts {
  * from optind on), else the exit status for the command (0 after --help). */
 int cli_options(const struct cli_opts *o, int argc, char **argv,
 		int (*on_opt)(int c, const char *arg, void *ctx), void *ctx);
+/* The options of a command whose only one is -f/--force (rm, rmi, delete): cli_options
+ * with --help printing usage. */
+int cli_force_options(const char *cmd, void (*usage)(FILE *out), int argc, char **argv,
+		      bool *force);

@@ -137,29 +137,20 @@ static int rmi_one(struct store *st, const struct in_use *u, const char *ref, bo
 	return rc;
 }
 
+static void rmi_usage(FILE *out)
+{
+	fputs("Usage: husk rmi [-f] IMAGE...\n\n"
+	      "Remove images (a NAME:TAG only untags when the image has other tags).\n"
+	      "An image that a container uses is refused, unless -f (its layers stay\n"
+	      "until that container is removed and husk image prune runs).\n", out);
+}
+
 int cmd_rmi(struct husk_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	bool force = false;
-	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
-		if (c == 'h') {
-			puts("Usage: husk rmi [-f] IMAGE...\n\n"
-			     "Remove images (a NAME:TAG only untags when the image has other tags).\n"
-			     "An image that a container uses is refused, unless -f (its layers stay\n"
-			     "until that container is removed and husk image prune runs).");
-			return 0;
-		}
-		if (c != 'f')
-			return cli_bad_option("rmi", argv);
-		force = true;
-	}
+	bool force;
+	int r = cli_force_options("rmi", rmi_usage, argc, argv, &force);
+	if (r >= 0)
+		return r;
 	if (optind >= argc) {
 		husk_warn("no image named (usage: husk rmi [-f] IMAGE...)");
 		return HUSK_EXIT_FAILURE;

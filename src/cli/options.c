@@ -52,3 +52,23 @@ int cli_flag_or_format(int c, const char *arg, void *ctx)
 	}
 	return cli_format(arg, &o->json) ? 0 : HUSK_EXIT_FAILURE;
 }
+
+static int set_force(int c, const char *arg, void *ctx)
+{
+	(void)c, (void)arg; /* -f is the only option */
+	*(bool *)ctx = true;
+	return 0;
+}
+
+int cli_force_options(const char *cmd, void (*usage)(FILE *out), int argc, char **argv,
+		      bool *force)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const struct cli_opts o = { cmd, "+f", opts, usage };
+	*force = false;
+	return cli_options(&o, argc, argv, set_force, force);
+}

@@ -24,8 +24,11 @@ const char *cli_root(const struct husk_global *g)
 	static char root[256];
 	if (g->state_root)
 		return g->state_root;
-	if (!root[0])
-		rootless_state_root(root, sizeof root);
+	struct husk_err err = { 0 };
+	if (!root[0] && rootless_state_root(root, sizeof root, &err) < 0) {
+		husk_error_print(&err); /* every command needs it: nothing to go on with */
+		exit(HUSK_EXIT_FAILURE);
+	}
 	return root;
 }
 

@@ -89,23 +89,10 @@ static int rm_one(const struct husk_global *g, const char *name, bool force)
 	return rc;
 }
 
-static int rm_option(int c, const char *arg, void *ctx)
-{
-	(void)c, (void)arg; /* -f is its only option */
-	*(bool *)ctx = true;
-	return 0;
-}
-
 int cmd_rm(struct husk_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	static const struct cli_opts cmd = { "rm", "+f", opts, rm_usage };
-	bool force = false;
-	int r = cli_options(&cmd, argc, argv, rm_option, &force);
+	bool force;
+	int r = cli_force_options("rm", rm_usage, argc, argv, &force);
 	if (r >= 0)
 		return r;
 	if (optind >= argc) {

@@ -20,14 +20,9 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/input_limits.h"
+#include "util/json.h"
 #include "util/path.h"
 
-static void cleanup_json_put(json_object **o)
-{
-	if (*o)
-		json_object_put(*o);
-}
-#define cleanup_json __attribute__((cleanup(cleanup_json_put)))
 
 /* Takes <root>/.lock. The last husk out removes <root>, lock file included, so a
  * waiter that then gets a lock on an unlinked file starts over. */
@@ -79,16 +74,23 @@ bool state_owner_alive(const char *dir)
 	return flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }
 
-static void cleanup_one(const char *root, const char *name)
+/* What the kernel holds for a container whose husk is gone: its cgroup, and the
+ * leases (network, user namespace ids) no live husk holds. */
+static void release_kernel_side(const char *name)
 {
-	char dir[600];
-	snprintf(dir, sizeof dir, "%s/%s", root, name);
 	if (rootless())
 		rootless_cgroup_remove(name);
 	else
 		cgroup_remove_by_name(name);
 	net_cleanup_stale();
 	userns_cleanup_stale();
+}
+
+static void cleanup_one(const char *root, const char *name)
+{
+	char dir[600];
+	snprintf(dir, sizeof dir, "%s/%s", root, name);
+	release_kernel_side(name);
 	remove_tree(dir);
 }
 
@@ -110,12 +112,7 @@ static void cleanup_kept(const char *name, const char *dir)
 	pid_t pid = (pid_t)state_get_int(rec, "pid", 0);
 	if (pid > 0 && state_pid_start(pid) == (unsigned long long)state_get_int(rec, "pid_start", 0))
 		return;
-	if (rootless())
-		rootless_cgroup_remove(name);
-	else
-		cgroup_remove_by_name(name);
-	net_cleanup_stale();
-	userns_cleanup_stale();
+	release_kernel_side(name);
 	struct husk_err err = { 0 };
 	state_update(dir, mark_cleaned, NULL, &err);
 }
@@ -328,12 +325,7 @@ static int remove_record_locked(const char *root, const char *name, struct husk_
 	}
 	if (lock == -1)
 		return husk_error(err, errno, "locking %s/lock", dir);
-	if (rootless())
-		rootless_cgroup_remove(name);
-	else
-		cgroup_remove_by_name(name);
-	net_cleanup_stale();
-	userns_cleanup_stale();
+	release_kernel_side(name);
 	if (remove_tree(dir) < 0 && errno != ENOENT)
 		return husk_error(err, errno, "removing %s", dir);
 	return 0;

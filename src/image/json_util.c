@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/input_limits.h"
+#include "util/json.h"
 
 json_object *json_parse_buf(const char *buf, size_t len, const char *what, struct husk_err *err)
 {
@@ -13,22 +14,10 @@ json_object *json_parse_buf(const char *buf, size_t len, const char *what, struc
 			   HUSK_IMAGE_JSON_MAX >> 20);
 		return NULL;
 	}
-	json_tokener *t = json_tokener_new_ex(HUSK_JSON_MAX_DEPTH);
-	if (!t) {
-		husk_error(err, ENOMEM, "%s", what);
-		return NULL;
-	}
-	json_object *o = json_tokener_parse_ex(t, buf, (int)len);
-	enum json_tokener_error je = json_tokener_get_error(t);
-	/* the whole buffer must be one value (trailing blanks allowed) */
-	size_t used = json_tokener_get_parse_end(t);
-	json_tokener_free(t);
-	while (o && used < len && strchr(" \t\r\n", buf[used]))
-		used++;
-	if (!o || je != json_tokener_success || used != len) {
-		json_object_put(o);
-		husk_error(err, 0, "%s: not valid JSON%s%s", what, je != json_tokener_success ? ": " : "",
-			   je != json_tokener_success ? json_tokener_error_desc(je) : " (trailing data)");
+	struct json_parse_error pe;
+	json_object *o = json_parse_whole(buf, len, &pe);
+	if (!o) {
+		husk_error(err, 0, "%s: not valid JSON: %s (byte %zu)", what, pe.why, pe.offset);
 		return NULL;
 	}
 	if (!json_object_is_type(o, json_type_object) && !json_object_is_type(o, json_type_array)) {

@@ -15,6 +15,7 @@
 #include "oci/config_internal.h"
 #include "util/cleanup.h"
 #include "util/input_limits.h"
+#include "util/json.h"
 
 
 int cfg_bad(struct cfg *c, const char *key, const char *fmt, ...)
@@ -217,37 +218,15 @@ int oci_read_file(const char *path, const char *what, char **out, size_t *len,
 static json_object *parse_json(const char *text, size_t len, const char *file,
 			       struct husk_err *err)
 {
-	struct json_tokener *tok = json_tokener_new_ex(HUSK_JSON_MAX_DEPTH);
-	if (!tok) {
-		husk_error(err, ENOMEM, "reading %s", file);
-		return NULL;
-	}
-	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	const char *why = NULL;
-	if (jerr == json_tokener_continue || (jerr == json_tokener_success && !root))
-		why = "unexpected end of input";
-	else if (jerr != json_tokener_success)
-		why = json_tokener_error_desc(jerr);
-	for (size_t i = end; !why && i < len; i++)
-		if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
-			why = "unexpected data after the JSON value";
-			end = i;
-		}
-	if (!why && !json_object_is_type(root, json_type_object))
-		why = "expected a JSON object";
-	if (!why)
+	struct json_parse_error pe;
+	json_object *root = json_parse_whole(text, len, &pe);
+	if (root && json_object_is_type(root, json_type_object))
 		return root;
-	json_object_put(root);
-	int line = 1, col = 1;
-	for (size_t i = 0; i < end && i < len; i++, col++)
-		if (text[i] == '\n') {
-			line++;
-			col = 0;
-		}
-	husk_error(err, 0, "invalid %s: line %d, column %d: %s", file, line, col, why);
+	if (root) {
+		json_object_put(root);
+		pe = (struct json_parse_error){ "expected a JSON object", 0, 1, 1 };
+	}
+	husk_error(err, 0, "invalid %s: line %d, column %d: %s", file, pe.line, pe.col, pe.why);
 	return NULL;
 }
 

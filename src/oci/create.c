@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "engine/container.h"
@@ -20,6 +19,7 @@
 #include "oci/oci.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/parse.h"
 #include "util/pidfile.h"
 
@@ -78,24 +78,13 @@ static int parse_create(int argc, char **argv, struct create_opts *o, struct hus
 	return oci_check_id(o->id, err);
 }
 
-/* the time the record was made, as the OCI state's "created" (RFC 3339) */
-static void now_rfc3339(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
-}
-
 static void record_edit(json_object *o, void *arg)
 {
 	const struct container *c = arg;
 	const struct husk_spec *s = c->spec;
 	char when[64];
 	json_object *ann = json_object_new_object(), *cg = NULL;
-	now_rfc3339(when, sizeof when);
+	log_now_rfc3339(when, sizeof when); /* the OCI state's "created" */
 	json_object_object_add(o, "face", json_object_new_string("oci"));
 	json_object_object_add(o, "status", json_object_new_string("created"));
 	json_object_object_add(o, "bundle", json_object_new_string(s->oci.bundle));

@@ -12,6 +12,7 @@
 #include "engine/hooks.h"
 #include "engine/state.h"
 #include "linux/cgroup/cgroup.h"
+#include "cli/cli.h"
 #include "oci/oci.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -80,28 +81,19 @@ static int delete_one(const struct husk_global *g, const char *id, bool force)
 	return r ? oci_fail(&err) : 0;
 }
 
+static void delete_usage(FILE *out)
+{
+	fputs("Usage: husk delete [--force] ID\n\nRemove a stopped container: its cgroup and "
+	      "state.\n  -f, --force  kill it first if it runs; a missing container is not an "
+	      "error\n", out);
+}
+
 int cmd_oci_delete(struct husk_global *g, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	bool force = false;
-	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
-		if (c == 'h') {
-			puts("Usage: husk delete [--force] ID\n\nRemove a stopped container: its "
-			     "cgroup and state.\n  -f, --force  kill it first if it runs; a missing "
-			     "container is not an error");
-			return 0;
-		}
-		if (c != 'f')
-			return cli_bad_option("delete", argv);
-		force = true;
-	}
+	bool force;
+	int r = cli_force_options("delete", delete_usage, argc, argv, &force);
+	if (r >= 0)
+		return r;
 	if (optind + 1 != argc) {
 		struct husk_err err = { 0 };
 		husk_error(&err, 0, "delete: expected exactly one container ID (usage: husk delete "

@@ -15,8 +15,8 @@
 
 #include "engine/hooks.h"
 #include "engine/start_gate.h"
+#include "cli/record.h"
 #include "engine/state.h"
-#include "linux/userns/rootless.h"
 #include "oci/config.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -27,12 +27,7 @@ const char *oci_root(const struct husk_global *g)
 {
 	/* rootless (as under rootless podman, uid 0 of its user namespace): the user's
 	 * own runtime dir, as runc's $XDG_RUNTIME_DIR/runc */
-	static char root[256];
-	if (g->state_root)
-		return g->state_root;
-	if (!root[0])
-		rootless_state_root(root, sizeof root);
-	return root;
+	return cli_root(g);
 }
 
 int oci_check_id(const char *id, struct husk_err *err)

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -140,4 +141,20 @@ int remove_tree(const char *path)
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : -1;
 	return remove_tree_at(AT_FDCWD, path, st.st_dev);
+}
+
+int create_locked_file(const char *path, const char *data)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	size_t n = strlen(data);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || write(fd, data, n) != (ssize_t)n) {
+		int e = errno;
+		unlink(path);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }

@@ -15,3 +15,6 @@ ssize_t read_file(const char *path, char *buf, size_t len);
 int mkdir_p(const char *path, mode_t mode);
 /* rm -rf of a directory tree that husk owns (state dirs); does not cross mounts. */
 int remove_tree(const char *path);
+/* A lease file: created (O_EXCL), flock()ed and holding data, or -1 with errno set and
+ * nothing left. The fd holds the lease while it is open. */
+int create_locked_file(const char *path, const char *data);

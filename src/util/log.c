@@ -28,7 +28,7 @@ void log_set_debug(bool on) { log_debug = on; }
 bool log_debug_enabled(void) { return log_debug; }
 
 /* RFC 3339 with nanoseconds, UTC, as Go's time.RFC3339Nano parses it */
-static void now_rfc3339(char *buf, size_t len)
+void log_now_rfc3339(char *buf, size_t len)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -44,7 +44,7 @@ void log_write(const char *level, const char *msg)
 		return;
 	char when[64], line[1200];
 	int saved = errno;
-	now_rfc3339(when, sizeof when);
+	log_now_rfc3339(when, sizeof when);
 	json_object *m = json_object_new_string(msg);
 	const char *quoted = m ? json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN) : "\"\"";
 	int n;

@@ -243,7 +243,7 @@ static void json_errors(void)
 	      "a good profile: %s", profile_error("{}"));
 	CHECKF(!strncmp(profile_error("{\n\"defaultAction\": \"SCMP_ACT_ERRNO\",\n  nope\n}"), "line 3:", 7),
 	      "syntax error: %s", profile_error("{\n\"defaultAction\": \"SCMP_ACT_ERRNO\",\n  nope\n}"));
-	CHECKF(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\""), "line 1: unexpected end of file"),
+	CHECKF(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_ERRNO\""), "line 1: unexpected end of input"),
 	      "truncated");
 	CHECKF(!strcmp(profile_error("{}"), "defaultAction: missing"), "no defaultAction");
 	CHECKF(!strcmp(profile_error("{\"defaultAction\": \"SCMP_ACT_NOPE\"}"),

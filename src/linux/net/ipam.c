@@ -255,18 +255,7 @@ static int lease_create(uint32_t addr, const char *record)
 	char path[128], a[INET_ADDRSTRLEN];
 	addr_format(addr, a, sizeof a);
 	snprintf(path, sizeof path, LEASES "/%s", a);
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	size_t n = strlen(record);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || write(fd, record, n) != (ssize_t)n) {
-		int e = errno;
-		unlink(path);
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	return create_locked_file(path, record);
 }
 
 int ipam_take(const struct subnet *sn, const char *record, uint32_t *addr, struct husk_err *err)

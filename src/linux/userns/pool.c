@@ -135,18 +135,7 @@ static int lease_create(const char *dir, uint32_t start, const char *name)
 {
 	char path[256];
 	snprintf(path, sizeof path, "%s/leases/%" PRIu32, dir, start);
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	size_t n = strlen(name);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || write(fd, name, n) != (ssize_t)n) {
-		int e = errno;
-		unlink(path);
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	return create_locked_file(path, name);
 }
 
 int userns_pool_take(const char *dir, const struct userns_pool *p, const char *name,

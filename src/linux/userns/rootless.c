@@ -39,21 +39,19 @@ static bool own_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
 }
 
-void rootless_state_root(char *buf, size_t len)
+int rootless_state_root(char *buf, size_t len, struct husk_err *err)
 {
-	if (!rootless()) {
-		snprintf(buf, len, "%s", HUSK_DEFAULT_STATE_ROOT);
-		return;
-	}
+	if (!rootless())
+		return path_format(buf, len, err, "state root", "%s", HUSK_DEFAULT_STATE_ROOT);
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char run_user[64];
 	snprintf(run_user, sizeof run_user, "/run/user/%u", (unsigned)geteuid());
 	if (xdg && xdg[0] == '/')
-		snprintf(buf, len, "%s/husk", xdg);
-	else if (own_dir(run_user))
-		snprintf(buf, len, "%s/husk", run_user);
-	else /* state.c makes it 0700; a directory someone else made there is refused */
-		snprintf(buf, len, "/tmp/husk-%u", (unsigned)geteuid());
+		return path_format(buf, len, err, "$XDG_RUNTIME_DIR", "%s/husk", xdg);
+	if (own_dir(run_user))
+		return path_format(buf, len, err, "state root", "%s/husk", run_user);
+	/* state.c makes it 0700; a directory someone else made there is refused */
+	return path_format(buf, len, err, "state root", "/tmp/husk-%u", (unsigned)geteuid());
 }
 
 void rootless_data_dir(char *buf, size_t len)

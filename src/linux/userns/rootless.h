@@ -16,8 +16,8 @@ bool rootless(void);
 
 /* Where a rootless husk keeps its state: $XDG_RUNTIME_DIR/husk, else
  * /run/user/UID/husk when that directory is the user's, else /tmp/husk-UID.
- * As root: HUSK_DEFAULT_STATE_ROOT. */
-void rootless_state_root(char *buf, size_t len);
+ * As root: HUSK_DEFAULT_STATE_ROOT. -1, naming the value, if it does not fit in len. */
+int rootless_state_root(char *buf, size_t len, struct husk_err *err);
 /* Images of a rootless husk: $XDG_DATA_HOME/husk, else ~/.local/share/husk. */
 void rootless_data_dir(char *buf, size_t len);
 

@@ -18,6 +18,7 @@
 #include "linux/security/seccomp/profile.h"
 #include "util/cleanup.h"
 #include "util/input_limits.h"
+#include "util/json.h"
 
 #define PROFILE_MAX HUSK_PROFILE_MAX
 
@@ -40,40 +41,14 @@ static int bad(struct profile *p, const char *key, const char *fmt, ...)
 	return husk_error(p->err, 0, "invalid seccomp profile '%s': %s: %s", p->path, key, why);
 }
 
-static void cleanup_json_put(json_object **o) { if (*o) json_object_put(*o); }
-#define cleanup_json __attribute__((cleanup(cleanup_json_put)))
-
 /* The text, parsed; a syntax error names its line. */
 static json_object *parse_text(struct profile *p, const char *buf, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new_ex(HUSK_JSON_MAX_DEPTH);
-	if (!tok) {
-		husk_error(p->err, ENOMEM, "seccomp profile '%s'", p->path);
-		return NULL;
-	}
-	json_object *root = json_tokener_parse_ex(tok, buf, (int)len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	const char *why = NULL;
-	if (jerr == json_tokener_continue || (jerr == json_tokener_success && !root))
-		why = "unexpected end of file";
-	else if (jerr != json_tokener_success)
-		why = json_tokener_error_desc(jerr);
-	else
-		for (size_t i = end; i < len && !why; i++)
-			if (!isspace((unsigned char)buf[i])) {
-				why = "unexpected data after the profile";
-				end = i;
-			}
-	if (why) {
-		json_object_put(root);
-		int line = 1;
-		for (size_t i = 0; i < end && i < len; i++)
-			line += buf[i] == '\n';
-		husk_error(p->err, 0, "invalid seccomp profile '%s': line %d: %s", p->path, line, why);
-		return NULL;
-	}
+	struct json_parse_error pe;
+	json_object *root = json_parse_whole(buf, len, &pe);
+	if (!root)
+		husk_error(p->err, 0, "invalid seccomp profile '%s': line %d: %s", p->path, pe.line,
+			   pe.why);
 	return root;
 }
 
