@@ -348,7 +348,7 @@ v1_dir() {
 	echo "$mnt/$2"
 }
 
-@test "oci: cgroupsPath (absolute, and systemd's slice:prefix:name) with limits; delete removes the directories" {
+@test "oci: cgroupsPath (absolute, systemd's slice:prefix:name, relative with a cpuset) with limits; delete removes the directories" {
 	local id pid dir
 	id=$(cname oci)
 	oci_config '.linux.cgroupsPath = $p | .linux.resources.memory = {"limit": 67108864}
@@ -380,6 +380,17 @@ v1_dir() {
 	grep -q ":/system.slice/husk-oci-$id.scope\$" "/proc/$(cat "$BATS_TEST_TMPDIR/pid")/cgroup"
 	run -0 oci --systemd-cgroup delete --force "$id"
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -name "husk-oci-$id.scope" 2>/dev/null)" ]
+	# relative (below husk/), with a cpuset: delete finds the cpuset directories too,
+	# though it does not read the resources again (they were left on v1 once)
+	oci_config '.linux.cgroupsPath = $p | .linux.resources.cpu = {"cpus": "0", "mems": "0"}' \
+		--arg p "$id/leaf"
+	run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
+	grep -q "husk/$id/leaf\$" "/proc/$(cat "$BATS_TEST_TMPDIR/pid")/cgroup"
+	if [[ $(cgroup_mode) != v2 ]]; then
+		[ "$(cat "$(v1_dir cpuset "husk/$id/leaf")/cpuset.cpus")" = 0 ]
+	fi
+	run -0 oci delete --force "$id"
+	[ -z "$(find /sys/fs/cgroup -maxdepth 4 -name "$id" 2>/dev/null)" ]
 }
 
 @test "oci: mounts resolve inside the root: a symlink in the image cannot send a mount out" {

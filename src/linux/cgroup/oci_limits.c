@@ -8,6 +8,9 @@
 #include "linux/cgroup/internal.h"
 #include "util/cleanup.h"
 
+const char *const oci_limits_any_controller[] = { "cpuset", "blkio", "hugetlb", "net_cls",
+						  "net_prio", NULL };
+
 void oci_limits_controllers(const struct oci_resources *r, const char *out[8])
 {
 	int n = 0;

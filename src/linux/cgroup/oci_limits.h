@@ -9,4 +9,7 @@
 
 /* The v1 controllers these resources need besides husk's own, NULL-terminated. */
 void oci_limits_controllers(const struct oci_resources *r, const char *out[8]);
+/* Every controller oci_limits_controllers() may name, NULL-terminated: a removal
+ * that does not know the resources (husk delete) looks in all of them. */
+extern const char *const oci_limits_any_controller[];
 int oci_limits_apply(struct cgroup *cg, const struct oci_resources *r, struct husk_err *err);
