@@ -8,6 +8,7 @@
 #define HUSK_PROFILE_MAX (4 << 20)     /* a seccomp profile (docker's default is 30 KiB) */
 #define HUSK_IMAGE_JSON_MAX (8 << 20)  /* a manifest, index or image config (registries: 4 MiB) */
 #define HUSK_STATE_MAX (4 << 20)       /* a state.json (husk writes a few KiB) */
+#define HUSK_PASSWD_LINE_MAX (1 << 20) /* a line of a container's /etc/passwd or /etc/group */
 
 /* JSON nesting (json-c's default is 32): every tokener husk makes uses this depth */
 #define HUSK_JSON_MAX_DEPTH 32

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/input_limits.h"
 #include "util/parse.h"
 #include "util/path.h"
 
@@ -24,6 +26,17 @@ static FILE *open_in_root(int root_fd, const char *path)
 	if (!f)
 		close(fd);
 	return f;
+}
+
+/* The next whole line of f into *line (getline's buffer), however long: a line is
+ * never read as two. One over HUSK_PASSWD_LINE_MAX is passed over whole. */
+static bool next_line(FILE *f, char **line, size_t *cap)
+{
+	ssize_t n;
+	while ((n = getline(line, cap, f)) >= 0)
+		if (n <= HUSK_PASSWD_LINE_MAX)
+			return true;
+	return false;
 }
 
 /* Splits a colon-separated line into at most n fields, in place. */
@@ -45,8 +58,9 @@ static int find_passwd(int root_fd, const char *name, int64_t uid, struct husk_u
 	cleanup_fclose FILE *f = open_in_root(root_fd, "/etc/passwd");
 	if (!f)
 		return 0;
-	char line[1024];
-	while (fgets(line, sizeof line, f)) {
+	cleanup_free char *line = NULL;
+	size_t cap = 0;
+	while (next_line(f, &line, &cap)) {
 		char *fl[7];
 		if (split_fields(line, fl, 7) < 7)
 			continue;
@@ -74,8 +88,9 @@ static int scan_groups(int root_fd, const char *group, const char *user, gid_t *
 	int found = 0;
 	if (!f)
 		return 0;
-	char line[4096];
-	while (fgets(line, sizeof line, f)) {
+	cleanup_free char *line = NULL;
+	size_t cap = 0;
+	while (next_line(f, &line, &cap)) {
 		char *fl[4];
 		if (split_fields(line, fl, 4) < 4)
 			continue;
