@@ -21,6 +21,8 @@
 #include "util/explain.h"
 #include "util/log.h"
 #include "util/fs.h"
+#include "util/passwd.h"
+#include "util/path.h"
 
 /* A hard limit above husk's own needs CAP_SYS_RESOURCE (podman asks RLIMIT_NOFILE
  * 1048576): without it, the most husk may give, said in the --log file. */
@@ -61,23 +63,21 @@ int process_oci_limits(const struct husk_spec *s, struct husk_err *err)
 	return 0;
 }
 
-/* HOME of uid in the container's /etc/passwd ("/" if it has none) */
-static void home_of(uid_t uid, char *buf, size_t len)
+/* HOME of uid in the container's /etc/passwd ("/" if it has none), read as --user
+ * reads it (util/passwd.c): after pivot_root, "/" is the container's root. */
+static int home_of(uid_t uid, char *buf, size_t len, struct husk_err *err)
 {
 	snprintf(buf, len, "/");
-	cleanup_fclose FILE *f = fopen("/etc/passwd", "re");
-	char line[1024];
-	while (f && fgets(line, sizeof line, f)) {
-		char *fields[7] = { 0 }, *p = line;
-		int n = 0;
-		/* strsep keeps empty fields (strtok would skip them) */
-		while (n < 7 && (fields[n] = strsep(&p, ":")))
-			n++;
-		if (n >= 6 && fields[2] && (uid_t)strtoul(fields[2], NULL, 10) == uid && fields[5][0]) {
-			snprintf(buf, len, "%s", fields[5]);
-			return;
-		}
-	}
+	cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char spec[16];
+	snprintf(spec, sizeof spec, "%u", (unsigned)uid);
+	struct husk_user u;
+	struct husk_err perr = { 0 };
+	if (root < 0 || passwd_resolve(root, spec, &u, &perr) < 0)
+		return root < 0 ? 0 : husk_error(err, 0, "process.user: the home directory of uid %u in "
+					       "the container's /etc/passwd is longer than %zu bytes",
+					       (unsigned)uid, sizeof u.home - 1);
+	return path_format(buf, len, err, "process.user: home directory", "%s", u.home);
 }
 
 int process_oci_user(struct husk_spec *s, struct husk_err *err)
@@ -85,7 +85,8 @@ int process_oci_user(struct husk_spec *s, struct husk_err *err)
 	const struct husk_oci *o = &s->oci;
 	if (!spec_getenv(s, "HOME")) {
 		char home[256], kv[300];
-		home_of(o->uid, home, sizeof home);
+		if (home_of(o->uid, home, sizeof home, err))
+			return -1;
 		snprintf(kv, sizeof kv, "HOME=%s", home);
 		char **n = realloc(s->env, (s->n_env + 2) * sizeof *n);
 		if (!n || !(n[s->n_env] = strdup(kv)))

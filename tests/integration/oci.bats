@@ -477,7 +477,8 @@ v1_dir() {
 		echo keys=$(grep -c \" /proc/keys \" /proc/self/mountinfo)
 		echo 1 >/proc/sys/kernel/msgmax 2>/dev/null && echo sys-writable || echo sys-ro
 		ls -l /dev/fuse /dev/null | cut -c1-10
-		echo umask=$(umask)"]
+		echo umask=$(umask)
+		echo home=$HOME"]
 		| .process.user = {"uid": 1000, "gid": 1001, "additionalGids": [5], "umask": 63}
 		| .process.capabilities = {"bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL"],
 		                           "permitted": ["CAP_KILL"], "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]}
@@ -486,11 +487,17 @@ v1_dir() {
 		| .linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 432}]
 		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
 		    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
+	# HOME comes from the rootfs's /etc/passwd, a line longer than 1 KiB before it
+	{
+		printf 'long:x:999:999:%s:/:/bin/sh\n' "$(printf 'g%.0s' $(seq 1100))"
+		echo 'u1000:x:1000:1001::/home/u1000:/bin/sh'
+	} >>"$BUNDLE/rootfs/etc/passwd"
 	run -0 oci_create "$id"
 	run -0 oci start "$id"
 	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
 	out=$(cat "$BATS_TEST_TMPDIR/$id.out")
 	echo "$out"
+	[[ $out == *"home=/home/u1000"* ]]
 	# seccomp's errnoRet 38 is ENOSYS
 	[[ $out == *"Function not implemented"* ]]
 	[[ $out == *"CapBnd:	0000000000000021"* ]]
