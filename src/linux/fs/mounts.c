@@ -20,6 +20,7 @@
 #include "linux/userns/mount_fallback.h"
 #include "linux/userns/rootless.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 #include "util/explain.h"
 #include "util/fs.h"
 
@@ -104,7 +105,9 @@ static int mount_cgroup(int root_fd, const struct oci_mount *m, bool own_ns, str
 		const char *ctrls = c1 + 1;
 		const char *name = strncmp(ctrls, "name=", 5) ? ctrls : ctrls + 5;
 		char target[PATH_MAX], host[PATH_MAX];
-		snprintf(target, sizeof target, "%s/%s", m->destination, name);
+		if (path_format(target, sizeof target, err, "cgroup mount", "%s/%s", m->destination,
+				name))
+			return -1;
 		c2[1 + strcspn(c2 + 1, "\n")] = '\0';
 		/* in the host's cgroup namespace a new mount would show every cgroup of the
 		 * host: bind the container's own directory instead, as runc does */
