@@ -22,11 +22,6 @@ teardown() {
 	husk_teardown
 }
 
-fail() {
-	printf '%s\n' "$*" >&2
-	return 1
-}
-
 # every PID given is gone
 all_gone() {
 	local p

@@ -37,10 +37,7 @@ setup() {
 teardown() {
 	local pid
 	for pid in "${RUN_PIDS[@]}"; do
-		kill -0 "$pid" 2>/dev/null || continue
-		kill -TERM "$pid" 2>/dev/null || true
-		wait_for 20 "run-fastapi.sh $pid to stop" eval "! kill -0 $pid 2>/dev/null" ||
-			kill -KILL "$pid" 2>/dev/null || true
+		stop_pid "$pid" 20 "run-fastapi.sh $pid to stop"
 	done
 	husk_teardown
 }

@@ -10,8 +10,9 @@
 # Fixtures:  rootfs_busybox (cached, shared: never write into it), rootfs_copy (a
 #            private, writable copy for this test).
 # Names:     cname [TAG] -> a fresh container name, remembered for the leftover check.
+# Failing:   fail MESSAGE...  (MESSAGE on stderr, then status 1).
 # Waiting:   wait_for TIMEOUT DESC CMD...  (poll, never a bare sleep),
-#            wait_running NAME, container_pid NAME.
+#            wait_running NAME, container_pid NAME, stop_pid PID TIMEOUT DESC.
 # Cgroups:   cgroup_mode (v1|v2|hybrid), cgroup_dir CONTROLLER NAME.
 # Leftovers: husk_leftovers (one line per object), assert_no_leftovers.
 
@@ -81,6 +82,13 @@ cname() {
 	printf '%s\n' "$n"
 }
 
+# fail MESSAGE...: prints MESSAGE on stderr and returns 1, which fails the test
+# (as the last command of a check, or after || in one).
+fail() {
+	printf '%s\n' "$*" >&2
+	return 1
+}
+
 # wait_for TIMEOUT DESC CMD...: runs CMD every 50 ms until it succeeds; fails the test
 # with DESC after TIMEOUT seconds.
 wait_for() {
@@ -94,6 +102,16 @@ wait_for() {
 		fi
 		sleep 0.05
 	done
+}
+
+# stop_pid PID TIMEOUT DESC: SIGTERM to PID if it runs, then SIGKILL if it is still
+# there after TIMEOUT seconds (wait_for says DESC). Returns 0.
+stop_pid() {
+	local pid=$1
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	wait_for "$2" "$3" eval "! kill -0 $pid 2>/dev/null" ||
+		kill -KILL "$pid" 2>/dev/null || true
 }
 
 # husk_bg NAME ARGS...: starts `husk ARGS...` in the background with stdout and
@@ -282,9 +300,7 @@ husk_teardown() {
 	if [[ -f $BATS_TEST_TMPDIR/.husk-bg ]]; then
 		while read -r pid; do
 			kill -0 "$pid" 2>/dev/null || continue
-			kill -TERM "$pid" 2>/dev/null || true
-			wait_for 5 "husk $pid to stop" eval "! kill -0 $pid 2>/dev/null" ||
-				kill -KILL "$pid" 2>/dev/null || true
+			stop_pid "$pid" 5 "husk $pid to stop"
 			wait "$pid" 2>/dev/null || true
 		done <"$BATS_TEST_TMPDIR/.husk-bg"
 	fi

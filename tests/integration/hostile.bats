@@ -27,11 +27,6 @@ teardown() {
 	husk_teardown
 }
 
-fail() {
-	printf '%s\n' "$*" >&2
-	return 1
-}
-
 # refused TEXT: the last run exited 125 with one line "husk: ...TEXT..."
 refused() {
 	[[ $status -eq 125 ]] || fail "expected exit 125, got $status; stderr: $stderr"

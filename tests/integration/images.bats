@@ -93,27 +93,20 @@ registry_start() {
 teardown_file() {
 	local t=$BATS_FILE_TMPDIR
 	if [[ -f $t/registry/pid ]]; then
-		kill "$(cat "$t/registry/pid")" 2>/dev/null || true
-		wait_for 10 "the registry to stop" sh -c "! kill -0 $(cat "$t/registry/pid") 2>/dev/null" || true
+		stop_pid "$(cat "$t/registry/pid")" 10 "the registry to stop"
 	fi
 	podman --root "$t/storage" --runroot "$t/run" --storage-driver overlay \
 		--cgroup-manager cgroupfs --events-backend none system reset -f >/dev/null 2>&1 || true
 }
 
 setup() {
-	husk_setup
-	R=$(rootfs_busybox)
+	busybox_setup
 	export HUSK_IMAGE_ROOT=$BATS_TEST_TMPDIR/store
 }
 
 teardown() {
 	dockerd_stop
 	husk_teardown
-}
-
-fail() {
-	printf '%s\n' "$*" >&2
-	return 1
 }
 
 # busybox_tar FILE: the busybox rootfs as a flat tarball
@@ -512,9 +505,7 @@ dockerd_start() {
 
 dockerd_stop() {
 	[[ -n ${DOCKERD_PID:-} ]] || return 0
-	kill "$DOCKERD_PID" 2>/dev/null || true
-	wait_for 30 "dockerd to stop" sh -c "! kill -0 $DOCKERD_PID 2>/dev/null" ||
-		kill -KILL "$DOCKERD_PID" 2>/dev/null || true
+	stop_pid "$DOCKERD_PID" 30 "dockerd to stop"
 	DOCKERD_PID=
 }
 

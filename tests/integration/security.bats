@@ -49,11 +49,6 @@ teardown() {
 	husk_teardown
 }
 
-fail() {
-	printf '%s\n' "$*" >&2
-	return 1
-}
-
 need_probe() {
 	[[ -x $R/bin/probe ]] || skip "no probe: install gcc (and libc6-dev) or set HUSK_PROBE"
 }
