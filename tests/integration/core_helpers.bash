@@ -24,11 +24,6 @@ hrun() {
 	fi
 }
 
-fail() {
-	printf '%s\n' "$*" >&2
-	return 1
-}
-
 # start NAME HUSK-RUN-ARGS...: a container in the background, waited for until its
 # command runs; BG_PID is husk's PID.
 start() {
