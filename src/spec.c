@@ -104,14 +104,12 @@ static int default_env(struct husk_spec *s, const char *key, const char *val,
 static int validate_overlay(struct husk_spec *s, struct husk_err *err)
 {
 	struct stat st;
-	/* the idmapped root (linux/userns/) is one directory: this kernel refuses
-	 * MOUNT_ATTR_IDMAP on an overlayfs mount (EINVAL on 6.18; husk check tries it),
-	 * and idmapping each layer under the overlay is not done yet */
-	if (s->userns != USERNS_HOST || s->rootless)
-		return husk_error(err, 0, "%s with a user namespace (%s): not supported yet (an "
-				  "overlayfs mount cannot be idmapped here; run a rootfs directory)",
-				  s->image ? "an image" : "--overlay",
-				  s->rootless ? "a rootless husk" : "--userns");
+	/* --userns: the host idmaps each layer under the overlay (linux/fs/overlay.h). A
+	 * rootless husk cannot: its layers are its own files, extracted without their
+	 * owners, and an idmapped mount of them needs the host's root */
+	if (s->rootless)
+		return husk_error(err, 0, "%s in a rootless husk: not supported yet (run a rootfs "
+				  "directory)", s->image ? "an image" : "--overlay");
 	for (size_t i = 0; i < s->n_lower; i++)
 		if (stat(s->lower[i], &st) < 0 || !S_ISDIR(st.st_mode))
 			return husk_error(err, errno ? errno : ENOTDIR, "%s layer '%s'",

@@ -92,7 +92,7 @@ static void check_idmapped(const struct utsname *u)
 	}
 	bool ovl = idmapped_overlay_supported(why, sizeof why);
 	snprintf(line, sizeof line, "%s (kernel %s)%s", why, u->release,
-		 ovl ? "" : "; --userns and rootless run rootfs directories, not images");
+		 ovl ? "" : "; --userns runs rootfs directories, not images");
 	printf("%-4s %-22s %s\n", ovl ? "ok" : "warn", "idmapped overlayfs", line);
 }
 

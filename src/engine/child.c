@@ -96,6 +96,14 @@ void child_main(struct container *c, int sock)
 	/* OCI create: the start gate, opened while the state dir is still ours to enter */
 	if (s->oci.active && (c->gate_fd = start_gate_open(c->state_dir, &err)) < 0)
 		sync_fail(sock, &err);
+	/* an image's idmapped overlay lives in husk's state dir: attached, and entered,
+	 * while this process still has the host's ids to reach it */
+	if (c->userns.root_tree_fd >= 0 && s->n_lower) {
+		if (rootfs_attach_early(s, c->userns.root_tree_fd, &err))
+			sync_fail(sock, &err);
+		close(c->userns.root_tree_fd);
+		c->userns.root_tree_fd = ROOTFS_AT_CWD;
+	}
 	if (spec_has_userns(s) && child_enter_userns(c, sock, &err))
 		sync_fail(sock, &err);
 
@@ -116,7 +124,7 @@ void child_main(struct container *c, int sock)
 	 * the read-only paths cover /proc/sys */
 	if (rootfs_prepare(s, &c->net, c->cg.mode, c->userns.root_tree_fd, &err) ||
 	    hooks_run(s, OCI_HOOK_CREATE_CONTAINER, "created", getpid(), &err) ||
-	    rootfs_switch(s, &err) || (s->oci.active && process_oci_kernel(s, &err)) ||
+	    rootfs_switch(s, c->userns.root_tree_fd, &err) || (s->oci.active && process_oci_kernel(s, &err)) ||
 	    masked_paths_apply(s, &err))
 		sync_fail(sock, &err);
 	if (c->userns.root_tree_fd >= 0)

@@ -315,6 +315,12 @@ layer_with() {
 	run -0 "$HUSK" run --rm --network none localhost/bb:2 sh -c \
 		'ls /usr; cat /usr/share/marker; test -e /etc/group || echo no-group; test -e /etc/passwd && echo passwd'
 	[[ $output == $'share\nreplaced\nno-group\npasswd' ]]
+	# under --userns auto (each layer idmapped under the overlay): the whiteout and the
+	# opaque dir still hold, and the files are the container root's
+	run -0 "$HUSK" run --rm --network none --userns auto localhost/bb:2 sh -c \
+		'ls /usr; cat /usr/share/marker; test -e /etc/group || echo no-group; stat -c %u:%g /usr/share/marker; cat /proc/self/uid_map'
+	[[ $output == $'share\nreplaced\nno-group\n0:0\n'* ]]
+	[[ $(tail -1 <<<"$output" | awk '{ print $2 }') -gt 0 ]]
 	# in the store: a whiteout device and the opaque xattr
 	top=$(jq -r '.[0].layers[1]' <<<"$("$HUSK" image inspect localhost/bb:2)")
 	top=$HUSK_IMAGE_ROOT/layers/${top#sha256:}

@@ -189,11 +189,25 @@ host_uid() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
 	[[ $output == *"idmapped overlayfs"* ]]
 }
 
-@test "--userns auto over an overlay root (images, --overlay) is refused with the reason" {
-	run --separate-stderr "$HUSK" run --rm --name "$(cname)" --overlay --userns auto --network none "$ROOTFS" true
-	[ "$status" -eq 125 ]
-	[[ $stderr == *"--overlay with a user namespace (--userns): not supported yet"* ]]
-	# husk check says why: the kernel's answer to an idmapped overlayfs mount
-	run "$HUSK" check
-	[[ $output == *"idmapped overlayfs"* ]]
+@test "--userns auto over an overlay root (images, --overlay): the layers look root's, writes land in the upper dir as the mapped ids" {
+	local n out base
+	n=$(cname)
+	run -0 "$HUSK" run -d --name "$n" --overlay --userns auto --network none "$ROOTFS" sh -c '
+		stat -c "bin=%u:%g" /bin; stat -c "root=%u:%g" /
+		echo made >/bin/made-here && stat -c "made=%u:%g" /bin/made-here
+		cat /proc/self/uid_map >/uid_map; exec sleep 1000'
+	wait_for 10 "the container's first lines" test -s "$HUSK_STATE_ROOT/$n/upper/uid_map"
+	out=$("$HUSK" logs "$n")
+	echo "$out"
+	[[ $out == *"bin=0:0"* && $out == *"root=0:0"* && $out == *"made=0:0"* ]]
+	base=$(awk '{ print $2 }' "$HUSK_STATE_ROOT/$n/upper/uid_map")
+	((base > 0))
+	# on the host: the copy-up and the new file belong to the block's first id, the
+	# rootfs underneath is untouched, and no mount of it is in the host's table
+	[ "$(stat -c %u "$HUSK_STATE_ROOT/$n/upper/bin/made-here")" = "$base" ]
+	[ "$(stat -c %u "$HUSK_STATE_ROOT/$n/upper")" = "$base" ]
+	[ ! -e "$ROOTFS/bin/made-here" ]
+	[ -z "$(findmnt -rn -o TARGET | grep -F "$HUSK_STATE_ROOT/$n")" ]
+	run -0 "$HUSK" rm -f "$n"
+	[ ! -e "$HUSK_STATE_ROOT/$n" ]
 }

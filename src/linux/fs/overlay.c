@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "linux/userns/idmapped.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
+#include "util/path.h"
 
 int overlay_options(char *const *lower, size_t n, const char *upper, const char *work,
 		    const char *relative_to, char *out, size_t len)
@@ -100,21 +104,32 @@ static int mount_legacy(const struct husk_spec *s, const char *upper, const char
 				  s->rootfs, s->n_lower, parent) : 0;
 }
 
-int overlay_mount_root(const struct husk_spec *s, struct husk_err *err)
+/* <state>/<name>/{upper,work} beside the merged s->rootfs, all three made */
+static int overlay_dirs(const struct husk_spec *s, char *upper, char *work, size_t len,
+			struct husk_err *err)
 {
-	EXPLAIN_START(t);
-	char base[PATH_MAX], upper[PATH_MAX + 8], work[PATH_MAX + 8];
+	char base[PATH_MAX];
 	snprintf(base, sizeof base, "%s", s->rootfs);
 	char *slash = strrchr(base, '/');
 	if (!slash || slash == base)
 		return husk_error(err, EINVAL, "overlay root '%s'", s->rootfs);
 	*slash = '\0';
-	snprintf(upper, sizeof upper, "%s/upper", base);
-	snprintf(work, sizeof work, "%s/work", base);
+	if (path_format(upper, len, err, "overlay upper dir", "%s/upper", base) ||
+	    path_format(work, len, err, "overlay work dir", "%s/work", base))
+		return -1;
 	const char *dirs[] = { upper, work, s->rootfs };
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
 			return husk_error(err, errno, "overlay: mkdir %s", dirs[i]);
+	return 0;
+}
+
+int overlay_mount_root(const struct husk_spec *s, struct husk_err *err)
+{
+	EXPLAIN_START(t);
+	char upper[PATH_MAX], work[PATH_MAX];
+	if (overlay_dirs(s, upper, work, sizeof upper, err))
+		return -1;
 	/* HUSK_OVERLAY_MOUNT=legacy: the mount(2) path of kernels before 6.8 (tests) */
 	const char *how = getenv("HUSK_OVERLAY_MOUNT");
 	bool legacy = how && !strcmp(how, "legacy");
@@ -130,4 +145,82 @@ int overlay_mount_root(const struct husk_spec *s, struct husk_err *err)
 		s->lower[0], s->n_lower > 1 ? ":..." : "", upper, work, s->rootfs, s->n_lower,
 		s->n_lower > 1 ? "s" : "");
 	return 0;
+}
+
+/* What the mount thread does for overlay_idmapped(), and what it gives back. */
+struct idmap_job {
+	const struct husk_spec *s;
+	int userns_fd;
+	const char *upper, *work;
+	int mnt;
+	struct husk_err err;
+};
+
+/* In a private mount namespace of this thread alone: each layer's idmapped tree
+ * mounted over the layer itself (overlayfs clones its layers from the caller's
+ * namespace, never from a detached tree), the overlay made of those, detached. The
+ * namespace, and the layer mounts in it, go with the thread; the overlay keeps its
+ * own clones. The host's mount table never sees any of it. */
+static void *idmap_thread(void *arg)
+{
+	struct idmap_job *j = arg;
+	const struct husk_spec *s = j->s;
+	if (unshare(CLONE_NEWNS) < 0) {
+		husk_error(&j->err, errno, "unshare(CLONE_NEWNS) for the idmapped layers");
+		return NULL;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		husk_error(&j->err, errno, "mount --make-rprivate / (idmapped layers)");
+		return NULL;
+	}
+	cleanup_close int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0) {
+		husk_error(&j->err, errno, "fsopen overlay");
+		return NULL;
+	}
+	for (size_t i = 0; i < s->n_lower; i++) {
+		cleanup_close int layer = idmapped_tree(s->lower[i], j->userns_fd, &j->err);
+		if (layer < 0)
+			return NULL;
+		if (move_mount(layer, "", AT_FDCWD, s->lower[i], MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+		    fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", s->lower[i], 0) < 0) {
+			husk_error(&j->err, errno, "overlayfs: idmapped layer %s (lowerdir+ needs "
+				   "Linux 6.8)", s->lower[i]);
+			return NULL;
+		}
+	}
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", j->upper, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", j->work, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		husk_error(&j->err, errno, "mount -t overlay overlay %s (%zu idmapped layers)",
+			   s->rootfs, s->n_lower);
+		return NULL;
+	}
+	if ((j->mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0)
+		husk_error(&j->err, errno, "fsmount overlay %s", s->rootfs);
+	return NULL;
+}
+
+int overlay_idmapped(const struct husk_spec *s, int userns_fd, uid_t root_uid, gid_t root_gid,
+		     struct husk_err *err)
+{
+	char upper[PATH_MAX], work[PATH_MAX];
+	if (overlay_dirs(s, upper, work, sizeof upper, err))
+		return -1;
+	/* "/" of the container is the upper dir's root: its root's, not the host's */
+	if (chown(upper, root_uid, root_gid) < 0)
+		return husk_error(err, errno, "overlay: chown %s", upper);
+	struct idmap_job j = { .s = s, .userns_fd = userns_fd, .upper = upper, .work = work,
+			       .mnt = -1 };
+	pthread_t th;
+	int e = pthread_create(&th, NULL, idmap_thread, &j);
+	if (e)
+		return husk_error(err, e, "a thread for the idmapped layers");
+	pthread_join(th, NULL);
+	if (j.mnt < 0) {
+		*err = j.err;
+		return -1;
+	}
+	return j.mnt;
 }

@@ -215,19 +215,22 @@ int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
 	 * in a user namespace it is the idmapped copy the parent made
 	 * (linux/userns/idmapped.h) */
 	t = explain_enabled ? explain_now() : 0;
-	if (s->n_lower) {
-		if (overlay_mount_root(s, err))
-			return -1;
-	} else if (root_tree_fd >= 0) {
+	if (root_tree_fd == ROOTFS_AT_CWD) {
+		/* attached already (rootfs_attach_early): the working directory is the root */
+	} else if (root_tree_fd >= 0) { /* an idmapped rootfs */
 		if (idmapped_attach(root_tree_fd, s->rootfs, err))
 			return -1;
 		EXPLAIN(t, "# the idmapped %s attached at %s (move_mount)", s->rootfs, s->rootfs);
+	} else if (s->n_lower) {
+		if (overlay_mount_root(s, err))
+			return -1;
 	} else {
 		if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return husk_error(err, errno, "mount --rbind %s %s", s->rootfs, s->rootfs);
 		EXPLAIN(t, "mount --rbind %s %s", s->rootfs, s->rootfs);
 	}
-	cleanup_close int fd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	const char *root = root_tree_fd == ROOTFS_AT_CWD ? "." : s->rootfs;
+	cleanup_close int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return husk_error(err, errno, "rootfs '%s'", s->rootfs);
 
@@ -266,10 +269,25 @@ static int do_pivot(const struct husk_spec *s, struct husk_err *err)
 	return 0;
 }
 
-int rootfs_switch(const struct husk_spec *s, struct husk_err *err)
+int rootfs_attach_early(const struct husk_spec *s, int root_tree_fd, struct husk_err *err)
+{
+	EXPLAIN_START(t);
+	/* before anything is mounted here: nothing may propagate to the host */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return husk_error(err, errno, "mount --make-rprivate /");
+	if (idmapped_attach(root_tree_fd, s->rootfs, err))
+		return -1;
+	if (chdir(s->rootfs) < 0)
+		return husk_error(err, errno, "chdir %s", s->rootfs);
+	EXPLAIN(t, "mount --make-rprivate /; # the idmapped overlay attached at %s (move_mount); "
+		"cd %s", s->rootfs, s->rootfs);
+	return 0;
+}
+
+int rootfs_switch(const struct husk_spec *s, int root_tree_fd, struct husk_err *err)
 {
 	EXPLAIN_START(t0);
-	if (chdir(s->rootfs) < 0)
+	if (root_tree_fd != ROOTFS_AT_CWD && chdir(s->rootfs) < 0)
 		return husk_error(err, errno, "chdir %s", s->rootfs);
 	if (do_pivot(s, err))
 		return -1;

@@ -13,8 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "linux/fs/overlay.h"
 #include "linux/userns/idmap.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 #ifndef OVERLAYFS_SUPER_MAGIC
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
@@ -95,28 +97,23 @@ static int probe_userns(pid_t *child)
 	return fd;
 }
 
-/* A throw-away overlay (lower, upper, work under dir), detached; idmapped. */
+/* A throw-away overlay under dir made as an image's is under --userns
+ * (overlay_idmapped: its layer idmapped, the overlay of that), detached. */
 static bool overlay_idmap_try(const char *dir, int ns, char *why, size_t len)
 {
-	char d[3][300];
-	static const char *const names[] = { "lower", "upper", "work" };
-	for (int i = 0; i < 3; i++) {
-		snprintf(d[i], sizeof d[i], "%s/%s", dir, names[i]);
-		mkdir(d[i], 0755);
-	}
-	cleanup_close int fs = fsopen("overlay", FSOPEN_CLOEXEC);
-	bool made = fs >= 0 && fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", d[0], 0) == 0 &&
-		    fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", d[1], 0) == 0 &&
-		    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", d[2], 0) == 0 &&
-		    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0;
-	cleanup_close int mnt = made ? fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns };
-	bool ok = mnt >= 0 && mount_setattr(mnt, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0;
-	snprintf(why, len, "%s", ok ? "supported (a detached overlayfs mount took MOUNT_ATTR_IDMAP)" :
-		 mnt < 0 ? "not tried: no overlayfs mount could be made" :
-		 errno == EINVAL ? "refused: MOUNT_ATTR_IDMAP on a detached overlayfs mount gives EINVAL" :
-		 strerror(errno));
-	return ok;
+	char lower[300], merged[300];
+	snprintf(lower, sizeof lower, "%s/lower", dir);
+	snprintf(merged, sizeof merged, "%s/rootfs", dir);
+	mkdir(lower, 0755);
+	char *layers[] = { lower };
+	struct husk_spec s = { .rootfs = merged, .lower = layers, .n_lower = 1 };
+	struct husk_err err = { 0 };
+	cleanup_close int mnt = overlay_idmapped(&s, ns, 1000000000u, 1000000000u, &err);
+	if (mnt >= 0)
+		snprintf(why, len, "supported (an overlay of idmapped layers was made)");
+	else
+		snprintf(why, len, "refused: %s", err.msg);
+	return mnt >= 0;
 }
 
 bool idmapped_overlay_supported(char *why, size_t len)
@@ -131,13 +128,7 @@ bool idmapped_overlay_supported(char *why, size_t len)
 		return false;
 	}
 	bool ok = overlay_idmap_try(dir, ns, why, len);
-	static const char *const names[] = { "work/work", "work", "upper", "lower" };
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		char p[300];
-		snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-		rmdir(p);
-	}
-	rmdir(dir);
+	remove_tree(dir); /* the work dir holds overlayfs' own (incompat/volatile/dirty) */
 	return ok;
 }
 

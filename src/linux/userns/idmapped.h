@@ -22,6 +22,6 @@ int idmapped_attach(int tree_fd, const char *target, struct husk_err *err);
 /* For husk check: whether an idmapped mount of path can be made here; why says
  * the filesystem and the kernel's answer. */
 bool idmapped_supported(const char *path, char *why, size_t len);
-/* The same for an overlayfs mount (what an image's root is), tried on a throw-away
- * overlay in /tmp. */
+/* The same for an image's root under --userns (an overlay of idmapped layers,
+ * linux/fs/overlay.h), tried on a throw-away overlay in /tmp. */
 bool idmapped_overlay_supported(char *why, size_t len);

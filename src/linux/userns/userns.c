@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "engine/sync.h"
+#include "linux/fs/overlay.h"
 #include "linux/userns/idmapped.h"
 #include "linux/userns/pool.h"
 #include "linux/userns/rootless.h"
@@ -168,13 +169,22 @@ int userns_attach(struct userns_state *u, const struct husk_spec *s, pid_t pid, 
 	cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
 		return husk_error(err, errno, "open %s", path);
-	cleanup_close int tree = idmapped_tree(s->rootfs, ns, err);
+	/* an image's (or --overlay's) root: its layers idmapped one by one under an
+	 * overlay the host makes (an overlayfs mount itself takes no idmap) */
+	cleanup_close int tree = s->n_lower ?
+		overlay_idmapped(s, ns, u->uids.r[0].outside, u->gids.r[0].outside, err) :
+		idmapped_tree(s->rootfs, ns, err);
 	if (tree < 0)
 		return -1;
 	if (sync_send(sync_fd, SYNC_ROOT_TREE, tree) < 0)
 		return husk_error(err, errno, "sending the idmapped rootfs to the container");
-	EXPLAIN(t, "mount --bind -o X-mount.idmap=/proc/%d/ns/user %s (then moved into the "
-		"container)", (int)pid, s->rootfs);
+	if (s->n_lower)
+		EXPLAIN(t, "mount -t overlay overlay -o lowerdir=%s%s (each layer mount --bind -o "
+			"X-mount.idmap=/proc/%d/ns/user) %s (then moved into the container)",
+			s->lower[0], s->n_lower > 1 ? ":..." : "", (int)pid, s->rootfs);
+	else
+		EXPLAIN(t, "mount --bind -o X-mount.idmap=/proc/%d/ns/user %s (then moved into the "
+			"container)", (int)pid, s->rootfs);
 	return 0;
 }
 
