@@ -202,11 +202,13 @@ words() {
 	[ "${lines[1]}" -le 3 ] # its own processes only
 }
 
-@test "rootless: --userns auto and --network bridge are refused with a reason" {
+@test "rootless: --userns auto, --network bridge and an overlay root are refused with a reason" {
 	run --separate-stderr rlhusk run --rm --userns auto "$RL_OPEN/rootfs" true
 	[ "$status" -eq 125 ] && [[ $stderr == *"--userns auto: only as root"* ]]
 	run --separate-stderr rlhusk run --rm --network bridge "$RL_OPEN/rootfs" true
 	[ "$status" -eq 125 ] && [[ $stderr == *"a rootless container cannot join husk0"* ]]
+	run --separate-stderr rlhusk run --rm --network none --overlay "$RL_OPEN/rootfs" true
+	[ "$status" -eq 125 ] && [[ $stderr == *"--overlay in a rootless husk: not supported yet"* ]]
 }
 
 @test "rootless: ./run-fastapi.sh run --rootless serves /health through -p, and stops clean" {
