@@ -54,18 +54,6 @@ int rootless_state_root(char *buf, size_t len, struct husk_err *err)
 	return path_format(buf, len, err, "state root", "/tmp/husk-%u", (unsigned)geteuid());
 }
 
-void rootless_data_dir(char *buf, size_t len)
-{
-	const char *xdg = getenv("XDG_DATA_HOME");
-	const char *home = getenv("HOME");
-	if (xdg && xdg[0] == '/') {
-		snprintf(buf, len, "%s/husk", xdg);
-		return;
-	}
-	struct passwd *pw = (home && home[0] == '/') ? NULL : getpwuid(geteuid());
-	snprintf(buf, len, "%s/.local/share/husk", pw ? pw->pw_dir : home ? home : "/");
-}
-
 static bool have_helper(const char *name)
 {
 	const char *path = getenv("PATH");

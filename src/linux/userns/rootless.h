@@ -1,7 +1,8 @@
 /* Rootless husk: run by a user other than root, no setuid bit. The caller's uid is
  * root of the container's user namespace; with an /etc/subuid (/etc/subgid) range
  * and newuidmap/newgidmap the range is mapped too (container ids 1..N), as podman
- * does. State lives in $XDG_RUNTIME_DIR/husk, images in ~/.local/share/husk. */
+ * does. State lives in $XDG_RUNTIME_DIR/husk; images are not for a rootless husk yet
+ * (its layers would be extracted without their owners). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,8 +19,6 @@ bool rootless(void);
  * /run/user/UID/husk when that directory is the user's, else /tmp/husk-UID.
  * As root: HUSK_DEFAULT_STATE_ROOT. -1, naming the value, if it does not fit in len. */
 int rootless_state_root(char *buf, size_t len, struct husk_err *err);
-/* Images of a rootless husk: $XDG_DATA_HOME/husk, else ~/.local/share/husk. */
-void rootless_data_dir(char *buf, size_t len);
 
 /* The maps for the caller (uid, gid, user name): 0 -> the caller, and with a subid
  * range and the helpers 1..N -> the range (*helpers = true: write them with
