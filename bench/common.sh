@@ -75,6 +75,8 @@ bench_husk_binary() {
 			bench_die "building husk failed"
 	fi
 	[[ -x $h ]] || bench_die "no husk binary at $h"
+	# absolute: engines and shims exec it from directories of their own
+	[[ $h == /* ]] || h=$PWD/$h
 	printf '%s\n' "$h"
 }
 
