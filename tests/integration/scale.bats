@@ -156,7 +156,7 @@ except OSError as e:
 	[[ $output == "Connection refused" ]]
 }
 
-@test "UDP: each socket gets its own original source back; a datagram sent straight to the container is left as it is" {
+@test "UDP: each socket gets its own original source back, unconnected [::1] too; a datagram sent straight to the container is left as it is" {
 	redirect_or_skip
 	command -v cc >/dev/null || skip "no C compiler for the UDP echo server"
 	local rootfs n addr
@@ -203,6 +203,9 @@ out.append(ask(a, ("127.0.0.1", 23030)))
 out.append(ask(b, ("127.0.0.5", 23031)))
 out.append(ask(c, (addr, 9001)))
 out.append(ask(v6, ("::ffff:127.0.0.1", 23030)))
+e = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+e.settimeout(1)
+out.append(ask(e, ("::1", 23031)))
 v6.connect(("::1", 23031))
 v6.send(b"y")
 out.append(v6.recvfrom(64)[1][:2])
@@ -211,7 +214,11 @@ print(out)' "$addr"
 	wait_for 10 "a UDP echo from $n" udp_check
 	run udp_check
 	echo "$output"
-	[[ $output == "[('127.0.0.1', 23030), ('127.0.0.5', 23031), ('$addr', 9001), ('::ffff:127.0.0.1', 23030), ('::1', 23031)]" ]]
+	[[ $output == "[('127.0.0.1', 23030), ('127.0.0.5', 23031), ('$addr', 9001), ('::ffff:127.0.0.1', 23030), ('::1', 23031), ('::1', 23031)]" ]]
+	# the unconnected sendto([::1]) (4th) went through the forwarder on the held port,
+	# as inspect says; 127.0.0.1:23030 does not take [::1], so it has none
+	"$HUSK" inspect "$n" | grep -qF 'unconnected UDP to [::1]: userspace forwarder'
+	[[ $("$HUSK" inspect "$n" | grep -c 'unconnected UDP to') -eq 1 ]]
 }
 
 @test "SIGKILL of a husk that published 100 ports: nothing left, nothing inherited by the next container" {

@@ -25,6 +25,7 @@
 
 struct ports {
 	pid_t forwarder;
+	pid_t udp6_forwarder; /* with the redirect: unconnected UDP to [::1] (see below) */
 	char why_forwarder[sizeof ((struct husk_err *)0)->msg]; /* with the forwarder: why not the redirect */
 	struct sock_redirect *redirect;
 	int *held; /* with the redirect: the host ports, bound (not listening) */
@@ -343,6 +344,51 @@ static int hold_ports(struct ports *ps, const struct husk_spec *s, struct husk_e
 	return 0;
 }
 
+/* The redirect cannot serve an unconnected UDP sendto([::1]): the kernel refuses to
+ * rewrite an IPv6 destination to the container's IPv4 one (a connected socket is
+ * rewritten at connect6). Such datagrams land on the held port, so a forwarder reads
+ * the held UDP sockets that take [::1] and relays them, as the forwarder path would:
+ * both paths serve the same clients. */
+static int start_udp6_forwarder(struct ports *ps, const struct husk_spec *s, pid_t ctr_pid,
+				uint32_t ctr_addr, struct husk_err *err)
+{
+	cleanup_free struct fwd_rule *rules = calloc(s->n_ports, sizeof *rules);
+	if (!rules)
+		return husk_error(err, ENOMEM, "--publish");
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_ports && i < ps->n_held; i++) {
+		const struct port_map *p = &s->ports[i];
+		bool takes_v6lo = (is_any(p->host_ip) && strcmp(p->host_ip, "0.0.0.0")) ||
+				  !strcmp(p->host_ip, "::1");
+		if (p->proto != IPPROTO_UDP || !takes_v6lo)
+			continue;
+		struct fwd_rule *r = &rules[n];
+		r->proto = IPPROTO_UDP;
+		r->dst.sin_family = AF_INET;
+		r->dst.sin_addr.s_addr = htonl(ctr_addr);
+		r->dst.sin_port = htons(p->ctr_port);
+		if ((r->fd = fcntl(ps->held[i], F_DUPFD_CLOEXEC, 0)) < 0) {
+			int e = errno;
+			for (size_t j = 0; j < n; j++)
+				close(rules[j].fd);
+			return husk_error(err, e, "--publish: dup");
+		}
+		n++;
+	}
+	if (!n)
+		return 0;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/net", ctr_pid);
+	cleanup_close int netns = open(path, O_RDONLY | O_CLOEXEC);
+	ps->udp6_forwarder = forwarder_start(rules, n, netns, err);
+	for (size_t i = 0; i < n; i++)
+		close(rules[i].fd); /* the forwarder has them */
+	if (ps->udp6_forwarder < 0)
+		return -1;
+	charge_to_container(ps->udp6_forwarder, ctr_pid);
+	return 0;
+}
+
 /* 0: the redirect serves the loopback; 1: the forwarder must; -1: failed. */
 static int start_redirect(struct ports *ps, const struct husk_spec *s, uint32_t ctr_addr,
 			  int lease_fd, struct husk_err *err)
@@ -379,7 +425,8 @@ int ports_publish(struct ports **pp, const struct husk_spec *s, pid_t pid, uint3
 		return husk_error(err, ENOMEM, "--publish");
 	*pp = ps;
 	int r = start_redirect(ps, s, ctr_addr, lease_fd, err);
-	if (r < 0 || (r == 1 && start_forwarder(ps, s, pid, ctr_addr, err)))
+	if (r < 0 || (r == 1 && start_forwarder(ps, s, pid, ctr_addr, err)) ||
+	    (r == 0 && start_udp6_forwarder(ps, s, pid, ctr_addr, err)))
 		return -1;
 	return add_elements(ps, s, ctr_addr, lease_fd, err);
 }
@@ -398,7 +445,9 @@ void ports_path(const struct ports *ps, const struct husk_spec *s, size_t i, cha
 	} else if (ps->forwarder > 0) {
 		snprintf(buf, len, "userspace forwarder (%s)%s", ps->why_forwarder, other);
 	} else if (ps->redirect && sock_redirect_serves(p, lo, sizeof lo)) {
-		snprintf(buf, len, "eBPF redirect (%s)%s", lo, other);
+		bool udp6 = ps->udp6_forwarder > 0 && p->proto == IPPROTO_UDP && strstr(lo, "[::1]");
+		snprintf(buf, len, "eBPF redirect (%s)%s%s", lo, other,
+			 udp6 ? "; unconnected UDP to [::1]: userspace forwarder" : "");
 	} else {
 		snprintf(buf, len, "nft DNAT (not a loopback address: no redirect)");
 	}
@@ -414,6 +463,8 @@ void ports_unpublish(struct ports **pp)
 		forwarder_stop(ps->forwarder);
 		EXPLAIN(t, "kill %d   # the port forwarder", ps->forwarder);
 	}
+	if (ps->udp6_forwarder > 0)
+		forwarder_stop(ps->udp6_forwarder);
 	sock_redirect_stop(&ps->redirect);
 	for (size_t i = 0; i < ps->n_held; i++)
 		close(ps->held[i]);
