@@ -497,6 +497,31 @@ s.bind(("127.0.0.1", 18099)); s.listen(); print("ready", flush=True); time.sleep
 	[[ $output == *"default via 10.123.4.1"* ]]
 }
 
+@test "ip_forward: set back to 0 by the last husk out, but left on when another runtime's bridge came up meanwhile (alone: CI or HUSK_TEST_EXCLUSIVE=1)" {
+	[[ ${CI:-} == true || ${HUSK_TEST_EXCLUSIVE:-} == 1 ]] ||
+		skip "changes the host's ip_forward: set HUSK_TEST_EXCLUSIVE=1 when nothing else runs"
+	[[ -e $NET_DIR ]] && skip "another husk holds the bridge"
+	local f
+	for f in /sys/class/net/*/bridge; do
+		[[ $f == /sys/class/net/husk0/bridge || ! -e $f ]] || skip "another runtime's bridge is up: $f"
+	done
+	local was br=hkt-obr$$ alone during after
+	was=$(cat /proc/sys/net/ipv4/ip_forward)
+	echo 0 >/proc/sys/net/ipv4/ip_forward
+	"$HUSK" run --rm --name "$(cname fwd)" "$ROOTFS" true
+	alone=$(cat /proc/sys/net/ipv4/ip_forward)
+	# a bridge of "docker" appears while a husk container runs: ip_forward stays on
+	"$HUSK" run -d --name "$(cname fwd)" "$ROOTFS" sleep 600 >/dev/null
+	during=$(cat /proc/sys/net/ipv4/ip_forward)
+	ip link add "$br" type bridge
+	"$HUSK" rm -f "$(tail -1 "$BATS_TEST_TMPDIR/.husk-names")" >/dev/null
+	after=$(cat /proc/sys/net/ipv4/ip_forward)
+	ip link del "$br"
+	echo "$was" >/proc/sys/net/ipv4/ip_forward
+	echo "alone=$alone during=$during after=$after"
+	[[ $alone == 0 && $during == 1 && $after == 1 ]]
+}
+
 @test "table ip husk is exactly what nft makes of the commands --explain prints" {
 	command -v nft >/dev/null || skip "no nft"
 	local n ns
