@@ -104,12 +104,9 @@ static int default_env(struct husk_spec *s, const char *key, const char *val,
 static int validate_overlay(struct husk_spec *s, struct husk_err *err)
 {
 	struct stat st;
-	/* --userns: the host idmaps each layer under the overlay (linux/fs/overlay.h). A
-	 * rootless husk cannot: its layers are its own files, extracted without their
-	 * owners, and an idmapped mount of them needs the host's root */
-	if (s->rootless)
-		return husk_error(err, 0, "%s in a rootless husk: not supported yet (run a rootfs "
-				  "directory)", s->image ? "an image" : "--overlay");
+	/* --userns auto: the host idmaps each layer under the overlay; a rootless husk's
+	 * layers were unpacked with the container's own ids (linux/userns/rootless_ns.h):
+	 * its child mounts the overlay inside its user namespace (linux/fs/overlay.h) */
 	for (size_t i = 0; i < s->n_lower; i++)
 		if (stat(s->lower[i], &st) < 0 || !S_ISDIR(st.st_mode))
 			return husk_error(err, errno ? errno : ENOTDIR, "%s layer '%s'",

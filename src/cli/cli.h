@@ -10,7 +10,7 @@ struct husk_global {
 	bool log_json;          /* --log-format json */
 	bool debug;             /* --debug */
 	bool systemd_cgroup;    /* --systemd-cgroup: cgroupsPath is slice:prefix:name */
-	const char *image_root; /* --image-root, or NULL ($HUSK_IMAGE_ROOT, /var/lib/husk) */
+	const char *image_root; /* --image-root, or NULL (cli_image_root decides) */
 };
 
 /* The global options before the command (runc's set: --root, --log, --log-format,
@@ -38,6 +38,19 @@ int image_prune_cmd(struct husk_global *g, int argc, char **argv);
 int cmd_import(struct husk_global *g, int argc, char **argv);
 int cmd_load(struct husk_global *g, int argc, char **argv);
 int cmd_pull(struct husk_global *g, int argc, char **argv);
+
+/* The image store's root (cli/image_store.c): --image-root, else $HUSK_IMAGE_ROOT,
+ * else /var/lib/husk for root and ~/.local/share/husk for a rootless husk
+ * (linux/userns/rootless.h). Exits 125 after one line when that does not fit. */
+const char *cli_image_root(const struct husk_global *g);
+struct store;
+struct husk_err;
+/* What an image command does to the store, opened (and made) for it. */
+typedef int (*cli_store_fn)(struct store *st, void *arg, struct husk_err *err);
+/* Opens the store and runs fn on it; for a rootless husk in a child in a user
+ * namespace of the user's subid maps (its output and errors are its own). The
+ * command's exit status. */
+int cli_store_run(const struct husk_global *g, cli_store_fn fn, void *arg);
 
 /* --format ARG: table or json into *json; false, after one line naming ARG, if
  * neither. */

@@ -54,7 +54,7 @@ static int image_inspect(struct husk_global *g, int argc, char **argv)
 	}
 	struct store st;
 	struct husk_err err = { 0 };
-	if (store_open(&st, g->image_root, false, &err))
+	if (store_open(&st, cli_image_root(g), false, &err))
 		return husk_error_print(&err);
 	json_object *a = json_object_new_array();
 	int rc = 0;

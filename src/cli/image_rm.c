@@ -157,7 +157,7 @@ int cmd_rmi(struct husk_global *g, int argc, char **argv)
 	}
 	struct store st;
 	struct husk_err err = { 0 };
-	if (store_open(&st, g->image_root, false, &err))
+	if (store_open(&st, cli_image_root(g), false, &err))
 		return husk_error_print(&err);
 	struct in_use u;
 	in_use_load(g, &st, &u);
@@ -200,7 +200,7 @@ int image_prune_cmd(struct husk_global *g, int argc, char **argv)
 	}
 	struct store st;
 	struct husk_err err = { 0 };
-	if (store_open(&st, g->image_root, false, &err))
+	if (store_open(&st, cli_image_root(g), false, &err))
 		return husk_error_print(&err);
 	if (!store_exists(&st)) {
 		printf("Deleted layers: 0, reclaimed 0B\n");

@@ -115,7 +115,7 @@ static int list_images(struct husk_global *g, bool json)
 {
 	struct store st;
 	struct husk_err err = { 0 };
-	if (store_open(&st, g->image_root, false, &err))
+	if (store_open(&st, cli_image_root(g), false, &err))
 		return husk_error_print(&err);
 	struct rows rs = { .st = &st, .tags = image_tags_read(&st) };
 	int r = image_each(&st, collect, &rs);
@@ -173,7 +173,7 @@ int cmd_tag(struct husk_global *g, int argc, char **argv)
 		husk_warn("invalid image name '%s': %s", argv[2], why);
 		return HUSK_EXIT_FAILURE;
 	}
-	if (store_open(&st, g->image_root, false, &err) || store_lock(&st, &err) ||
+	if (store_open(&st, cli_image_root(g), false, &err) || store_lock(&st, &err) ||
 	    image_lookup(&st, argv[1], &r, &err)) {
 		store_unlock(&st);
 		return husk_error_print(&err);

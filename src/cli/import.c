@@ -7,6 +7,20 @@
 #include "image/import.h"
 #include "image/ref.h"
 
+struct import_args {
+	const char *input, *name;
+};
+
+static int import_task(struct store *st, void *arg, struct husk_err *err)
+{
+	const struct import_args *a = arg;
+	char id[DIGEST_STR_LEN];
+	if (image_import(st, a->input, a->name, id, err))
+		return -1;
+	printf("%s\n", id);
+	return 0;
+}
+
 int cmd_import(struct husk_global *g, int argc, char **argv)
 {
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -25,14 +39,10 @@ int cmd_import(struct husk_global *g, int argc, char **argv)
 		husk_warn("invalid image name '%s': %s", argv[2], why);
 		return HUSK_EXIT_FAILURE;
 	}
-	struct store st;
 	struct husk_err err = { 0 };
-	char id[DIGEST_STR_LEN];
 	/* the libraries first: a missing one is reported before the store is touched */
-	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err) ||
-	    store_open(&st, g->image_root, true, &err) ||
-	    image_import(&st, argv[1], argc == 3 ? argv[2] : NULL, id, &err))
+	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err))
 		return husk_error_print(&err);
-	printf("%s\n", id);
-	return 0;
+	struct import_args a = { argv[1], argc == 3 ? argv[2] : NULL };
+	return cli_store_run(g, import_task, &a);
 }

@@ -8,6 +8,11 @@
 #include "image/libs.h"
 #include "image/load.h"
 
+struct load_args {
+	const char *input;
+	bool quiet;
+};
+
 static void report(const char *id, const char *tag, void *arg)
 {
 	bool quiet = *(bool *)arg;
@@ -17,6 +22,12 @@ static void report(const char *id, const char *tag, void *arg)
 		printf("Loaded image: %s (%s)\n", tag, id);
 	else
 		printf("Loaded image ID: %s\n", id);
+}
+
+static int load_task(struct store *st, void *arg, struct husk_err *err)
+{
+	struct load_args *a = arg;
+	return image_load(st, a->input, report, &a->quiet, err);
 }
 
 int cmd_load(struct husk_global *g, int argc, char **argv)
@@ -59,11 +70,10 @@ int cmd_load(struct husk_global *g, int argc, char **argv)
 		husk_warn("load: stdin is a terminal: give an archive with -i FILE or on stdin");
 		return HUSK_EXIT_FAILURE;
 	}
-	struct store st;
 	struct husk_err err = { 0 };
 	/* the libraries first: a missing one is reported before the store is touched */
-	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err) ||
-	    store_open(&st, g->image_root, true, &err) || image_load(&st, input, report, &quiet, &err))
+	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err))
 		return husk_error_print(&err);
-	return 0;
+	struct load_args a = { input, quiet };
+	return cli_store_run(g, load_task, &a);
 }

@@ -7,6 +7,24 @@
 #include "image/libs.h"
 #include "image/pull.h"
 
+struct pull_args {
+	const char *ref;
+	const struct pull_opts *o;
+};
+
+static int pull_task(struct store *st, void *arg, struct husk_err *err)
+{
+	const struct pull_args *a = arg;
+	char id[DIGEST_STR_LEN];
+	if (image_pull(st, a->ref, a->o, id, err))
+		return -1;
+	if (a->o->quiet)
+		printf("%s\n", id);
+	else
+		printf("Pulled: %s (%s)\n", a->ref, id);
+	return 0;
+}
+
 int cmd_pull(struct husk_global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -44,17 +62,10 @@ int cmd_pull(struct husk_global *g, int argc, char **argv)
 		husk_warn("usage: husk pull [--insecure] [-q] [REGISTRY/]NAME[:TAG|@DIGEST]");
 		return HUSK_EXIT_FAILURE;
 	}
-	struct store st;
 	struct husk_err err = { 0 };
-	char id[DIGEST_STR_LEN];
 	/* the libraries first: a missing one is reported before the store is touched */
-	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err) || libs_need(HUSK_LIB_CURL, &err) ||
-	    store_open(&st, g->image_root, true, &err) ||
-	    image_pull(&st, argv[optind], &o, id, &err))
+	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err) || libs_need(HUSK_LIB_CURL, &err))
 		return husk_error_print(&err);
-	if (o.quiet)
-		printf("%s\n", id);
-	else
-		printf("Pulled: %s (%s)\n", argv[optind], id);
-	return 0;
+	struct pull_args a = { argv[optind], &o };
+	return cli_store_run(g, pull_task, &a);
 }

@@ -407,7 +407,7 @@ int cmd_run(struct husk_global *g, int argc, char **argv)
 	snprintf(s.state_root, sizeof s.state_root, "%s", cli_root(g));
 	s.rootless = rootless();
 	struct monitor_opts mo = { 0 };
-	struct run_image_opts io = { .image_root = g->image_root };
+	struct run_image_opts io = { .g = g };
 	int r = parse_run_args(&s, &mo, &io, argc, argv, &err);
 	if (r == 0 && s.rootless)
 		r = rootless_defaults(&s, &err);

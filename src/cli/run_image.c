@@ -106,7 +106,7 @@ static int apply_image(struct husk_spec *s, const struct run_image_opts *o, stru
 {
 	struct store st;
 	struct image_record r;
-	if (store_open(&st, o->image_root, false, err) || image_lookup(&st, s->rootfs, &r, err))
+	if (store_open(&st, cli_image_root(o->g), false, err) || image_lookup(&st, s->rootfs, &r, err))
 		return -1;
 	struct image_config c = { 0 };
 	size_t len;

@@ -4,10 +4,11 @@
 #pragma once
 #include <stdbool.h>
 
+#include "cli/cli.h"
 #include "spec.h"
 
 struct run_image_opts {
-	const char *image_root; /* --image-root, or NULL */
+	const struct husk_global *g; /* its store: cli_image_root(g) */
 	char *entrypoint;       /* --entrypoint ("" clears the image's) */
 	bool has_entrypoint;
 	bool overlay;           /* --overlay: a directory gets a copy-on-write layer too */

@@ -16,6 +16,7 @@
 #include "linux/net/network.h"
 #include "linux/net/ports/ports.h"
 #include "linux/userns/rootless.h"
+#include "linux/userns/rootless_ns.h"
 #include "linux/userns/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -91,7 +92,7 @@ static void cleanup_one(const char *root, const char *name)
 	char dir[600];
 	snprintf(dir, sizeof dir, "%s/%s", root, name);
 	release_kernel_side(name);
-	remove_tree(dir);
+	rootless_remove_tree(dir);
 }
 
 static void mark_cleaned(json_object *o, void *arg)
@@ -269,7 +270,8 @@ void state_remove(const char *dir, int lock_fd)
 {
 	if (!dir[0])
 		return;
-	remove_tree(dir);
+	/* a rootless container's upper dir holds files of its subuids */
+	rootless_remove_tree(dir);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	/* leave no empty state root behind when the last container goes */
@@ -326,7 +328,7 @@ static int remove_record_locked(const char *root, const char *name, struct husk_
 	if (lock == -1)
 		return husk_error(err, errno, "locking %s/lock", dir);
 	release_kernel_side(name);
-	if (remove_tree(dir) < 0 && errno != ENOENT)
+	if (rootless_remove_tree(dir) < 0 && errno != ENOENT)
 		return husk_error(err, errno, "removing %s", dir);
 	return 0;
 }

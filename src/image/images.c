@@ -12,6 +12,7 @@
 #include "image/config.h"
 #include "image/json_util.h"
 #include "image/ref.h"
+#include "linux/userns/rootless_ns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -350,7 +351,8 @@ int image_prune_layers(const struct store *st, char *const *keep, int64_t *freed
 			layer_size_path(st, id, sp, sizeof sp);
 			if (read_file(sp, buf, sizeof buf) > 0)
 				*freed += strtoll(buf, NULL, 10);
-			if (remove_tree(lp) == 0) {
+			/* a rootless store's layers hold files of the user's subuids */
+			if (rootless_remove_tree(lp) == 0) {
 				unlink(sp);
 				removed++;
 			}

@@ -41,12 +41,9 @@ static void remove_stale_staging(const struct store *st)
 int store_open(struct store *st, const char *root, bool create, struct husk_err *err)
 {
 	st->lock_fd = -1;
-	if (!root || !root[0])
-		root = getenv("HUSK_IMAGE_ROOT");
-	if (!root || !root[0])
-		root = HUSK_DEFAULT_IMAGE_ROOT;
-	if (root[0] != '/')
-		return husk_error(err, 0, "invalid image root '%s': must be an absolute path", root);
+	if (!root || root[0] != '/')
+		return husk_error(err, 0, "invalid image root '%s': must be an absolute path",
+				  root ? root : "");
 	if (strlen(root) >= sizeof st->root)
 		return husk_error(err, ENAMETOOLONG, "image root '%s'", root);
 	snprintf(st->root, sizeof st->root, "%s", root);

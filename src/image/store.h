@@ -1,5 +1,5 @@
-/* The content-addressed image store, /var/lib/husk (HUSK_IMAGE_ROOT or
- * --image-root move it):
+/* The content-addressed image store, /var/lib/husk (a rootless husk's
+ * ~/.local/share/husk; HUSK_IMAGE_ROOT or --image-root move it):
  *
  *   .lock                   flock: every change of the store holds it, briefly
  *   layers/<hex>/           a layer unpacked, named by its diff_id; shared by every
@@ -28,7 +28,7 @@ struct store {
 	int lock_fd; /* -1 unless store_lock() holds it */
 };
 
-/* root: the given one, else $HUSK_IMAGE_ROOT, else /var/lib/husk. With create,
+/* root: an absolute path (cli_image_root decides which). With create,
  * makes the layout (and removes stale staging dirs); without, a missing store is
  * an empty one (0, and store_exists() says false). */
 int store_open(struct store *st, const char *root, bool create, struct husk_err *err);

@@ -17,6 +17,7 @@
 #include "image/tarpath.h"
 #include "image/libs.h"
 #include "util/cleanup.h"
+#include "linux/userns/rootless.h"
 #include "util/input_limits.h"
 
 /* the two stages: the input as given (outer: decompression, "raw" format) and the
@@ -40,6 +41,7 @@ struct unpack {
 	struct husk_err *err;
 	const char *name; /* the entry being unpacked, as the archive names it */
 	int64_t end;      /* the end of the data written to the current file */
+	bool rootless;    /* in a user namespace of a rootless husk (rootless_ns.h) */
 };
 
 static ssize_t outer_read(struct archive *a, void *arg, const void **buf)
@@ -147,6 +149,24 @@ static int clear_name(struct unpack *u, int pfd, const char *base, int is_dir)
 	return 0;
 }
 
+/* A rootless husk without a subid range has only its own id mapped (chown to any
+ * other is EINVAL): such entries stay the user's, said once. */
+static int set_owner(struct unpack *u, struct archive_entry *e, int fd, int pfd, const char *base)
+{
+	static bool said;
+	uid_t uid = (uid_t)archive_entry_uid(e);
+	gid_t gid = (gid_t)archive_entry_gid(e);
+	int r = fd >= 0 ? fchown(fd, uid, gid) : fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW);
+	if (r == 0 || errno != EINVAL || !u->rootless)
+		return r;
+	if (!said)
+		husk_warn("warning: rootless: uid %u (gid %u) of '%s' is not mapped (no /etc/subuid "
+			  "range): the layer's files of other owners are stored as yours", (unsigned)uid,
+			  (unsigned)gid, u->name);
+	said = true;
+	return 0;
+}
+
 static int apply_xattrs(struct unpack *u, struct archive_entry *e, const char *path, int fd)
 {
 	const char *name;
@@ -159,7 +179,8 @@ static int apply_xattrs(struct unpack *u, struct archive_entry *e, const char *p
 			continue;
 		int r = fd >= 0 ? fsetxattr(fd, name, value, size, 0) :
 				  lsetxattr(path, name, value, size, 0);
-		if (r < 0 && errno != ENOTSUP)
+		/* trusted.* and most of security.* are the host root's alone */
+		if (r < 0 && errno != ENOTSUP && !(u->rootless && errno == EPERM))
 			return refuse(u, errno, "setting an extended attribute");
 	}
 	return 0;
@@ -223,8 +244,7 @@ static int make_file(struct unpack *u, struct archive_entry *e, int pfd, const c
 	if (u->end < archive_entry_size(e) && ftruncate(fd, archive_entry_size(e)) < 0)
 		return refuse(u, errno, "truncating");
 	/* chown first: it clears set-id bits and file capabilities */
-	if (fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0 ||
-	    fchmod(fd, archive_entry_perm(e)) < 0)
+	if (set_owner(u, e, fd, -1, NULL) < 0 || fchmod(fd, archive_entry_perm(e)) < 0)
 		return refuse(u, errno, "setting owner and mode");
 	if (apply_xattrs(u, e, NULL, fd))
 		return -1;
@@ -242,7 +262,7 @@ static int set_meta_at(struct unpack *u, struct archive_entry *e, int pfd, const
 		       int is_link)
 {
 	int fl = AT_SYMLINK_NOFOLLOW;
-	if (fchownat(pfd, base, archive_entry_uid(e), archive_entry_gid(e), fl) < 0)
+	if (set_owner(u, e, -1, pfd, base) < 0)
 		return refuse(u, errno, "setting the owner");
 	if (!is_link && fchmodat(pfd, base, archive_entry_perm(e), 0) < 0)
 		return refuse(u, errno, "setting the mode");
@@ -281,7 +301,9 @@ static int whiteout(struct unpack *u, int kind, int pfd, const char *hidden)
 	if (kind == 1) {
 		char path[64];
 		snprintf(path, sizeof path, "/proc/self/fd/%d", pfd);
-		if (setxattr(path, "trusted.overlay.opaque", "y", 1, 0) < 0)
+		/* a rootless overlay is mounted with userxattr (linux/fs/overlay.c) */
+		const char *name = u->rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
+		if (setxattr(path, name, "y", 1, 0) < 0)
 			return refuse(u, errno, "marking the directory opaque");
 		return 0;
 	}
@@ -291,6 +313,18 @@ static int whiteout(struct unpack *u, int kind, int pfd, const char *hidden)
 		return -1;
 	if (mknodat(pfd, hidden, S_IFCHR | 0600, makedev(0, 0)) < 0)
 		return refuse(u, errno, "making the whiteout");
+	return 0;
+}
+
+/* a user namespace makes no device node (as podman's rootless storage, the entry is
+ * left out: a container gets its /dev from husk) */
+static int skip_device(struct unpack *u)
+{
+	static bool said;
+	if (!said)
+		husk_warn("warning: rootless: device node '%s' (and any other in the image) is not "
+			  "stored: a user namespace cannot make one", u->name);
+	said = true;
 	return 0;
 }
 
@@ -318,8 +352,11 @@ static int create_entry(struct unpack *u, struct archive_entry *e, int pfd, cons
 		return set_meta_at(u, e, pfd, base, 1);
 	}
 	case AE_IFCHR: case AE_IFBLK: case AE_IFIFO:
-		if (mknodat(pfd, base, type | 0600, archive_entry_rdev(e)) < 0)
+		if (mknodat(pfd, base, type | 0600, archive_entry_rdev(e)) < 0) {
+			if (errno == EPERM && u->rootless && type != AE_IFIFO)
+				return skip_device(u);
 			return errno == EEXIST ? 1 : refuse(u, errno, "creating the device node");
+		}
 		return set_meta_at(u, e, pfd, base, 0);
 	default:
 		return 0; /* sockets: nothing to unpack */
@@ -426,7 +463,8 @@ int layer_unpack(int dirfd, layer_read_fn fn, void *arg, struct layer_digests *d
 	st->fn = fn;
 	st->arg = arg;
 	struct archive *inner = NULL;
-	struct unpack u = { .root = dirfd, .parent_fd = -1, .d = d, .err = err };
+	struct unpack u = { .root = dirfd, .parent_fd = -1, .d = d, .err = err,
+			    .rootless = rootless() };
 	int r = -1;
 	if (sha256_init(&st->blob) || sha256_init(&st->diff)) {
 		husk_error(err, ENOMEM, "sha256");

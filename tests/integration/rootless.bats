@@ -4,7 +4,8 @@
 # creates its own user (useradd, a /etc/subuid and /etc/subgid range) and removes it
 # afterwards. The caller's uid is 0 in the container, its subuid range 1..65536
 # (newuidmap/newgidmap); state in $XDG_RUNTIME_DIR/husk; no cgroup on a host that
-# cannot delegate one; the network is slirp4netns (-p to curl on the host).
+# cannot delegate one; the network is slirp4netns (-p to curl on the host). Images in
+# its ~/.local/share/husk ($RL_OPEN/uhome), unpacked with their owners.
 
 load helpers
 
@@ -27,6 +28,8 @@ setup_file() {
 	# the user's own rootfs: its files are root's in the container
 	cp -a "$(rootfs_busybox)/." "$RL_OPEN/rootfs/" 2>/dev/null || { mkdir -p "$RL_OPEN/rootfs" && cp -a "$(rootfs_busybox)/." "$RL_OPEN/rootfs/"; }
 	chown -R "$RL_USER:" "$RL_OPEN/rootfs"
+	install -d -m 700 -o "$RL_USER" "$RL_OPEN/uhome"
+	rl_archives
 	# slirp4netns opens /dev/net/tun as the user: Debian's udev makes it 0666, a
 	# machine without udev may not (tun_open/tun_close: shared by concurrent runs)
 	tun_open
@@ -60,6 +63,31 @@ tun_close() {
 	) 9</dev/net/tun # the device itself is the lock: no lock file left
 }
 
+# $RL_OPEN/bb.tar: the busybox rootfs, root's, plus /home/app (and its file f) of
+# uid:gid 1000:1000; $RL_OPEN/bb2.tar: a docker-archive (made by hand) of that layer
+# and one deleting /etc/group (a whiteout) and replacing /usr (an opaque dir)
+rl_archives() {
+	local t=$BATS_FILE_TMPDIR/rl-arch l2=$BATS_FILE_TMPDIR/rl-l2 d1 d2 c
+	mkdir -p "$t" "$l2/etc" "$l2/usr/share" "$BATS_FILE_TMPDIR/rl-app/home/app"
+	echo by-app >"$BATS_FILE_TMPDIR/rl-app/home/app/f"
+	tar -C "$(rootfs_busybox)" --owner 0 --group 0 -cf "$RL_OPEN/bb.tar" .
+	tar -C "$BATS_FILE_TMPDIR/rl-app" --owner 1000 --group 1000 -rf "$RL_OPEN/bb.tar" ./home
+	: >"$l2/etc/.wh.group"
+	: >"$l2/usr/.wh..wh..opq"
+	echo replaced >"$l2/usr/share/marker"
+	tar -C "$l2" --owner 0 --group 0 -cf "$t/l2.tar" etc usr
+	cp "$RL_OPEN/bb.tar" "$t/l1.tar"
+	d1=$(sha256sum "$t/l1.tar" | cut -d' ' -f1)
+	d2=$(sha256sum "$t/l2.tar" | cut -d' ' -f1)
+	printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s","sha256:%s"]}}' \
+		"$d1" "$d2" >"$t/config"
+	c=$(sha256sum "$t/config" | cut -d' ' -f1)
+	mv "$t/config" "$t/$c.json"
+	printf '[{"Config":"%s.json","RepoTags":["localhost/rl:2"],"Layers":["l1.tar","l2.tar"]}]' "$c" >"$t/manifest.json"
+	tar -C "$t" -cf "$RL_OPEN/bb2.tar" "$c.json" l1.tar l2.tar manifest.json
+	chmod 644 "$RL_OPEN/bb.tar" "$RL_OPEN/bb2.tar"
+}
+
 teardown_file() {
 	[[ -n ${RL_OPEN:-} ]] || return 0
 	tun_close
@@ -84,10 +112,14 @@ teardown() {
 	[ -z "$left" ] || { echo "processes of $RL_USER left: $left"; return 1; }
 }
 
-# husk as the test user, its state in its own runtime dir
+# a command as the test user (VAR=VALUE first for more of its environment), its state
+# in its own runtime dir, its images in its home's ~/.local/share/husk
+rlrun() {
+	runuser -u "$RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$RL_OPEN/uhome" \
+		XDG_RUNTIME_DIR="$RL_OPEN/run" "$@"
+}
 rlhusk() {
-	runuser -u "$RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		XDG_RUNTIME_DIR="$RL_OPEN/run" "$RL_OPEN/husk" "$@"
+	rlrun "$RL_OPEN/husk" "$@"
 }
 
 words() {
@@ -202,13 +234,16 @@ words() {
 	[ "${lines[1]}" -le 3 ] # its own processes only
 }
 
-@test "rootless: --userns auto, --network bridge and an overlay root are refused with a reason" {
+@test "rootless: --userns auto and --network bridge are refused with a reason; --overlay works" {
 	run --separate-stderr rlhusk run --rm --userns auto "$RL_OPEN/rootfs" true
 	[ "$status" -eq 125 ] && [[ $stderr == *"--userns auto: only as root"* ]]
 	run --separate-stderr rlhusk run --rm --network bridge "$RL_OPEN/rootfs" true
 	[ "$status" -eq 125 ] && [[ $stderr == *"a rootless container cannot join husk0"* ]]
-	run --separate-stderr rlhusk run --rm --network none --overlay "$RL_OPEN/rootfs" true
-	[ "$status" -eq 125 ] && [[ $stderr == *"--overlay in a rootless husk: not supported yet"* ]]
+	# a copy-on-write layer over the user's rootfs: writes go to the upper dir, gone with --rm
+	run -0 --separate-stderr rlhusk run --rm --network none --overlay "$RL_OPEN/rootfs" sh -c 'echo w >/ov; cat /ov; stat -c %u /bin/busybox'
+	[ "${lines[*]}" = "w 0" ]
+	[ ! -e "$RL_OPEN/rootfs/ov" ]
+	[ ! -e "$RL_OPEN/run/husk" ]
 }
 
 @test "rootless: ./run-fastapi.sh run --rootless serves /health through -p, and stops clean" {
@@ -277,4 +312,80 @@ words() {
 	[ "$(sed -n 1p <<<"$out")" = 0 ]
 	[ "$(words "$(sed -n 2p <<<"$out")")" = "0 $RL_UID 1" ]
 	rm -rf "$home" "$RL_OPEN/busybox-oci.tar"
+}
+
+# the user's store: no layer, image or staging dir left, and nothing of a subuid (the
+# user can remove what stays, its blobs, alone)
+rl_store_is_empty() {
+	local s=$1
+	[ -z "$(find "$s/layers" "$s/images" "$s/tmp" -mindepth 1 2>/dev/null)" ] ||
+		fail "store not empty: $(find "$s" -mindepth 2 | head)"
+	[ -z "$(find "$s" ! -user "$RL_USER")" ] || fail "not the user's: $(find "$s" ! -user "$RL_USER" | head)"
+}
+
+@test "rootless: import into ~/.local/share/husk; the layer's owners hold inside; writes in the upper dir; rm and rmi leave nothing" {
+	local store=$RL_OPEN/uhome/.local/share/husk layer up
+	run -0 --separate-stderr rlhusk import "$RL_OPEN/bb.tar" rl:1
+	[[ $output =~ ^sha256:[0-9a-f]{64}$ ]]
+	[ -z "$stderr" ]
+	run -0 rlhusk images
+	[[ ${lines[1]} == "rl "*" 1 "* ]]
+	# on disk: root's files are the user's, uid 1000's are its subuid's (container ids)
+	layer=$(find "$store/layers" -mindepth 1 -maxdepth 1 -type d)
+	[ "$(stat -c %u:%g "$layer/bin/busybox")" = "$RL_UID:$(id -g "$RL_USER")" ]
+	[ "$(stat -c %u:%g "$layer/home/app/f")" = "$((RL_SUB + 999)):$((RL_SUB + 999))" ]
+	run -0 --separate-stderr rlhusk run --rm --network none rl:1 sh -c \
+		'stat -c %u:%g /bin/busybox /home/app /home/app/f; cat /home/app/f'
+	[ "${lines[*]}" = "0:0 1000:1000 1000:1000 by-app" ]
+	# the container's writes are in its upper dir (a directory of uid 1000 there, that
+	# the user alone cannot empty), the layer untouched
+	run -0 rlhusk run -d --name hkt-rl-img --network none rl:1 sh -c \
+		'echo w >/home/app/g; mkdir /home/app/d && touch /home/app/d/x && chown -R 1000:1000 /home/app/d &&
+		 chmod 500 /home/app/d && touch /ready; sleep 600'
+	up=$RL_OPEN/run/husk/hkt-rl-img/upper
+	wait_for 10 "the container's writes" test -e "$up/ready"
+	[ "$(cat "$up/home/app/g")" = w ]
+	[ ! -e "$layer/home/app/g" ]
+	[ "$(stat -c %u:%a "$up/home/app/d")" = "$((RL_SUB + 999)):500" ]
+	run -0 rlhusk rm -f hkt-rl-img
+	[ ! -e "$RL_OPEN/run/husk" ]
+	run -0 rlhusk rmi rl:1
+	rl_store_is_empty "$store"
+}
+
+@test "rootless: a multi-layer image: its whiteout and its opaque dir hold; image prune removes the layers" {
+	local store=$RL_OPEN/uhome/.local/share/husk top
+	run -0 --separate-stderr rlhusk load -i "$RL_OPEN/bb2.tar"
+	[[ $output == "Loaded image: localhost/rl:2 (sha256:"* ]]
+	run -0 --separate-stderr rlhusk run --rm --network none localhost/rl:2 sh -c \
+		'ls /usr; cat /usr/share/marker; test -e /etc/group || echo no-group; stat -c %u /home/app/f; test -e /etc/passwd && echo passwd'
+	[ "${lines[*]}" = "share replaced no-group 1000 passwd" ]
+	# in the store: a 0:0 character device, and the opaque mark a user may set
+	top=$(jq -r '.[0].layers[1]' <<<"$(rlhusk image inspect localhost/rl:2)")
+	top=$store/layers/${top#sha256:}
+	[ -c "$top/etc/group" ]
+	[ "$(stat -c %t:%T "$top/etc/group")" = 0:0 ]
+	python3 -c 'import os,sys; sys.exit(os.getxattr(sys.argv[1], "user.overlay.opaque") != b"y")' "$top/usr"
+	run -0 rlhusk rmi localhost/rl:2
+	run -0 rlhusk image prune
+	rl_store_is_empty "$store"
+}
+
+@test "rootless: without a subuid range the layer's other owners become the user's, said once" {
+	local store=$RL_OPEN/xdg/husk layer
+	# no newuidmap on PATH: only the user's own id is mapped; $XDG_DATA_HOME wins
+	mkdir -p "$RL_OPEN/nohelpers"
+	install -d -m 700 -o "$RL_USER" "$RL_OPEN/xdg"
+	run -0 --separate-stderr rlrun PATH="$RL_OPEN/nohelpers" XDG_DATA_HOME="$RL_OPEN/xdg" \
+		"$RL_OPEN/husk" import "$RL_OPEN/bb.tar" rl:flat
+	[ "$(grep -c 'is not mapped' <<<"$stderr")" -eq 1 ]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	[[ $stderr == "husk: warning: rootless: uid 1000 (gid 1000) of './home/"* ]]
+	layer=$(find "$store/layers" -mindepth 1 -maxdepth 1 -type d)
+	[ "$(stat -c %u "$layer/home/app/f")" -eq "$RL_UID" ]
+	run -0 rlhusk images # the store of $HOME has no such image
+	[[ $output != *flat* ]]
+	run -0 rlrun XDG_DATA_HOME="$RL_OPEN/xdg" "$RL_OPEN/husk" rmi rl:flat
+	rl_store_is_empty "$store"
+	rm -rf "$RL_OPEN/xdg"
 }

@@ -55,6 +55,7 @@ static int mount_fsconfig(const struct husk_spec *s, const char *upper, const ch
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0 ||
+	    (s->rootless && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -1;
 	cleanup_close int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
@@ -80,17 +81,28 @@ static void common_parent(char *const *lower, size_t n, char *out, size_t len)
 	}
 }
 
+/* overlay_options, plus userxattr for a rootless husk: in a user namespace overlayfs
+ * cannot use trusted.overlay.* (its layers' opaque dirs are user.overlay.opaque) */
+static int legacy_options(const struct husk_spec *s, const char *upper, const char *work,
+			  const char *relative_to, char *out, size_t len)
+{
+	if (overlay_options(s->lower, s->n_lower, upper, work, relative_to, out, len))
+		return -1;
+	size_t o = strlen(out);
+	return s->rootless && !path_fits(out + o, len - o, ",userxattr") ? -1 : 0;
+}
+
 static int mount_legacy(const struct husk_spec *s, const char *upper, const char *work,
 			struct husk_err *err)
 {
 	char opts[4096], parent[PATH_MAX];
-	if (overlay_options(s->lower, s->n_lower, upper, work, NULL, opts, sizeof opts) == 0)
+	if (legacy_options(s, upper, work, NULL, opts, sizeof opts) == 0)
 		return mount("overlay", s->rootfs, "overlay", 0, opts) < 0 ?
 			husk_error(err, errno, "mount -t overlay overlay %s (%zu layers)", s->rootfs,
 				   s->n_lower) : 0;
 	common_parent(s->lower, s->n_lower, parent, sizeof parent);
 	if (!parent[0] ||
-	    overlay_options(s->lower, s->n_lower, upper, work, parent, opts, sizeof opts))
+	    legacy_options(s, upper, work, parent, opts, sizeof opts))
 		return husk_error(err, E2BIG, "mount -t overlay: %zu layers do not fit in one mount "
 				  "option string on this kernel (before Linux 6.8)", s->n_lower);
 	cleanup_close int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -141,8 +153,9 @@ int overlay_mount_root(const struct husk_spec *s, struct husk_err *err)
 		if (mount_legacy(s, upper, work, err))
 			return -1;
 	}
-	EXPLAIN(t, "mount -t overlay overlay -o lowerdir=%s%s,upperdir=%s,workdir=%s %s   # %zu layer%s",
-		s->lower[0], s->n_lower > 1 ? ":..." : "", upper, work, s->rootfs, s->n_lower,
+	EXPLAIN(t, "mount -t overlay overlay -o lowerdir=%s%s,upperdir=%s,workdir=%s%s %s   # %zu layer%s",
+		s->lower[0], s->n_lower > 1 ? ":..." : "", upper, work,
+		s->rootless ? ",userxattr" : "", s->rootfs, s->n_lower,
 		s->n_lower > 1 ? "s" : "");
 	return 0;
 }

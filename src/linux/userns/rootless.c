@@ -54,6 +54,21 @@ int rootless_state_root(char *buf, size_t len, struct husk_err *err)
 	return path_format(buf, len, err, "state root", "/tmp/husk-%u", (unsigned)geteuid());
 }
 
+int rootless_image_root(char *buf, size_t len, struct husk_err *err)
+{
+	const char *xdg = getenv("XDG_DATA_HOME");
+	if (xdg && xdg[0] == '/')
+		return path_format(buf, len, err, "$XDG_DATA_HOME", "%s/husk", xdg);
+	const char *home = getenv("HOME");
+	if (home && home[0] == '/')
+		return path_format(buf, len, err, "$HOME", "%s/.local/share/husk", home);
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw && pw->pw_dir && pw->pw_dir[0] == '/')
+		return path_format(buf, len, err, "home directory", "%s/.local/share/husk", pw->pw_dir);
+	return husk_error(err, 0, "image store: uid %u has no home directory ($HOME unset, none in "
+			  "the passwd database): give --image-root DIR", (unsigned)geteuid());
+}
+
 static bool have_helper(const char *name)
 {
 	const char *path = getenv("PATH");

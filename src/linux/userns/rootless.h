@@ -1,8 +1,12 @@
 /* Rootless husk: run by a user other than root, no setuid bit. The caller's uid is
  * root of the container's user namespace; with an /etc/subuid (/etc/subgid) range
  * and newuidmap/newgidmap the range is mapped too (container ids 1..N), as podman
- * does. State lives in $XDG_RUNTIME_DIR/husk; images are not for a rootless husk yet
- * (its layers would be extracted without their owners). */
+ * does. State lives in $XDG_RUNTIME_DIR/husk, images in ~/.local/share/husk: their
+ * layers are unpacked (and removed) in a user namespace of the same maps
+ * (rootless_ns.h), so they keep their owners (container ids 0..N), opaque dirs are
+ * marked user.overlay.opaque and the container's overlay is mounted with userxattr
+ * by its child, inside its own user namespace. Without a subid range only the
+ * user's id is mapped: the files of other owners become the user's. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,6 +23,11 @@ bool rootless(void);
  * /run/user/UID/husk when that directory is the user's, else /tmp/husk-UID.
  * As root: HUSK_DEFAULT_STATE_ROOT. -1, naming the value, if it does not fit in len. */
 int rootless_state_root(char *buf, size_t len, struct husk_err *err);
+
+/* Where a rootless husk keeps its images: $XDG_DATA_HOME/husk, else
+ * $HOME/.local/share/husk, else the passwd database's home of the user. -1, naming
+ * the value, if it does not fit in len (or there is no home at all). */
+int rootless_image_root(char *buf, size_t len, struct husk_err *err);
 
 /* The maps for the caller (uid, gid, user name): 0 -> the caller, and with a subid
  * range and the helpers 1..N -> the range (*helpers = true: write them with
