@@ -357,9 +357,12 @@ rl_store_is_empty() {
 	local store=$RL_OPEN/uhome/.local/share/husk top
 	run -0 --separate-stderr rlhusk load -i "$RL_OPEN/bb2.tar"
 	[[ $output == "Loaded image: localhost/rl:2 (sha256:"* ]]
-	run -0 --separate-stderr rlhusk run --rm --network none localhost/rl:2 sh -c \
-		'ls /usr; cat /usr/share/marker; test -e /etc/group || echo no-group; stat -c %u /home/app/f; test -e /etc/passwd && echo passwd'
-	[ "${lines[*]}" = "share replaced no-group 1000 passwd" ]
+	# both overlay mount paths: fsconfig (Linux 6.8+) and mount(2)'s option string
+	for how in fsconfig legacy; do
+		run -0 --separate-stderr rlrun HUSK_OVERLAY_MOUNT=$how "$RL_OPEN/husk" run --rm --network none localhost/rl:2 sh -c \
+			'ls /usr; cat /usr/share/marker; test -e /etc/group || echo no-group; stat -c %u /home/app/f; test -e /etc/passwd && echo passwd'
+		[ "${lines[*]}" = "share replaced no-group 1000 passwd" ]
+	done
 	# in the store: a 0:0 character device, and the opaque mark a user may set
 	top=$(jq -r '.[0].layers[1]' <<<"$(rlhusk image inspect localhost/rl:2)")
 	top=$store/layers/${top#sha256:}
@@ -388,4 +391,9 @@ rl_store_is_empty() {
 	run -0 rlrun XDG_DATA_HOME="$RL_OPEN/xdg" "$RL_OPEN/husk" rmi rl:flat
 	rl_store_is_empty "$store"
 	rm -rf "$RL_OPEN/xdg"
+	# a home the user cannot write: one line naming the store, 125
+	run --separate-stderr rlrun HOME=/nonexistent "$RL_OPEN/husk" import "$RL_OPEN/bb.tar" rl:nohome
+	[ "$status" -eq 125 ]
+	[[ $stderr == "husk: image store /nonexistent/.local/share/husk: "* ]]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
 }

@@ -12,6 +12,7 @@
 #include "linux/userns/idmap.h"
 #include "linux/userns/mount_fallback.h"
 #include "linux/userns/pool.h"
+#include "linux/userns/rootless.h"
 #include "linux/userns/subid.h"
 #include "linux/userns/userns.h"
 #include "spec.h"
@@ -205,6 +206,28 @@ static void test_config_maps(void)
 	spec_free(&s);
 }
 
+/* a rootless husk's image store: $XDG_DATA_HOME/husk, else $HOME/.local/share/husk;
+ * a relative value is not used; a path that does not fit is refused, naming it */
+static void test_image_root(void)
+{
+	char buf[64], longv[200];
+	struct husk_err err = { 0 };
+	setenv("XDG_DATA_HOME", "/x/data", 1);
+	setenv("HOME", "/home/u", 1);
+	CHECK(rootless_image_root(buf, sizeof buf, &err) == 0 && !strcmp(buf, "/x/data/husk"));
+	setenv("XDG_DATA_HOME", "relative", 1);
+	CHECK(rootless_image_root(buf, sizeof buf, &err) == 0 &&
+	      !strcmp(buf, "/home/u/.local/share/husk"));
+	unsetenv("XDG_DATA_HOME");
+	memset(longv, 'a', sizeof longv - 1);
+	longv[0] = '/';
+	longv[sizeof longv - 1] = '\0';
+	setenv("HOME", longv, 1);
+	CHECK(rootless_image_root(buf, sizeof buf, &err) == -1 && strstr(err.msg, "$HOME") &&
+	      !buf[0]);
+	unsetenv("HOME");
+}
+
 static void test_strip_gid(void)
 {
 	char out[128];
@@ -230,6 +253,7 @@ int main(void)
 	test_subid();
 	test_pool();
 	test_pool_config();
+	test_image_root();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
