@@ -158,3 +158,17 @@ int create_locked_file(const char *path, const char *data)
 	}
 	return fd;
 }
+
+int dir_each(const char *dir, int (*fn)(int dfd, const char *name, void *arg), void *arg)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int sum = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			sum += fn(dirfd(d), de->d_name, arg);
+	closedir(d);
+	return sum;
+}

@@ -18,3 +18,6 @@ int remove_tree(const char *path);
 /* A lease file: created (O_EXCL), flock()ed and holding data, or -1 with errno set and
  * nothing left. The fd holds the lease while it is open. */
 int create_locked_file(const char *path, const char *data);
+/* For each entry of dir not starting with '.': fn(dirfd, name, arg). Returns the sum
+ * of fn's results (0 if dir cannot be opened): the lease sweeps count what is held. */
+int dir_each(const char *dir, int (*fn)(int dfd, const char *name, void *arg), void *arg);

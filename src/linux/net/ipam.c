@@ -154,40 +154,39 @@ static int lease_held(int dirfd, const char *name, char **record)
 	return 0;
 }
 
+struct reclaim {
+	int (*fn)(const char *record, void *arg);
+	void *arg;
+};
+
+/* 1 if the lease is held; else its record undone by fn and the lease removed */
+static int reclaim_one(int dfd, const char *name, void *arg)
+{
+	struct reclaim *r = arg;
+	cleanup_free char *record = NULL;
+	if (lease_held(dfd, name, &record))
+		return 1;
+	if (!record || (r->fn && r->fn(record, r->arg) < 0))
+		return 0; /* kept: tried again by the next reclaim */
+	unlinkat(dfd, name, 0);
+	return 0;
+}
+
 int ipam_reclaim(int (*fn)(const char *record, void *arg), void *arg)
 {
-	DIR *d = opendir(LEASES);
-	if (!d)
-		return 0;
-	int held = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		cleanup_free char *record = NULL;
-		if (lease_held(dirfd(d), de->d_name, &record)) {
-			held++;
-			continue;
-		}
-		if (!record || (fn && fn(record, arg) < 0))
-			continue; /* kept: tried again by the next reclaim */
-		unlinkat(dirfd(d), de->d_name, 0);
-	}
-	closedir(d);
-	return held;
+	struct reclaim r = { fn, arg };
+	return dir_each(LEASES, reclaim_one, &r);
+}
+
+static int count_one(int dfd, const char *name, void *arg)
+{
+	(void)dfd, (void)name, (void)arg;
+	return 1;
 }
 
 int ipam_count(void)
 {
-	DIR *d = opendir(LEASES);
-	if (!d)
-		return 0;
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
+	return dir_each(LEASES, count_one, NULL);
 }
 
 int ipam_file_write(const char *name, const char *data)
@@ -232,22 +231,29 @@ int ipam_subnet_save(const struct subnet *sn)
 	return ipam_file_write("subnet", buf);
 }
 
+struct marking {
+	const struct subnet *sn;
+	uint8_t *used;
+};
+
+static int mark_one(int dfd, const char *name, void *arg)
+{
+	(void)dfd;
+	struct marking *m = arg;
+	struct in_addr a;
+	if (inet_pton(AF_INET, name, &a) != 1)
+		return 0;
+	uint32_t addr = ntohl(a.s_addr);
+	if (subnet_contains(m->sn, addr))
+		m->used[(addr - m->sn->net) / 8] |= (uint8_t)(1u << ((addr - m->sn->net) % 8));
+	return 0;
+}
+
 /* Marks the addresses that have a lease file in used[] (bit i: net + i). */
 static void mark_used(const struct subnet *sn, uint8_t *used)
 {
-	DIR *d = opendir(LEASES);
-	if (!d)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		struct in_addr a;
-		if (inet_pton(AF_INET, de->d_name, &a) != 1)
-			continue;
-		uint32_t addr = ntohl(a.s_addr);
-		if (subnet_contains(sn, addr))
-			used[(addr - sn->net) / 8] |= (uint8_t)(1u << ((addr - sn->net) % 8));
-	}
-	closedir(d);
+	struct marking m = { sn, used };
+	dir_each(LEASES, mark_one, &m);
 }
 
 static int lease_create(uint32_t addr, const char *record)

@@ -87,34 +87,37 @@ static int pool_lock(const char *dir, bool create)
 	return -1;
 }
 
+struct scan {
+	const struct userns_pool *p;
+	uint8_t *used;
+};
+
+/* 1 if the lease is held (its block marked in used[]); a dead one is removed */
+static int scan_one(int dfd, const char *name, void *arg)
+{
+	struct scan *sc = arg;
+	cleanup_close int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		unlinkat(dfd, name, 0); /* its husk is gone */
+		return 0;
+	}
+	char *end;
+	unsigned long long start = strtoull(name, &end, 10);
+	const struct userns_pool *p = sc->p;
+	if (sc->used && p && !*end && start >= p->start && start < (uint64_t)p->start + p->count) {
+		uint64_t i = (start - p->start) / USERNS_BLOCK;
+		sc->used[i / 8] |= (uint8_t)(1u << (i % 8));
+	}
+	return 1;
+}
+
 /* With the lock: reclaims dead leases; marks the live ones in used[] (may be NULL). */
 static int pool_scan(const char *dir, const struct userns_pool *p, uint8_t *used)
 {
 	char leases[256];
 	snprintf(leases, sizeof leases, "%s/leases", dir);
-	DIR *d = opendir(leases);
-	if (!d)
-		return 0;
-	int held = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		cleanup_close int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			unlinkat(dirfd(d), de->d_name, 0); /* its husk is gone */
-			continue;
-		}
-		held++;
-		char *end;
-		unsigned long long start = strtoull(de->d_name, &end, 10);
-		if (used && p && !*end && start >= p->start && start < (uint64_t)p->start + p->count) {
-			uint64_t i = (start - p->start) / USERNS_BLOCK;
-			used[i / 8] |= (uint8_t)(1u << (i % 8));
-		}
-	}
-	closedir(d);
-	return held;
+	struct scan sc = { p, used };
+	return dir_each(leases, scan_one, &sc);
 }
 
 static void pool_remove_if_empty(const char *dir)
