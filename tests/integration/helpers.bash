@@ -306,3 +306,35 @@ husk_teardown() {
 	fi
 	assert_no_leftovers
 }
+
+# Debian's docker-registry on 127.0.0.1:REG_PORT (22000-22999), its config and
+# storage under this file's temporary dir; registry_stop (in teardown_file) stops it.
+registry_start() {
+	local t=$BATS_FILE_TMPDIR/registry port
+	mkdir -p "$t/data"
+	for port in $(shuf -i 22000-22999 -n 20); do
+		ss -Hltn "sport = :$port" | grep -q . || break
+	done
+	cat >"$t/config.yml" <<-EOF
+		version: 0.1
+		log:
+		  level: info
+		storage:
+		  filesystem:
+		    rootdirectory: $t/data
+		http:
+		  addr: 127.0.0.1:$port
+	EOF
+	docker-registry serve "$t/config.yml" >"$t/log" 2>&1 3>&- &
+	echo $! >"$t/pid"
+	export REG_PORT=$port REG_LOG=$t/log REG_DATA=$t/data
+	wait_for 20 "the registry on port $port" curl -fs "http://127.0.0.1:$port/v2/" -o /dev/null
+}
+
+# registry_stop: the registry of registry_start, if this file started one
+registry_stop() {
+	local p=$BATS_FILE_TMPDIR/registry/pid
+	[[ -f $p ]] || return 0
+	stop_pid "$(cat "$p")" 10 "the registry to stop"
+	rm -f "$p"
+}

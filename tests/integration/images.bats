@@ -66,35 +66,9 @@ setup_file() {
 	"${BUILDAH[@]}" rm -a >/dev/null 2>&1 || true
 }
 
-# Debian's docker-registry on 127.0.0.1:REG_PORT (22000-22999), its config and
-# storage under this file's temporary dir; stopped by teardown_file.
-registry_start() {
-	local t=$BATS_FILE_TMPDIR/registry port
-	mkdir -p "$t/data"
-	for port in $(shuf -i 22000-22999 -n 20); do
-		ss -Hltn "sport = :$port" | grep -q . || break
-	done
-	cat >"$t/config.yml" <<-EOF
-		version: 0.1
-		log:
-		  level: info
-		storage:
-		  filesystem:
-		    rootdirectory: $t/data
-		http:
-		  addr: 127.0.0.1:$port
-	EOF
-	docker-registry serve "$t/config.yml" >"$t/log" 2>&1 3>&- &
-	echo $! >"$t/pid"
-	export REG_PORT=$port REG_LOG=$t/log REG_DATA=$t/data
-	wait_for 20 "the registry on port $port" curl -fs "http://127.0.0.1:$port/v2/" -o /dev/null
-}
-
 teardown_file() {
 	local t=$BATS_FILE_TMPDIR
-	if [[ -f $t/registry/pid ]]; then
-		stop_pid "$(cat "$t/registry/pid")" 10 "the registry to stop"
-	fi
+	registry_stop
 	podman --root "$t/storage" --runroot "$t/run" --storage-driver overlay \
 		--cgroup-manager cgroupfs --events-backend none system reset -f >/dev/null 2>&1 || true
 }

@@ -89,6 +89,7 @@ rl_archives() {
 }
 
 teardown_file() {
+	registry_stop
 	[[ -n ${RL_OPEN:-} ]] || return 0
 	tun_close
 	userdel "$RL_USER" 2>/dev/null || true
@@ -396,4 +397,21 @@ rl_store_is_empty() {
 	[ "$status" -eq 125 ]
 	[[ $stderr == "husk: image store /nonexistent/.local/share/husk: "* ]]
 	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+}
+
+@test "rootless: pull from a local registry into the user's store, run it, rmi and prune leave nothing" {
+	local store=$RL_OPEN/uhome/.local/share/husk ref layer
+	registry_start
+	ref=127.0.0.1:$REG_PORT/rl/bb:2
+	skopeo copy -q --dest-tls-verify=false "docker-archive:$RL_OPEN/bb2.tar" "docker://$ref"
+	run -0 --separate-stderr rlhusk pull --insecure -q "$ref"
+	[[ $output =~ ^sha256:[0-9a-f]{64}$ ]]
+	run -0 --separate-stderr rlhusk run --rm --network none "$ref" sh -c 'ls /usr; stat -c %u:%g /home/app/f'
+	[ "${lines[*]}" = "share 1000:1000" ]
+	layer=$(jq -r '.[0].layers[0]' <<<"$(rlhusk image inspect "$ref")")
+	[ "$(stat -c %u "$store/layers/${layer#sha256:}/home/app/f")" -eq $((RL_SUB + 999)) ]
+	run -0 rlhusk rmi "$ref"
+	run -0 rlhusk image prune
+	rl_store_is_empty "$store"
+	registry_stop
 }
