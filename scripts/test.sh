@@ -42,6 +42,7 @@ PACKAGES=(
 	golang-go make
 	docker.io containerd podman iptables
 	uidmap slirp4netns passt
+	skopeo buildah docker-registry
 )
 
 INSTALL=1
