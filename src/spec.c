@@ -106,7 +106,12 @@ static int validate_overlay(struct husk_spec *s, struct husk_err *err)
 	struct stat st;
 	/* --userns auto: the host idmaps each layer under the overlay; a rootless husk's
 	 * layers were unpacked with the container's own ids (linux/userns/rootless_ns.h):
-	 * its child mounts the overlay inside its user namespace (linux/fs/overlay.h) */
+	 * its child mounts the overlay inside its user namespace (linux/fs/overlay.h).
+	 * keep-id maps other ids than those the layers were unpacked with */
+	if (s->rootless && s->image && s->userns == USERNS_KEEP_ID)
+		return husk_error(err, 0, "--userns keep-id with image %s: not supported (its layers "
+				  "hold the ids of a namespace where you are uid 0; run without keep-id)",
+				  s->image);
 	for (size_t i = 0; i < s->n_lower; i++)
 		if (stat(s->lower[i], &st) < 0 || !S_ISDIR(st.st_mode))
 			return husk_error(err, errno ? errno : ENOTDIR, "%s layer '%s'",

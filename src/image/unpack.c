@@ -150,7 +150,8 @@ static int clear_name(struct unpack *u, int pfd, const char *base, int is_dir)
 }
 
 /* A rootless husk without a subid range has only its own id mapped (chown to any
- * other is EINVAL): such entries stay the user's, said once. */
+ * other is EINVAL; with a small range, to those past it): such entries stay the
+ * user's, said once. */
 static int set_owner(struct unpack *u, struct archive_entry *e, int fd, int pfd, const char *base)
 {
 	static bool said;
@@ -161,8 +162,8 @@ static int set_owner(struct unpack *u, struct archive_entry *e, int fd, int pfd,
 		return r;
 	if (!said)
 		husk_warn("warning: rootless: uid %u (gid %u) of '%s' is not mapped (no /etc/subuid "
-			  "range): the layer's files of other owners are stored as yours", (unsigned)uid,
-			  (unsigned)gid, u->name);
+			  "range, or a smaller one): files of unmapped owners are stored as yours",
+			  (unsigned)uid, (unsigned)gid, u->name);
 	said = true;
 	return 0;
 }

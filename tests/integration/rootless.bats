@@ -348,6 +348,10 @@ rl_store_is_empty() {
 	[ "$(cat "$up/home/app/g")" = w ]
 	[ ! -e "$layer/home/app/g" ]
 	[ "$(stat -c %u:%a "$up/home/app/d")" = "$((RL_SUB + 999)):500" ]
+	# keep-id maps other ids than the layer's: refused, one line
+	run --separate-stderr rlhusk run --rm --network none --userns keep-id rl:1 true
+	[ "$status" -eq 125 ]
+	[[ $stderr == "husk: --userns keep-id with image rl:1: not supported"* ]]
 	run -0 rlhusk rm -f hkt-rl-img
 	[ ! -e "$RL_OPEN/run/husk" ]
 	run -0 rlhusk rmi rl:1
