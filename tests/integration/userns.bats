@@ -207,7 +207,7 @@ host_uid() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
 	[ "$(stat -c %u "$HUSK_STATE_ROOT/$n/upper/bin/made-here")" = "$base" ]
 	[ "$(stat -c %u "$HUSK_STATE_ROOT/$n/upper")" = "$base" ]
 	[ ! -e "$ROOTFS/bin/made-here" ]
-	[ -z "$(findmnt -rn -o TARGET | grep -F "$HUSK_STATE_ROOT/$n")" ]
+	! findmnt -rn -o TARGET | grep -qF "$HUSK_STATE_ROOT/$n" || false
 	run -0 "$HUSK" rm -f "$n"
 	[ ! -e "$HUSK_STATE_ROOT/$n" ]
 }
