@@ -417,6 +417,30 @@ v1_dir() {
 	run -0 oci delete --force "$id"
 }
 
+@test "oci: a tmpfs with tmpcopyup (podman's --tmpfs default) starts with the image's files, owners and modes; a symlink in it stays a symlink" {
+	local id pid
+	id=$(cname oci)
+	mkdir -p "$BUNDLE/rootfs/srv/sub"
+	echo seed >"$BUNDLE/rootfs/srv/sub/file"
+	chmod 640 "$BUNDLE/rootfs/srv/sub/file"
+	chown 1234:5678 "$BUNDLE/rootfs/srv/sub/file"
+	chmod 1770 "$BUNDLE/rootfs/srv"
+	ln -s "$BATS_TEST_TMPDIR" "$BUNDLE/rootfs/srv/out"
+	oci_config '.mounts += [{"destination": "/srv", "type": "tmpfs", "source": "tmpfs",
+		"options": ["nosuid", "nodev", "tmpcopyup", "size=1m"]}]'
+	run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	grep -q " /srv .* - tmpfs " "/proc/$pid/mountinfo"
+	[ "$(cat "/proc/$pid/root/srv/sub/file")" = seed ]
+	[ "$(stat -c %a:%u:%g "/proc/$pid/root/srv/sub/file")" = 640:1234:5678 ]
+	[ "$(stat -c %a "/proc/$pid/root/srv")" = 1770 ]
+	[ "$(readlink "/proc/$pid/root/srv/out")" = "$BATS_TEST_TMPDIR" ]
+	# a write lands in the tmpfs, never in the image
+	echo new >"/proc/$pid/root/srv/sub/added"
+	[ ! -e "$BUNDLE/rootfs/srv/sub/added" ]
+	run -0 oci delete --force "$id"
+}
+
 @test "oci: exec --process --detach --pid-file: the process is in the container's namespaces and cgroup; the argv form waits and returns its status" {
 	local id pid epid ns
 	id=$(cname oci)

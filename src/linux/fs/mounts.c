@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "linux/cgroup/cgroup.h"
+#include "linux/fs/copyup.h"
 #include "linux/fs/resolve.h"
 #include "linux/fs/rootfs.h"
 #include "linux/userns/mount_fallback.h"
@@ -138,6 +139,20 @@ static bool current_userns_is_new(void)
 	       !(sscanf(buf, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295UL);
 }
 
+/* The new tmpfs at m->destination gets a copy of what the directory held (below) */
+static int copy_up(int root_fd, int below, const struct oci_mount *m, struct husk_err *err)
+{
+	EXPLAIN_START(t);
+	cleanup_close int top = resolve_in_root(root_fd, m->destination,
+						O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
+		return husk_error(err, errno, "mount target '%s'", m->destination);
+	if (copyup_tree(below, top, m->destination, err))
+		return -1;
+	EXPLAIN(t, "cp -a <the image's %s>/. %s   # tmpcopyup", m->destination, m->destination);
+	return 0;
+}
+
 /* Any other filesystem. In a user namespace (the bundle's, or rootless podman's)
  * two refusals are handled as crun does: sysfs without a network namespace of the
  * user namespace's own binds the host's /sys instead; a devpts gid= that is not
@@ -149,9 +164,12 @@ static int other_mount(int root_fd, const struct oci_mount *m, struct husk_err *
 	unsigned long fl = m->flags & ~MS_REMOUNT;
 	bool in_userns = rootless() || current_userns_is_new();
 	struct husk_err first = { 0 };
+	/* tmpcopyup: what lies beneath, held before the tmpfs covers it */
+	cleanup_close int below = m->copyup && !strcmp(type, "tmpfs") ?
+		resolve_in_root(root_fd, m->destination, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (mount_in_root(root_fd, src, m->destination, type, fl, m->data, 0,
 			  in_userns ? &first : err) == 0)
-		return 0;
+		return below >= 0 ? copy_up(root_fd, below, m, err) : 0;
 	if (!in_userns)
 		return -1;
 	if (!strcmp(type, "sysfs") && (first.errnum == EPERM || first.errnum == EACCES))
