@@ -19,7 +19,8 @@ struct oci_mount {
 	unsigned long flags;       /* MS_* to set (MS_BIND, MS_REC, MS_RDONLY ...) */
 	unsigned long clear;       /* MS_* explicitly cleared ("rw", "suid", "dev" ...) */
 	unsigned long propagation; /* MS_PRIVATE|MS_SLAVE|MS_SHARED|MS_UNBINDABLE (+MS_REC), 0 */
-	bool recursive_ro;         /* "rro": mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY) */
+	uint64_t rattr_set;        /* "rro", "rnosuid" ...: MOUNT_ATTR_* set with AT_RECURSIVE */
+	uint64_t rattr_clear;      /* "rrw", "rsuid" ...: MOUNT_ATTR_* cleared the same way */
 	bool copyup;               /* podman's "tmpcopyup" */
 	char *data;                /* the filesystem options, comma-joined; NULL if none */
 };

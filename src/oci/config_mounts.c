@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/mount.h>
+#include <stdint.h>
 
 #include "oci/config_internal.h"
 #include "util/cleanup.h"
@@ -30,10 +32,44 @@ static const struct {
 	{ "lazytime", MS_LAZYTIME, 0 },   { "nolazytime", 0, MS_LAZYTIME },
 	{ "silent", MS_SILENT, 0 },       { "loud", 0, MS_SILENT },
 	{ "bind", MS_BIND, 0 },           { "rbind", MS_BIND | MS_REC, 0 },
-	/* the recursive attributes: husk applies the plain flag (to the top mount) */
-	{ "rnosuid", MS_NOSUID, 0 },      { "rnodev", MS_NODEV, 0 },
-	{ "rnoexec", MS_NOEXEC, 0 },      { "rrw", 0, MS_RDONLY },
 };
+
+/* The recursive attributes (runtime-spec 1.1): mount_setattr(AT_RECURSIVE) on the
+ * mount and every mount below it, after it is made. An atime word sets the whole
+ * atime field (MOUNT_ATTR__ATIME cleared first); its negation leaves relatime. */
+static const struct {
+	const char *name;
+	uint64_t set, clear;
+} rattr_opts[] = {
+	{ "rro", MOUNT_ATTR_RDONLY, 0 },           { "rrw", 0, MOUNT_ATTR_RDONLY },
+	{ "rnosuid", MOUNT_ATTR_NOSUID, 0 },       { "rsuid", 0, MOUNT_ATTR_NOSUID },
+	{ "rnodev", MOUNT_ATTR_NODEV, 0 },         { "rdev", 0, MOUNT_ATTR_NODEV },
+	{ "rnoexec", MOUNT_ATTR_NOEXEC, 0 },       { "rexec", 0, MOUNT_ATTR_NOEXEC },
+	{ "rnodiratime", MOUNT_ATTR_NODIRATIME, 0 }, { "rdiratime", 0, MOUNT_ATTR_NODIRATIME },
+	{ "rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0 }, { "rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW },
+	{ "rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+	{ "rnorelatime", 0, MOUNT_ATTR__ATIME },
+	{ "rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME },
+	{ "ratime", 0, MOUNT_ATTR__ATIME },
+	{ "rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME },
+	{ "rnostrictatime", 0, MOUNT_ATTR__ATIME },
+};
+
+/* "rro" ... -> m->rattr_set/rattr_clear; false if o is none of them */
+static bool rattr(const char *o, struct oci_mount *m)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rattr_opts); i++)
+		if (!strcmp(o, rattr_opts[i].name)) {
+			m->rattr_clear = (m->rattr_clear | rattr_opts[i].clear) & ~rattr_opts[i].set;
+			m->rattr_set = (m->rattr_set & ~rattr_opts[i].clear) | rattr_opts[i].set;
+			if (rattr_opts[i].clear & MOUNT_ATTR__ATIME) /* the field as a whole */
+				m->rattr_clear |= MOUNT_ATTR__ATIME;
+			else if (!rattr_opts[i].set)
+				m->rattr_clear |= rattr_opts[i].clear;
+			return true;
+		}
+	return false;
+}
 
 static const struct {
 	const char *name;
@@ -81,13 +117,13 @@ int cfg_mount_options(struct cfg *c, char **opts, size_t n, const char *key, str
 		unsigned long p = propagation(o);
 		if (p)
 			m->propagation = p;
-		else if (!strcmp(o, "rro"))
-			m->recursive_ro = true;
+		else if (rattr(o, m))
+			continue;
 		else if (!strcmp(o, "tmpcopyup"))
 			m->copyup = true;
 		else if (!strcmp(o, "idmap") || !strcmp(o, "ridmap"))
-			return cfg_bad(c, key, "option '%s': idmapped mounts need user namespaces, "
-				       "which husk does not support yet", o);
+			return cfg_bad(c, key, "option '%s': idmapped bind mounts are not supported "
+				       "yet (a user namespace's rootfs is idmapped by husk itself)", o);
 		else if (!known && add_data(c, m, o))
 			return -1;
 	}

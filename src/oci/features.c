@@ -31,7 +31,9 @@ static const char *const mount_options[] = {
 	"async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "lazytime", "loud",
 	"mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand",
 	"norelatime", "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount",
-	"rnodev", "rnoexec", "rnosuid", "ro", "rprivate", "rro", "rrw", "rshared", "rslave",
+	"ratime", "rdev", "rdiratime", "rexec", "rnoatime", "rnodev", "rnodiratime", "rnoexec",
+	"rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate",
+	"rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow",
 	"runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "sync",
 	"tmpcopyup", "unbindable", NULL,
 };

@@ -417,6 +417,30 @@ v1_dir() {
 	run -0 oci delete --force "$id"
 }
 
+@test "oci: recursive mount options (rro, rnosuid, rnoexec, rnoatime) reach the mounts below a bind too" {
+	local id pid sub
+	id=$(cname oci)
+	sub=$BATS_TEST_TMPDIR/tree/sub
+	mkdir -p "$sub"
+	mount -t tmpfs -o size=1m hkt-rattr "$sub"
+	oci_config '.mounts += [{"destination": "/tree", "type": "bind", "source": $src,
+		"options": ["rbind", "rro", "rnosuid", "rnoexec", "rnoatime"]}]' --arg src "$BATS_TEST_TMPDIR/tree"
+	run oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
+	local rc=$status
+	pid=$(cat "$BATS_TEST_TMPDIR/pid" 2>/dev/null || true)
+	local top below
+	top=$(awk '$5 == "/tree" { print $6 }' "/proc/$pid/mountinfo" 2>/dev/null)
+	below=$(awk '$5 == "/tree/sub" { print $6 }' "/proc/$pid/mountinfo" 2>/dev/null)
+	oci delete --force "$id" >/dev/null 2>&1 || true
+	umount "$sub"
+	echo "rc=$rc top=$top below=$below"
+	[[ $rc -eq 0 ]]
+	local o
+	for o in "$top" "$below"; do
+		[[ ,$o, == *,ro,* && ,$o, == *,nosuid,* && ,$o, == *,noexec,* && ,$o, == *,noatime,* ]]
+	done
+}
+
 @test "oci: a tmpfs with tmpcopyup (podman's --tmpfs default) starts with the image's files, owners and modes; a symlink in it stays a symlink" {
 	local id pid
 	id=$(cname oci)

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/mount.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
@@ -250,12 +251,35 @@ static void test_cgroup_path(void)
 	cgpath("a--b.slice:docker:abc", true, NULL);
 }
 
+/* the recursive mount attributes: set and cleared words, the atime field as a whole,
+ * the last word winning */
+static void test_recursive_attrs(void)
+{
+	struct husk_spec s;
+	struct husk_err e;
+	CHECK(parse("{\"ociVersion\":\"1.1.0\",\"root\":{\"path\":\"/r\"},"
+		    "\"process\":{\"args\":[\"/bin/true\"],\"cwd\":\"/\"},\"mounts\":["
+		    "{\"destination\":\"/a\",\"type\":\"bind\",\"source\":\"/x\",\"options\":"
+		    "[\"rbind\",\"rro\",\"rnosuid\",\"rnoatime\",\"rexec\",\"rnodev\",\"rdev\"]},"
+		    "{\"destination\":\"/b\",\"type\":\"bind\",\"source\":\"/x\",\"options\":"
+		    "[\"rbind\",\"rro\",\"rrw\",\"ratime\"]}]}", &s, &e) == 0);
+	CHECK(s.oci.n_mounts == 2);
+	const struct oci_mount *a = &s.oci.mounts[0], *b = &s.oci.mounts[1];
+	CHECK(a->rattr_set == (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOATIME));
+	CHECK(a->rattr_clear == (MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV | MOUNT_ATTR__ATIME));
+	CHECK(b->rattr_set == 0 && b->rattr_clear == (MOUNT_ATTR_RDONLY | MOUNT_ATTR__ATIME));
+	/* the recursive words are no filesystem data */
+	CHECK(!a->data && !b->data);
+	spec_free(&s);
+}
+
 int main(void)
 {
 	test_cgroup_path();
 	test_full();
 	test_minimal();
 	test_bad();
+	test_recursive_attrs();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

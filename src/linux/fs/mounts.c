@@ -60,13 +60,15 @@ static int remount_bind(int root_fd, const struct oci_mount *m, struct husk_err 
 	return 0;
 }
 
-static int recursive_ro(int root_fd, const struct oci_mount *m, struct husk_err *err)
+/* rro, rnosuid, ratime ...: the mount and every mount below it */
+static int recursive_attrs(int root_fd, const struct oci_mount *m, struct husk_err *err)
 {
 	cleanup_close int fd = resolve_in_root(root_fd, m->destination, O_PATH);
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	struct mount_attr attr = { .attr_set = m->rattr_set, .attr_clr = m->rattr_clear };
 	if (fd < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
 			      sizeof attr) < 0)
-		return husk_error(err, errno, "mount option rro on %s", m->destination);
+		return husk_error(err, errno, "recursive mount options (rro, rnosuid ...) on %s",
+				  m->destination);
 	return 0;
 }
 
@@ -200,7 +202,7 @@ static int one_mount(int root_fd, const struct oci_mount *m, bool cgroup_ns, str
 	} else if (other_mount(root_fd, m, err)) {
 		return -1;
 	}
-	if (m->recursive_ro && recursive_ro(root_fd, m, err))
+	if ((m->rattr_set || m->rattr_clear) && recursive_attrs(root_fd, m, err))
 		return -1;
 	return m->propagation ? propagate(root_fd, m, err) : 0;
 }
