@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -71,11 +72,25 @@ static bool child_wants_cgroupns(const struct husk_spec *s)
 	return ns && !ns->path;
 }
 
+/* This process as the host sees it (getpid() says 1 in the new PID namespace): the
+ * host's /proc is still mounted here. The hooks' state carries it, as runtime-spec
+ * says ("the ID of the container process, as seen by the host"). */
+static pid_t host_pid(void)
+{
+	char buf[32];
+	ssize_t n = readlink("/proc/self", buf, sizeof buf - 1);
+	if (n <= 0)
+		return getpid();
+	buf[n] = '\0';
+	return (pid_t)strtol(buf, NULL, 10);
+}
+
 void child_main(struct container *c, int sock)
 {
 	struct husk_spec *s = c->spec;
 	struct husk_err err = { 0 };
 	struct sync_msg m;
+	c->pid = host_pid();
 
 	/* 1. die with husk (not in the OCI face: the engine, not `husk create`, is the
 	 * parent that lasts); wait until the parent has put us in our cgroup and network
@@ -123,7 +138,7 @@ void child_main(struct container *c, int sock)
 	 * hooks, which see the runtime's paths still), pivot_root; a bundle's sysctl before
 	 * the read-only paths cover /proc/sys */
 	if (rootfs_prepare(s, &c->net, c->cg.mode, c->userns.root_tree_fd, &err) ||
-	    hooks_run(s, OCI_HOOK_CREATE_CONTAINER, "created", getpid(), &err) ||
+	    hooks_run(s, OCI_HOOK_CREATE_CONTAINER, "created", c->pid, &err) ||
 	    rootfs_switch(s, c->userns.root_tree_fd, &err) || (s->oci.active && process_oci_kernel(s, &err)) ||
 	    masked_paths_apply(s, &err))
 		sync_fail(sock, &err);
@@ -147,5 +162,5 @@ void child_main(struct container *c, int sock)
 
 	/* 6. user, workdir, privileges, seccomp, --init, signals, exec (process.h) */
 	umask(022);
-	process_finalize_exec(s, c->plan, sock, s->init, c->gate_fd);
+	process_finalize_exec(s, c->plan, sock, s->init, c->gate_fd, c->pid);
 }

@@ -92,7 +92,7 @@ __attribute__((noreturn)) static void exec_child(struct exec_ctx *x, int sock)
 	if (io_child_setup(&x->c.io, s, sock, &err) ||
 	    (s->tty && !spec_getenv(s, "TERM") && spec_setenv(s, "TERM=xterm", &err)))
 		sync_fail(sock, &err);
-	process_finalize_exec(s, &x->plan, sock, false, -1);
+	process_finalize_exec(s, &x->plan, sock, false, -1, 0);
 }
 
 /* A: cgroup, namespaces, root; then B, a child of husk, and A is done. */

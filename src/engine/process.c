@@ -163,7 +163,7 @@ static void reset_signals(void)
 }
 
 void process_finalize_exec(struct husk_spec *s, const struct husk_plan *p, int sock, bool init,
-			   int gate_fd)
+			   int gate_fd, pid_t host_pid)
 {
 	struct husk_err err = { 0 };
 	char path[PATH_MAX];
@@ -175,7 +175,7 @@ void process_finalize_exec(struct husk_spec *s, const struct husk_plan *p, int s
 		sync_fail(sock, &err);
 	}
 	/* OCI create: husk start releases the process; startContainer hooks run then */
-	if (gate_fd >= 0 && process_oci_gate(s, sock, gate_fd, &err))
+	if (gate_fd >= 0 && process_oci_gate(s, sock, gate_fd, host_pid, &err))
 		fail_after_gate(&err);
 	if (load_seccomp(s, p, &err)) {
 		if (gate_fd >= 0)

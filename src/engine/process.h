@@ -26,4 +26,5 @@
  * exits with its code. */
 __attribute__((noreturn)) void process_finalize_exec(struct husk_spec *s,
 						     const struct husk_plan *p, int sock,
-						     bool init, int gate_fd);
+						     bool init, int gate_fd,
+						     pid_t host_pid);

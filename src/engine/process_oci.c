@@ -127,7 +127,8 @@ int process_oci_kernel(const struct husk_spec *s, struct husk_err *err)
 	return 0;
 }
 
-int process_oci_gate(struct husk_spec *s, int sock, int gate_fd, struct husk_err *err)
+int process_oci_gate(struct husk_spec *s, int sock, int gate_fd, pid_t host_pid,
+		     struct husk_err *err)
 {
 	if (sync_send(sock, SYNC_READY, -1) < 0)
 		return husk_error(err, errno, "telling husk create the container is ready");
@@ -135,7 +136,7 @@ int process_oci_gate(struct husk_spec *s, int sock, int gate_fd, struct husk_err
 	if (start_gate_wait(gate_fd, err))
 		return -1;
 	/* the gate's fd stays open until execve closes it: start waits for that */
-	return hooks_run(s, OCI_HOOK_START_CONTAINER, "created", getpid(), err);
+	return hooks_run(s, OCI_HOOK_START_CONTAINER, "created", host_pid, err);
 }
 
 int process_oci_console(struct husk_err *err)

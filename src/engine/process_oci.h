@@ -11,7 +11,8 @@ int process_oci_limits(const struct husk_spec *s, struct husk_err *err);
 int process_oci_user(struct husk_spec *s, struct husk_err *err);
 /* OCI create, set up and privileges dropped: tells the parent (SYNC_READY), waits at
  * the start gate, runs the startContainer hooks. */
-int process_oci_gate(struct husk_spec *s, int sock, int gate_fd, struct husk_err *err);
+int process_oci_gate(struct husk_spec *s, int sock, int gate_fd, pid_t host_pid,
+		     struct husk_err *err);
 /* With process.terminal, after the streams are the pty: /dev/console bound to it. */
 int process_oci_console(struct husk_err *err);
 /* After the root switch, before the read-only paths: linux.sysctl (written under the

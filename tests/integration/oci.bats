@@ -249,15 +249,20 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	run -0 oci delete --force "$id"
 }
 
-@test "oci: hooks: createRuntime and prestart get the state with the pid on stdin, in the runtime's namespaces; poststart, poststop run" {
+@test "oci: hooks: createRuntime and prestart get the state with the pid on stdin, in the runtime's namespaces; createContainer and startContainer the host pid too; poststart, poststop run" {
 	local id pid log=$BATS_TEST_TMPDIR/hooks
 	id=$(cname oci)
 	mkdir -p "$log"
 	printf '#!/bin/sh\ncat >"%s/$1.json"\nreadlink /proc/self/ns/net >"%s/$1.netns"\n' "$log" "$log" \
 		>"$BATS_TEST_TMPDIR/hook.sh"
 	chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+	# startContainer runs in the container, after pivot_root: a hook of the image's own
+	printf '#!/bin/sh\ncat >"/$1.json"\n' >"$BUNDLE/rootfs/hook-in.sh"
+	chmod +x "$BUNDLE/rootfs/hook-in.sh"
 	oci_config '.hooks = {
 		"createRuntime": [{"path": $h, "args": ["hook", "createRuntime"]}],
+		"createContainer": [{"path": $h, "args": ["hook", "createContainer"]}],
+		"startContainer": [{"path": "/hook-in.sh", "args": ["hook", "startContainer"]}],
 		"prestart": [{"path": $h, "args": ["hook", "prestart"], "timeout": 5}],
 		"poststart": [{"path": $h, "args": ["hook", "poststart"]}],
 		"poststop": [{"path": $h, "args": ["hook", "poststop"]}]}
@@ -271,9 +276,13 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	[ "$(jq -r .pid "$log/prestart.json")" = "$pid" ]
 	# the runtime's network namespace (docker's libnetwork-setkey joins the container's itself)
 	[ "$(cat "$log/prestart.netns")" = "$(readlink /proc/self/ns/net)" ]
+	# createContainer: in the container's mount namespace, the pid as the host sees it
+	[ "$(jq -r .pid "$log/createContainer.json")" = "$pid" ]
+	[ "$(cat "$log/createContainer.netns")" = "$(readlink "/proc/$pid/ns/net")" ]
 	[ ! -e "$log/poststart.json" ]
 	run -0 oci start "$id"
 	[ "$(jq -r .status "$log/poststart.json")" = running ]
+	[ "$(jq -r .pid "/proc/$pid/root/startContainer.json")" = "$pid" ]
 	run -0 oci delete --force "$id"
 	[ "$(jq -r .status "$log/poststop.json")" = stopped ]
 }
