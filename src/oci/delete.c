@@ -12,6 +12,7 @@
 #include "engine/hooks.h"
 #include "engine/state.h"
 #include "linux/cgroup/cgroup.h"
+#include "linux/cgroup/oci_limits.h"
 #include "cli/cli.h"
 #include "oci/oci.h"
 #include "util/cleanup.h"
@@ -39,8 +40,10 @@ static void remove_cgroup(const struct oci_ctr *c)
 	json_object *cg = NULL;
 	json_object_object_get_ex(c->rec, "cgroup", &cg);
 	const char *rel = state_get_str(cg, "rel", NULL);
+	/* the resources are not read again: every controller a cgroupsPath may have used
+	 * (an rmdir where none was made finds nothing) */
 	if (rel)
-		cgroup_remove_at(c->id, rel, state_get_str(cg, "own", ""));
+		cgroup_remove_at(c->id, rel, state_get_str(cg, "own", ""), oci_limits_any_controller);
 }
 
 static int delete_one(const struct husk_global *g, const char *id, bool force)

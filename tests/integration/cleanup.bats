@@ -9,18 +9,7 @@
 # shellcheck disable=SC2030,SC2031 # each @test runs in a subshell of its own
 
 load helpers
-
-setup_file() {
-	busybox_setup_file
-}
-
-setup() {
-	busybox_setup
-}
-
-teardown() {
-	husk_teardown
-}
+load busybox_suite
 
 # every PID given is gone
 all_gone() {

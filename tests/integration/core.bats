@@ -9,18 +9,7 @@
 
 load helpers
 load core_helpers
-
-setup_file() {
-	busybox_setup_file
-}
-
-setup() {
-	busybox_setup
-}
-
-teardown() {
-	husk_teardown
-}
+load busybox_suite
 
 # ---------------------------------------------------------------------------------
 # namespaces

@@ -9,18 +9,7 @@
 
 load helpers
 load core_helpers
-
-setup_file() {
-	busybox_setup_file
-}
-
-setup() {
-	busybox_setup
-}
-
-teardown() {
-	husk_teardown
-}
+load busybox_suite
 
 # ---------------------------------------------------------------------------------
 # exit status
@@ -129,13 +118,19 @@ teardown() {
 # ---------------------------------------------------------------------------------
 # volumes and tmpfs
 
-@test "-v HOST:CTR is a read-write bind mount" {
-	local root vol
+# volume_fixture: sets root (a rootfs copy with an empty /data) and vol (a host
+# directory holding a file `in`) for the -v tests
+volume_fixture() {
 	root=$(rootfs_copy)
 	mkdir "$root/data"
 	vol=$BATS_TEST_TMPDIR/vol
 	mkdir "$vol"
 	echo from-host >"$vol/in"
+}
+
+@test "-v HOST:CTR is a read-write bind mount" {
+	local root vol
+	volume_fixture
 	hrun -v "$vol:/data" "$root" sh -c 'cat /data/in; echo from-container >/data/out'
 	[ "$status" -eq 0 ]
 	[ "$output" = from-host ]
@@ -146,11 +141,7 @@ teardown() {
 
 @test "-v HOST:CTR:ro refuses writes" {
 	local root vol
-	root=$(rootfs_copy)
-	mkdir "$root/data"
-	vol=$BATS_TEST_TMPDIR/vol
-	mkdir "$vol"
-	echo from-host >"$vol/in"
+	volume_fixture
 	hrun -v "$vol:/data:ro" "$root" sh -c 'cat /data/in; if echo x >/data/out; then echo WROTE; fi'
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = from-host ]

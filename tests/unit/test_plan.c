@@ -13,6 +13,7 @@
 #include "linux/security/caps.h"
 
 #include "check.h"
+#include "port_fixture.h"
 
 static char *argv_true[] = { "/bin/true", NULL };
 
@@ -60,19 +61,11 @@ static void test_ports(void)
 	struct husk_spec s;
 	struct husk_plan p;
 	struct husk_err e = { 0 };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof a;
-	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 1) == 0 &&
-	      getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	struct sockaddr_in a;
+	int fd = listen_loopback(&a);
+	CHECK(fd >= 0);
 	base_spec(&s);
-	s.net = NET_BRIDGE;
-	s.ports = calloc(1, sizeof *s.ports);
-	s.n_ports = 1;
-	snprintf(s.ports[0].host_ip, sizeof s.ports[0].host_ip, "127.0.0.1");
-	s.ports[0].host_port = ntohs(a.sin_port);
-	s.ports[0].ctr_port = 80;
-	s.ports[0].proto = IPPROTO_TCP;
+	publish_one(&s, ntohs(a.sin_port));
 	plan_init(&p);
 	CHECK(plan_prepare(&p, &s, &e) == -1 && strstr(e.msg, "is already in use"));
 	plan_free(&p);

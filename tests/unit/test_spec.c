@@ -13,6 +13,7 @@
 #include "spec.h"
 
 #include "check.h"
+#include "port_fixture.h"
 
 static char rootfs[PATH_MAX];
 static char plain_file[PATH_MAX + 16];
@@ -178,19 +179,11 @@ static void test_pure(void)
 	struct husk_spec s;
 	struct husk_err e;
 	/* a host port held by someone else: the spec is still valid */
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof a;
-	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 1) == 0 &&
-	      getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	struct sockaddr_in a;
+	int fd = listen_loopback(&a);
+	CHECK(fd >= 0);
 	good_spec(&s);
-	s.net = NET_BRIDGE;
-	s.ports = calloc(1, sizeof *s.ports);
-	s.n_ports = 1;
-	snprintf(s.ports[0].host_ip, sizeof s.ports[0].host_ip, "127.0.0.1");
-	s.ports[0].host_port = ntohs(a.sin_port);
-	s.ports[0].ctr_port = 80;
-	s.ports[0].proto = IPPROTO_TCP;
+	publish_one(&s, ntohs(a.sin_port));
 	CHECK(validate(&s, &e) == 0);
 	/* ... but not without the bridge */
 	s.net = NET_NONE;

@@ -1,6 +1,5 @@
 #include "linux/cgroup/cgroup.h"
 #include "linux/cgroup/internal.h"
-#include "linux/cgroup/oci_limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -209,18 +208,17 @@ void cgroup_remove_by_name(const char *name)
 {
 	char rel[192];
 	snprintf(rel, sizeof rel, "husk/%s", name);
-	cgroup_remove_at(name, rel, "husk");
+	cgroup_remove_at(name, rel, "husk", NULL); /* husk's own six controllers only */
 }
 
-void cgroup_remove_at(const char *name, const char *rel, const char *own)
+void cgroup_remove_at(const char *name, const char *rel, const char *own,
+		      const char *const *extra)
 {
 	struct cgroup cg = { .v2_fd = -1 };
 	snprintf(cg.name, sizeof cg.name, "%s", name);
 	snprintf(cg.rel, sizeof cg.rel, "%s", rel);
 	snprintf(cg.own, sizeof cg.own, "%s", own);
-	/* a cgroupsPath's cpuset, blkio ... dirs too: what was asked for is not known here
-	 * (a hierarchy where the directory was never made is an rmdir that finds nothing) */
-	cg.extra = oci_limits_any_controller;
+	cg.extra = extra;
 	cg.mode = cgroup_detect();
 	if (cg.mode == CGROUP_V2) {
 		snprintf(cg.v2_path, sizeof cg.v2_path, CGROUP_ROOT "/%s", rel);

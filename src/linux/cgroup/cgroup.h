@@ -69,8 +69,11 @@ void cgroup_destroy(struct cgroup *cg);
 void cgroup_remove_by_name(const char *name);
 /* The same for a rootless container under the delegated directory base. */
 void cgroup_remove_delegated(const char *base, const char *name);
-/* Removes the cgroup at rel in every hierarchy, and the parents up to own. */
-void cgroup_remove_at(const char *name, const char *rel, const char *own);
+/* Removes the cgroup at rel in every hierarchy, and the parents up to own; extra:
+ * the v1 controllers besides husk's own to look in too (NULL: none), as for
+ * cgroup_create_at. */
+void cgroup_remove_at(const char *name, const char *rel, const char *own,
+		      const char *const *extra);
 /* mkdir -p MOUNT/REL; own gets the shallowest part made (unchanged if none). */
 int cgroup_mkdir_rel(const char *mount, const char *rel, char *own, size_t own_len,
 		     struct husk_err *err);

@@ -42,7 +42,10 @@ int overlay_options(char *const *lower, size_t n, const char *upper, const char 
 
 /* the new mount API adds lowerdirs one at a time ("lowerdir+", Linux 6.8): no
  * limit from the page-sized option string */
-static int mount_fsconfig(const struct husk_spec *s, const char *upper, const char *work)
+/* The overlay of s's layers on upper and work, detached (fsmount), through the new
+ * mount API: lowerdirs are added one at a time ("lowerdir+", Linux 6.8), so no page
+ * limits their number. -1 with errno set. */
+static int overlay_fsmount(const struct husk_spec *s, const char *upper, const char *work)
 {
 	cleanup_close int fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
@@ -58,7 +61,12 @@ static int mount_fsconfig(const struct husk_spec *s, const char *upper, const ch
 	    (s->rootless && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -1;
-	cleanup_close int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	return fsmount(fs, FSMOUNT_CLOEXEC, 0);
+}
+
+static int mount_fsconfig(const struct husk_spec *s, const char *upper, const char *work)
+{
+	cleanup_close int mnt = overlay_fsmount(s, upper, work);
 	if (mnt < 0)
 		return -1;
 	return move_mount(mnt, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH);
@@ -186,32 +194,19 @@ static void *idmap_thread(void *arg)
 		husk_error(&j->err, errno, "mount --make-rprivate / (idmapped layers)");
 		return NULL;
 	}
-	cleanup_close int fs = fsopen("overlay", FSOPEN_CLOEXEC);
-	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0) {
-		husk_error(&j->err, errno, "fsopen overlay");
-		return NULL;
-	}
+	/* each layer's idmapped tree over the layer itself: the overlay takes them by path */
 	for (size_t i = 0; i < s->n_lower; i++) {
 		cleanup_close int layer = idmapped_tree(s->lower[i], j->userns_fd, &j->err);
 		if (layer < 0)
 			return NULL;
-		if (move_mount(layer, "", AT_FDCWD, s->lower[i], MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
-		    fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", s->lower[i], 0) < 0) {
-			husk_error(&j->err, errno, "overlayfs: idmapped layer %s (lowerdir+ needs "
-				   "Linux 6.8)", s->lower[i]);
+		if (move_mount(layer, "", AT_FDCWD, s->lower[i], MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+			husk_error(&j->err, errno, "move_mount (idmapped layer) onto %s", s->lower[i]);
 			return NULL;
 		}
 	}
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", j->upper, 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", j->work, 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		husk_error(&j->err, errno, "mount -t overlay overlay %s (%zu idmapped layers)",
-			   s->rootfs, s->n_lower);
-		return NULL;
-	}
-	if ((j->mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0)) < 0)
-		husk_error(&j->err, errno, "fsmount overlay %s", s->rootfs);
+	if ((j->mnt = overlay_fsmount(s, j->upper, j->work)) < 0)
+		husk_error(&j->err, errno, "mount -t overlay overlay %s (%zu idmapped layers; "
+			   "lowerdir+ needs Linux 6.8)", s->rootfs, s->n_lower);
 	return NULL;
 }
 

@@ -206,10 +206,13 @@ int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
 	if (s->oci.active)
 		return rootfs_prepare_oci(s, err);
 	EXPLAIN_START(t);
-	/* nothing we mount may propagate back to the host's namespace */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return husk_error(err, errno, "mount --make-rprivate /");
-	EXPLAIN(t, "mount --make-rprivate /");
+	/* nothing we mount may propagate back to the host's namespace (done already when
+	 * rootfs_attach_early attached the root) */
+	if (root_tree_fd != ROOTFS_AT_CWD) {
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			return husk_error(err, errno, "mount --make-rprivate /");
+		EXPLAIN(t, "mount --make-rprivate /");
+	}
 
 	/* pivot_root needs the new root to be a mount point: an image's overlay is one;
 	 * in a user namespace it is the idmapped copy the parent made

@@ -279,6 +279,22 @@ static void charge_to_container(pid_t fwd, pid_t ctr)
 	}
 }
 
+/* A forwarder for rules[0..n) in the container's network namespace, charged to it;
+ * the rules' fds are closed here (the forwarder has them). Its pid, or -1. */
+static pid_t launch_forwarder(struct fwd_rule *rules, size_t n, pid_t ctr_pid,
+			      struct husk_err *err)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/net", ctr_pid);
+	cleanup_close int netns = open(path, O_RDONLY | O_CLOEXEC);
+	pid_t pid = forwarder_start(rules, n, netns, err);
+	for (size_t i = 0; i < n; i++)
+		close(rules[i].fd);
+	if (pid > 0)
+		charge_to_container(pid, ctr_pid);
+	return pid;
+}
+
 static int start_forwarder(struct ports *ps, const struct husk_spec *s, pid_t ctr_pid,
 			   uint32_t ctr_addr, struct husk_err *err)
 {
@@ -290,17 +306,13 @@ static int start_forwarder(struct ports *ps, const struct husk_spec *s, pid_t ct
 	int r = 0;
 	for (size_t i = 0; i < s->n_ports && r == 0; i++)
 		r = forwarder_binds(&s->ports[i], rules, &n, ctr_addr, err);
-	if (r == 0) {
-		char path[64];
-		snprintf(path, sizeof path, "/proc/%d/ns/net", ctr_pid);
-		cleanup_close int netns = open(path, O_RDONLY | O_CLOEXEC);
-		ps->forwarder = forwarder_start(rules, n, netns, err);
-		r = ps->forwarder < 0 ? -1 : 0;
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			close(rules[i].fd);
+		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
-		close(rules[i].fd); /* the forwarder has them */
-	if (r == 0)
-		charge_to_container(ps->forwarder, ctr_pid);
+	ps->forwarder = launch_forwarder(rules, n, ctr_pid, err);
+	r = ps->forwarder < 0 ? -1 : 0;
 	if (r == 0 && explain_enabled)
 		explain_forwarder(s, ctr_addr, ps->forwarder, ctr_pid, t);
 	return r;
@@ -377,16 +389,8 @@ static int start_udp6_forwarder(struct ports *ps, const struct husk_spec *s, pid
 	}
 	if (!n)
 		return 0;
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/ns/net", ctr_pid);
-	cleanup_close int netns = open(path, O_RDONLY | O_CLOEXEC);
-	ps->udp6_forwarder = forwarder_start(rules, n, netns, err);
-	for (size_t i = 0; i < n; i++)
-		close(rules[i].fd); /* the forwarder has them */
-	if (ps->udp6_forwarder < 0)
-		return -1;
-	charge_to_container(ps->udp6_forwarder, ctr_pid);
-	return 0;
+	ps->udp6_forwarder = launch_forwarder(rules, n, ctr_pid, err);
+	return ps->udp6_forwarder < 0 ? -1 : 0;
 }
 
 /* 0: the redirect serves the loopback; 1: the forwarder must; -1: failed. */
