@@ -322,4 +322,9 @@ EOF
 	run shellcheck -x "${files[@]}"
 	echo "$output"
 	[[ $status -eq 0 ]]
+	# wait_for retries a command: a "$(...)" among its arguments is read once, at the
+	# call, and the wait can never see the change it waits for
+	run grep -nE '^[[:space:]]*wait_for [^'"'"']*"\$\(' "${files[@]}"
+	echo "$output"
+	[[ $status -eq 1 ]]
 }

@@ -357,7 +357,7 @@ layer_with() {
 	pid=$!
 	exec 7>"$BATS_TEST_TMPDIR/fifo"
 	head -c 1500000 "$ARCH/bb1-docker.tar" >&7
-	wait_for 10 "a staging dir" test -n "$(ls "$HUSK_IMAGE_ROOT/tmp" 2>/dev/null)"
+	wait_for 10 "a staging dir" eval '[[ -n $(ls "$HUSK_IMAGE_ROOT/tmp" 2>/dev/null) ]]'
 	kill -9 "$pid"
 	wait "$pid" || true
 	exec 7>&-

@@ -104,6 +104,10 @@ EOF
 # the container's state JSON field
 state_field() { oci state "$1" | jq -r ".$2"; }
 
+# state_is ID STATUS: the container's state says STATUS now (a command, for wait_for:
+# a "$(state_field ...)" in wait_for's arguments would be read once, at the call)
+state_is() { [[ $(state_field "$1" status) == "$2" ]]; }
+
 @test "oci: create leaves the process waiting in its namespaces; start runs it; kill, delete leave nothing" {
 	local id pid
 	id=$(cname oci)
@@ -131,7 +135,7 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	grep -q "^NSpid:.*[[:space:]]1$" "/proc/$pid/status"
 
 	run -0 oci kill "$id" KILL
-	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	wait_for 10 "container $id stopped" state_is "$id" stopped
 	run -0 oci delete "$id"
 	[ ! -e "$OCI_ROOT/$id" ]
 	[ ! -e "$(cgroup_dir memory "$id")" ]
@@ -146,7 +150,7 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	out=$( (echo input | oci create --bundle "$BUNDLE" "$id" && oci start "$id") 2>"$BATS_TEST_TMPDIR/err")
 	[ "$out" = $'out-oci\ngot-input' ]
 	grep -qx err "$BATS_TEST_TMPDIR/err"
-	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	wait_for 10 "container $id stopped" state_is "$id" stopped
 	run -0 oci delete "$id"
 }
 
@@ -223,7 +227,7 @@ state_field() { oci state "$1" | jq -r ".$2"; }
 	oci_config '.process.args = ["true"]'
 	run -0 oci_create "$id"
 	run -0 oci start "$id"
-	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	wait_for 10 "container $id stopped" state_is "$id" stopped
 	run -1 --separate-stderr oci kill "$id" 15
 	[[ $stderr == *"container not running"* ]]
 	run -0 oci delete "$id"
@@ -518,7 +522,7 @@ v1_dir() {
 	# ... and the OCI ones for the bundle's container
 	[ "$(state_field "$id" status)" = created ]
 	run -0 oci kill "$id" KILL
-	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	wait_for 10 "container $id stopped" state_is "$id" stopped
 	run -0 "$HUSK" --root "$OCI_ROOT" rm -f "$name"
 	run -0 oci delete "$id"
 }
@@ -551,7 +555,7 @@ v1_dir() {
 	} >>"$BUNDLE/rootfs/etc/passwd"
 	run -0 oci_create "$id"
 	run -0 oci start "$id"
-	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	wait_for 10 "container $id stopped" state_is "$id" stopped
 	out=$(cat "$BATS_TEST_TMPDIR/$id.out")
 	echo "$out"
 	[[ $out == *"home=/home/u1000"* ]]
@@ -594,7 +598,7 @@ v1_dir() {
 	read -r inside outside count <"/proc/$pid/uid_map"
 	[ "$inside $outside $count" = "0 231072 65536" ]
 	run -0 oci start "$id"
-	wait_for 10 "container $id stopped" test "$(state_field "$id" status)" = stopped
+	wait_for 10 "container $id stopped" state_is "$id" stopped
 	[ "$(head -1 "$BATS_TEST_TMPDIR/$id.out")" = 0 ]
 	run -0 oci delete "$id"
 	[ ! -e "$OCI_ROOT/$id" ]
