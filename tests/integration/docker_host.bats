@@ -79,16 +79,18 @@ EOF
 }
 
 # The scenario, run as PID 1's child of a scratch netns + mount ns (unshare).
-# $1 = docker|clean. Prints "step: ..." lines the tests check; exits non-zero at
+# $1 = docker|legacy|clean (legacy: docker's rules through iptables-legacy, as a
+# dockerd on a host whose iptables is the x_tables one writes them). Prints "step: ..." lines the tests check; exits non-zero at
 # the first step that fails.
 scratch_host() {
 	set -eu
-	local mode=$1 before after a b c ip_a ip_c
+	local mode=$1 before after a b c ip_a ip_c ipt=iptables
+	[[ $mode == legacy ]] && ipt=iptables-legacy
 	mount -t tmpfs tmpfs /run # husk's IPAM and state, private to this namespace
 	ip link set lo up
 	echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
-	[[ $mode == docker ]] && docker_rules | iptables-restore -w
-	before=$(iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//')
+	[[ $mode != clean ]] && docker_rules | "$ipt-restore" -w
+	before=$("$ipt-save" 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//')
 	# "the world": a host at 192.0.2.1 behind a veth, reached through husk0's NAT
 	ip netns add world
 	ip link add hkt-up type veth peer name up0 netns world
@@ -111,7 +113,7 @@ scratch_host() {
 	ip_a=$(grep -o 'inet [0-9.]*' "$T/a.out" | cut -d' ' -f2)
 	ip_c=$(grep -o 'inet [0-9.]*' "$T/c.out" | cut -d' ' -f2)
 	echo "step: listening on $ip_a and $ip_c"
-	echo "step: during: $(iptables -w -S FORWARD | grep -c 'comment husk') husk rules;" \
+	echo "step: during: $("$ipt" -w -S FORWARD | grep -c 'comment husk') husk rules;" \
 		"tables: $(nft list tables | tr '\n' ' ')"
 	# each exchange both ways: B retries until the listener's reply comes back (what
 	# the listeners print is not checked: busybox nc may exit on its stdin's EOF
@@ -123,12 +125,12 @@ scratch_host() {
 	echo "step: b exited $b"
 	wait "$a" && echo "step: a exited 0" || echo "step: a exited $?"
 	wait "$world" || true
-	if [[ $mode == docker ]]; then
-		echo "step: husk rules counted $(iptables -w -L FORWARD -v -n -x | awk '/husk/ { n += $1 } END { print n + 0 }') packets"
+	if [[ $mode != clean ]]; then
+		echo "step: husk rules counted $("$ipt" -w -L FORWARD -v -n -x | awk '/husk/ { n += $1 } END { print n + 0 }') packets"
 	fi
 	echo bye | "$R/bin/busybox" nc -w 3 "$ip_c" 9100 || true
 	wait "$c" && echo "step: c exited 0" || echo "step: c exited $?"
-	after=$(iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//')
+	after=$("$ipt-save" 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//')
 	if [[ $before == "$after" ]]; then
 		echo "step: iptables as before"
 	else
@@ -155,6 +157,21 @@ run_scratch() {
 	[[ $output == *"step: c exited 0"* ]]
 	[[ $output == *"step: iptables as before"* ]]
 	[[ $output == *"step: after: tables: table ip filter table ip nat "* ]]
+}
+
+@test "docker's FORWARD DROP through iptables-legacy (x_tables): husk's rules go there, not into an nft table" {
+	command -v iptables-legacy-restore >/dev/null || skip "iptables-legacy is not installed"
+	run_scratch legacy
+	[[ $status -eq 0 ]]
+	[[ $output == *"step: during: 2 husk rules; tables: table ip husk "* ]]
+	[[ $output == *"step: b exited 0"* ]]
+	[[ $output == *"step: a exited 0"* ]]
+	[[ $output =~ step:\ husk\ rules\ counted\ [1-9][0-9]*\ packets ]]
+	[[ $output == *"step: c exited 0"* ]]
+	[[ $output == *"step: iptables as before"* ]]
+	# no nft filter table appeared beside the legacy one
+	[[ $output == *"step: after: tables: "* ]]
+	[[ $output != *"step: after: tables: table"* ]]
 }
 
 @test "a host without iptables' filter table: husk creates none, containers still talk" {
