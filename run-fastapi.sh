@@ -105,8 +105,8 @@ else
 fi
 note() { printf '    %s\n' "$*" >&2; }
 # die, ensure_packages
-# shellcheck source=scripts/lib.sh
-. "$ROOT/scripts/lib.sh"
+# shellcheck source=scripts/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
 
 need_root() {
 	[[ $EUID -eq 0 ]] || die "this needs root (namespaces, cgroups, mounts): sudo $0 $*"

@@ -155,7 +155,7 @@ fastapi() {
 	touch "$WORK/tun.opened"
 	mkdir -p "$WORK/src/scripts"
 	cp "$BENCH_REPO/run-fastapi.sh" "$WORK/src/"
-	cp "$BENCH_REPO/scripts/lib.sh" "$WORK/src/scripts/"
+	cp -r "$BENCH_REPO/scripts/lib" "$WORK/src/scripts/"
 	cp -r "$BENCH_REPO/app" "$WORK/src/"
 	chmod -R a+rX "$WORK/src"
 	runuser -u "$USER_NAME" -- env -i PATH=/usr/bin:/bin HOME=/nonexistent XDG_RUNTIME_DIR="$WORK/run" \

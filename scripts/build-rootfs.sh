@@ -39,8 +39,8 @@ EOF
 
 log() { printf '==> [%3ss] %s\n' "$SECONDS" "$*" >&2; }
 # die, ensure_packages
-# shellcheck source=scripts/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 need_root() {
 	[[ $EUID -eq 0 ]] || die "$1 needs root (try: sudo $PROG ...)"

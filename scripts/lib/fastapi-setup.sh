@@ -2,7 +2,7 @@
 # scripts/lib/fastapi-setup.sh — run-fastapi.sh's `setup`: the husk binary, the host
 # check, the root filesystem, the app, the image. Sourced by run-fastapi.sh, not run:
 # that script defines the settings (HUSK, ROOTFS, USE_IMAGE, METHOD ...), log, note
-# and need_root; scripts/lib.sh defines die and ensure_packages.
+# and need_root; scripts/lib/common.sh defines die and ensure_packages.
 
 # A rootfs that build-rootfs.sh finished: its marker says state=complete.
 rootfs_ready() {

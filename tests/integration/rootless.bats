@@ -258,7 +258,7 @@ words() {
 	# the script and the app where the user can read them (the work tree may be closed)
 	mkdir -p "$RL_OPEN/src/scripts"
 	cp "$HUSK_SRC/run-fastapi.sh" "$RL_OPEN/src/"
-	cp -r "$HUSK_SRC/scripts/lib.sh" "$HUSK_SRC/scripts/lib" "$RL_OPEN/src/scripts/"
+	cp -r "$HUSK_SRC/scripts/lib" "$RL_OPEN/src/scripts/"
 	cp -r "$HUSK_SRC/app" "$RL_OPEN/src/"
 	chmod -R a+rX "$RL_OPEN/src"
 	runuser -u "$RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/nonexistent \

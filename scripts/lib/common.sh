@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# scripts/lib.sh — what run-fastapi.sh and scripts/build-rootfs.sh share. Sourced,
+# scripts/lib/common.sh — what run-fastapi.sh and scripts/build-rootfs.sh share. Sourced,
 # not run. The sourcing script defines PROG and log(); this file defines die and
 # ensure_packages.
 
