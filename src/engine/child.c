@@ -85,6 +85,24 @@ static pid_t host_pid(void)
 	return (pid_t)strtol(buf, NULL, 10);
 }
 
+/* The parent runs the prestart and createRuntime hooks while this process waits,
+ * mounted, before pivot_root; a failed hook ends it (the parent kills it). */
+static int child_wait_hooks(int sock)
+{
+	struct sync_msg m;
+	if (sync_send(sock, SYNC_HOOKS, -1) < 0)
+		_exit(HUSK_EXIT_FAILURE);
+	for (;;) {
+		int fd = -1;
+		if (sync_recv(sock, &m, &fd) != 1)
+			_exit(HUSK_EXIT_FAILURE); /* the parent is gone, or a hook failed */
+		if (fd >= 0)
+			close(fd);
+		if (m.type == SYNC_GO)
+			return 0;
+	}
+}
+
 void child_main(struct container *c, int sock)
 {
 	struct husk_spec *s = c->spec;
@@ -134,10 +152,12 @@ void child_main(struct container *c, int sock)
 	EXPLAIN(t, "unshare --cgroup");
 	umask(0);
 
-	/* 3. root filesystem: private propagation, mounts, (a bundle's createContainer
-	 * hooks, which see the runtime's paths still), pivot_root; a bundle's sysctl before
-	 * the read-only paths cover /proc/sys */
+	/* 3. root filesystem: private propagation, mounts, (a bundle's prestart and
+	 * createRuntime hooks, run by the parent, then its createContainer hooks, which
+	 * see the runtime's paths still), pivot_root; a bundle's sysctl before the
+	 * read-only paths cover /proc/sys */
 	if (rootfs_prepare(s, &c->net, c->cg.mode, c->userns.root_tree_fd, &err) ||
+	    (hooks_runtime_side(s) && child_wait_hooks(sock)) ||
 	    hooks_run(s, OCI_HOOK_CREATE_CONTAINER, "created", c->pid, &err) ||
 	    rootfs_switch(s, c->userns.root_tree_fd, &err) || (s->oci.active && process_oci_kernel(s, &err)) ||
 	    masked_paths_apply(s, &err))

@@ -120,6 +120,14 @@ int container_handshake(struct container *c, struct husk_err *err)
 		}
 		if (m.type == SYNC_READY)
 			return 0; /* OCI create: set up, waiting at its start gate */
+		if (m.type == SYNC_HOOKS) {
+			/* the child has mounted and waits before pivot_root */
+			if (hooks_run_runtime_side(c->spec, c->pid, err))
+				return -1;
+			if (sync_send(c->sync_fd, SYNC_GO, -1) < 0)
+				return husk_error(err, errno, "resuming the container after its hooks");
+			continue;
+		}
 		if (m.type == SYNC_ERROR) {
 			husk_error_code(err, m.exit_code ? m.exit_code : HUSK_EXIT_FAILURE, 0, "%s", m.msg);
 			err->errnum = m.errnum;
@@ -174,11 +182,8 @@ static int container_start(struct container *c, struct husk_err *err)
 		return -1;
 	if (userns_attach(&c->userns, s, pid, c->sync_fd, err) || net_attach(&c->net, s, pid, err))
 		return -1;
-	/* a bundle's prestart and createRuntime hooks: the namespaces exist, nothing is
-	 * mounted yet (docker's networking is a prestart hook that needs the pid) */
-	if (hooks_run(s, OCI_HOOK_PRESTART, "created", pid, err) ||
-	    hooks_run(s, OCI_HOOK_CREATE_RUNTIME, "creating", pid, err))
-		return -1;
+	/* a bundle's prestart and createRuntime hooks run when the child has mounted
+	 * (SYNC_HOOKS, in container_handshake) */
 	if (sync_send(c->sync_fd, SYNC_GO, -1) < 0)
 		return husk_error(err, errno, "starting the container");
 	if (container_handshake(c, err))

@@ -123,3 +123,14 @@ int hooks_run(const struct husk_spec *s, enum oci_hook_kind kind, const char *st
 	json_object_put(st);
 	return r;
 }
+
+bool hooks_runtime_side(const struct husk_spec *s)
+{
+	return s->oci.n_hooks[OCI_HOOK_PRESTART] || s->oci.n_hooks[OCI_HOOK_CREATE_RUNTIME];
+}
+
+int hooks_run_runtime_side(const struct husk_spec *s, pid_t pid, struct husk_err *err)
+{
+	return hooks_run(s, OCI_HOOK_PRESTART, "created", pid, err) ||
+	       hooks_run(s, OCI_HOOK_CREATE_RUNTIME, "creating", pid, err);
+}

@@ -1,10 +1,13 @@
 /* The runtime-spec's hooks (config.json "hooks"): each is run with the container's
  * state JSON on its stdin, its own args and env, and killed after its timeout.
- * prestart and createRuntime run in the runtime's namespaces (the parent, after the
- * namespaces exist, before the container's process goes on), createContainer and
+ * prestart and createRuntime run in the runtime's namespaces (the parent, once the
+ * child has made every mount of the config, before pivot_root: what a hook mounts
+ * into the root, as NVIDIA's prestart hook does /dev/nvidia*, is not covered by the
+ * runtime's /dev afterwards, as in runc), createContainer and
  * startContainer inside the container, poststart and poststop in the runtime's.
  * Their stdout and stderr are husk's own. */
 #pragma once
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "spec.h"
@@ -18,3 +21,7 @@ struct json_object *hooks_state_json(const struct husk_spec *s, const char *stat
  * killed, timed out, not executable) stops the rest and is the error. */
 int hooks_run(const struct husk_spec *s, enum oci_hook_kind kind, const char *status,
 	      pid_t pid, struct husk_err *err);
+/* True if s has prestart or createRuntime hooks (the child stops for them). */
+bool hooks_runtime_side(const struct husk_spec *s);
+/* Parent: prestart, then createRuntime. */
+int hooks_run_runtime_side(const struct husk_spec *s, pid_t pid, struct husk_err *err);

@@ -253,13 +253,22 @@ state_is() { [[ $(state_field "$1" status) == "$2" ]]; }
 	run -0 oci delete --force "$id"
 }
 
-@test "oci: hooks: createRuntime and prestart get the state with the pid on stdin, in the runtime's namespaces; createContainer and startContainer the host pid too; poststart, poststop run" {
+@test "oci: hooks: createRuntime and prestart get the state with the pid on stdin, in the runtime's namespaces, after the mounts; createContainer and startContainer the host pid too; poststart, poststop run" {
 	local id pid log=$BATS_TEST_TMPDIR/hooks
 	id=$(cname oci)
 	mkdir -p "$log"
 	printf '#!/bin/sh\ncat >"%s/$1.json"\nreadlink /proc/self/ns/net >"%s/$1.netns"\n' "$log" "$log" \
 		>"$BATS_TEST_TMPDIR/hook.sh"
 	chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+	# prestart runs once the runtime has mounted, before pivot_root (as runc): what it
+	# puts into the container's /dev (NVIDIA's hook binds /dev/nvidia* there) is on
+	# the container's /dev tmpfs, not under it
+	printf '#!/bin/sh
+pid=$(jq -r .pid)
+echo from-prestart >"/proc/$pid/root%s/rootfs/dev/from-prestart"
+' \
+		"$BUNDLE" >"$BATS_TEST_TMPDIR/hook-dev.sh"
+	chmod +x "$BATS_TEST_TMPDIR/hook-dev.sh"
 	# startContainer runs in the container, after pivot_root: a hook of the image's own
 	printf '#!/bin/sh\ncat >"/$1.json"\n' >"$BUNDLE/rootfs/hook-in.sh"
 	chmod +x "$BUNDLE/rootfs/hook-in.sh"
@@ -267,10 +276,12 @@ state_is() { [[ $(state_field "$1" status) == "$2" ]]; }
 		"createRuntime": [{"path": $h, "args": ["hook", "createRuntime"]}],
 		"createContainer": [{"path": $h, "args": ["hook", "createContainer"]}],
 		"startContainer": [{"path": "/hook-in.sh", "args": ["hook", "startContainer"]}],
-		"prestart": [{"path": $h, "args": ["hook", "prestart"], "timeout": 5}],
+		"prestart": [{"path": $h, "args": ["hook", "prestart"], "timeout": 5},
+		             {"path": $d, "args": ["hook-dev"]}],
 		"poststart": [{"path": $h, "args": ["hook", "poststart"]}],
 		"poststop": [{"path": $h, "args": ["hook", "poststop"]}]}
-		| .annotations = {"org.example": "yes"}' --arg h "$BATS_TEST_TMPDIR/hook.sh"
+		| .annotations = {"org.example": "yes"}' --arg h "$BATS_TEST_TMPDIR/hook.sh" \
+		--arg d "$BATS_TEST_TMPDIR/hook-dev.sh"
 	run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
 	pid=$(cat "$BATS_TEST_TMPDIR/pid")
 	[ "$(jq -r .pid "$log/createRuntime.json")" = "$pid" ]
@@ -287,6 +298,8 @@ state_is() { [[ $(state_field "$1" status) == "$2" ]]; }
 	run -0 oci start "$id"
 	[ "$(jq -r .status "$log/poststart.json")" = running ]
 	[ "$(jq -r .pid "/proc/$pid/root/startContainer.json")" = "$pid" ]
+	[ "$(cat "/proc/$pid/root/dev/from-prestart")" = from-prestart ]
+	[ ! -e "$BUNDLE/rootfs/dev/from-prestart" ]
 	run -0 oci delete --force "$id"
 	[ "$(jq -r .status "$log/poststop.json")" = stopped ]
 }
