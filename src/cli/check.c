@@ -19,6 +19,8 @@
 #include "linux/net/network.h"
 #include "linux/net/ports/sock_redirect.h"
 #include "linux/userns/idmapped.h"
+#include "linux/userns/rootless.h"
+#include "linux/userns/rootless_probe.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -113,6 +115,26 @@ static void check_rootless(void)
 	printf("%-4s %-22s %s\n", helpers && slirp && tun ? "ok" : "warn", "rootless", line);
 }
 
+/* Rootless images: where the user's store is (its nearest existing folder), or, run
+ * by root, where users' homes are. */
+static void check_rootless_images(void)
+{
+	char dir[300] = "/var/tmp", why[400];
+	struct husk_err err = { 0 };
+	if (rootless()) {
+		if (rootless_image_root(dir, sizeof dir, &err) < 0)
+			snprintf(dir, sizeof dir, "/var/tmp");
+		struct stat st;
+		while (stat(dir, &st) < 0 && strrchr(dir, '/') && strrchr(dir, '/') != dir)
+			*strrchr(dir, '/') = '\0';
+	} else if (access("/home", W_OK) == 0) {
+		snprintf(dir, sizeof dir, "/home");
+	}
+	bool ok = rootless_overlay_supported(dir, why, sizeof why);
+	printf("%-4s %-22s %s%s\n", ok ? "ok" : "warn", "rootless images", why,
+	       ok ? "" : "; rootless husk runs rootfs directories, not images");
+}
+
 /* One line per port of each running container: which path serves it, and why (as
  * husk inspect's network.ports[].path); the first 20, then how many more. */
 static void published_ports(const char *root)
@@ -191,6 +213,7 @@ int cmd_check(struct husk_global *g, int argc, char **argv)
 
 	check_idmapped(&u);
 	check_rootless();
+	check_rootless_images();
 
 	bool overlay = file_has("/proc/filesystems", "overlay");
 	printf("%-4s %-22s %s\n", overlay ? "ok" : "warn", "overlayfs", overlay ? "supported" : "not loaded (modprobe overlay; optional)");

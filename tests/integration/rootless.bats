@@ -328,6 +328,10 @@ rl_store_is_empty() {
 
 @test "rootless: import into ~/.local/share/husk; the layer's owners hold inside; writes in the upper dir; rm and rmi leave nothing" {
 	local store=$RL_OPEN/uhome/.local/share/husk layer up
+	# husk check, as the user, tries a rootless overlay where the store will be
+	run rlhusk check
+	[[ $output == *"ok   rootless images        overlay in a user namespace with userxattr"*" on $RL_OPEN/uhome"* ]]
+	[[ -z $(find "$RL_OPEN/uhome" -name '.husk-check-rootless.*') ]]
 	run -0 --separate-stderr rlhusk import "$RL_OPEN/bb.tar" rl:1
 	[[ $output =~ ^sha256:[0-9a-f]{64}$ ]]
 	[ -z "$stderr" ]
