@@ -12,6 +12,9 @@
 #   bench_husk_binary [PATH]                print a built husk (builds it if missing)
 #   bench_build_rootfs DIR                  busybox rootfs (scripts/build-rootfs.sh if present)
 #   bench_size_bytes SIZE                   100M -> 104857600 (1024-based, like husk)
+#   bench_build_health_server DIR           DIR/health: a static /health-like HTTP server
+#   bench_install_with_libs ROOTFS BIN [DEST]   BIN and its shared libraries into ROOTFS
+#   bench_tun_open / bench_tun_close        /dev/net/tun open to users while a run needs it
 #   bench_oci_bundle DIR ROOTFS [opts] -- ARGS...   config.json for crun/runc
 #   bench_cgroup_mode                       v1 | v2 | hybrid
 #   bench_crun_ns_needed                    true when crun would refuse this hybrid host
@@ -119,6 +122,108 @@ bench_size_bytes() {
 	esac
 	[[ $n =~ ^[0-9]+$ ]] || bench_die "bad size '$1'"
 	printf '%s\n' $((n * mult))
+}
+
+# bench_build_health_server DIR — DIR/health, a static keep-alive HTTP/1.1 server, one
+# process per connection, that answers every request with {"status":"ok"} (what a
+# /health endpoint returns): `health PORT` listens on every address, `health PORT
+# loopback` on 127.0.0.1 only.
+bench_build_health_server() {
+	local dir=$1
+	cat >"$dir/health.c" <<'EOF'
+#define _GNU_SOURCE
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			   "Content-Length: 15\r\n\r\n{\"status\":\"ok\"}";
+
+static void serve(int c)
+{
+	char buf[8192], *end;
+	size_t have = 0;
+	for (;;) {
+		ssize_t n = read(c, buf + have, sizeof buf - have);
+		if (n <= 0)
+			_exit(0);
+		have += (size_t)n;
+		while ((end = memmem(buf, have, "\r\n\r\n", 4))) {
+			if (write(c, resp, sizeof resp - 1) < 0)
+				_exit(0);
+			size_t used = (size_t)(end + 4 - buf);
+			memmove(buf, buf + used, have - used);
+			have -= used;
+		}
+		if (have == sizeof buf)
+			_exit(0);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGCHLD, SIG_IGN);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
+	a.sin_addr.s_addr = htonl(argc > 2 ? INADDR_LOOPBACK : INADDR_ANY);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1024) < 0)
+		return 1;
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+		if (c >= 0 && fork() == 0) {
+			close(fd);
+			serve(c);
+		}
+		if (c >= 0)
+			close(c);
+	}
+}
+EOF
+	cc -static -O2 -Wall -Werror -o "$dir/health" "$dir/health.c" || bench_die "cannot build the test HTTP server"
+}
+
+# bench_install_with_libs ROOTFS BIN [DEST] — copy BIN to ROOTFS/DEST (default: the
+# same path) with the shared libraries ldd lists for it.
+bench_install_with_libs() {
+	local root=$1 bin=$2 dest=${3:-$2} lib
+	install -D -m 0755 "$bin" "$root$dest"
+	while read -r lib; do
+		[[ -e $root$lib ]] || install -D -m 0755 "$lib" "$root$lib"
+	done < <(ldd "$bin" | awk '/=>/ { print $3 } /^[[:space:]]*\// { print $1 }')
+}
+
+# bench_tun_open / bench_tun_close — /dev/net/tun open to every user (mode 666) while a
+# run needs it: slirp4netns and pasta open it as an unprivileged user, and Debian's udev
+# makes it 0666 but a machine without udev may not. The protocol of
+# tests/integration/rootless.bats, which may run at the same time: a count in
+# /tmp/hkt-tun.count under a lock on the device itself; the first one in saves the
+# mode in /tmp/hkt-tun.mode, the last one out puts it back.
+bench_tun_open() {
+	(
+		flock 9
+		local n
+		n=$(cat /tmp/hkt-tun.count 2>/dev/null || echo 0)
+		((n > 0)) || stat -c %a /dev/net/tun >/tmp/hkt-tun.mode
+		echo $((n + 1)) >/tmp/hkt-tun.count
+		chmod 666 /dev/net/tun
+	) 9</dev/net/tun
+}
+bench_tun_close() {
+	(
+		flock 9
+		local n
+		n=$(cat /tmp/hkt-tun.count 2>/dev/null || echo 1)
+		if ((n <= 1)); then
+			[[ -f /tmp/hkt-tun.mode ]] && chmod "$(cat /tmp/hkt-tun.mode)" /dev/net/tun
+			rm -f /tmp/hkt-tun.count /tmp/hkt-tun.mode
+		else
+			echo $((n - 1)) >/tmp/hkt-tun.count
+		fi
+	) 9</dev/net/tun
 }
 
 # bench_oci_bundle DIR ROOTFS [--memory BYTES] [--swap BYTES] [--pids N]

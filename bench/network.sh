@@ -119,75 +119,13 @@ until_ok() {
 	done
 }
 
-# A keep-alive HTTP/1.1 server, one process per connection, that answers every
-# request with {"status":"ok"} (what a /health endpoint returns).
-build_httpd() {
-	cat >"$WORK/health.c" <<'EOF'
-#define _GNU_SOURCE
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-			   "Content-Length: 15\r\n\r\n{\"status\":\"ok\"}";
-
-static void serve(int c)
-{
-	char buf[8192], *end;
-	size_t have = 0;
-	for (;;) {
-		ssize_t n = read(c, buf + have, sizeof buf - have);
-		if (n <= 0)
-			_exit(0);
-		have += (size_t)n;
-		while ((end = memmem(buf, have, "\r\n\r\n", 4))) {
-			if (write(c, resp, sizeof resp - 1) < 0)
-				_exit(0);
-			size_t used = (size_t)(end + 4 - buf);
-			memmove(buf, buf + used, have - used);
-			have -= used;
-		}
-		if (have == sizeof buf)
-			_exit(0);
-	}
-}
-
-int main(int argc, char **argv)
-{
-	signal(SIGCHLD, SIG_IGN);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
-	a.sin_addr.s_addr = htonl(argc > 2 ? INADDR_LOOPBACK : INADDR_ANY);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1024) < 0)
-		return 1;
-	for (;;) {
-		int c = accept(fd, NULL, NULL);
-		if (c >= 0 && fork() == 0) {
-			close(fd);
-			serve(c);
-		}
-		if (c >= 0)
-			close(c);
-	}
-}
-EOF
-	cc -static -O2 -Wall -Werror -o "$WORK/health" "$WORK/health.c" || bench_die "cannot build the test HTTP server"
-}
-
 # A private rootfs: busybox, the HTTP server, iperf3 with its libraries.
 make_rootfs() {
-	local src=$1 dst=$2 lib
+	local src=$1 dst=$2
 	mkdir -p "$dst"
 	cp -a "$src/." "$dst/"
 	install -D -m 0755 "$WORK/health" "$dst/usr/bin/health"
-	install -D -m 0755 "$(command -v iperf3)" "$dst/usr/bin/iperf3"
-	while read -r lib; do
-		install -D -m 0755 "$lib" "$dst$lib"
-	done < <(ldd "$(command -v iperf3)" | awk '/=>/ { print $3 } /^[[:space:]]*\// { print $1 }')
+	bench_install_with_libs "$dst" "$(command -v iperf3)" /usr/bin/iperf3
 }
 
 # wrk_run URL NAME: requests/s, p50 and p99 (ms) into $OUT/NAME.wrk
@@ -423,7 +361,7 @@ main() {
 		bench_build_rootfs "$src"
 	fi
 	ROOTFS=$WORK/rootfs
-	build_httpd
+	bench_build_health_server "$WORK"
 	make_rootfs "$src" "$ROOTFS"
 	LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 	bench_http
