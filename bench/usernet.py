@@ -413,8 +413,10 @@ def iperf(run, host, port, pid, reverse=False):
         rc, out, err = run(argv)
         c1 = cpu(pid)
         if rc == 0:
-            s = json.loads(out)["end"]["sum_received"]
-            return {"gbit": s["bits_per_second"] / 1e9, "cpu_s_per_gb": (c1 - c0) / (s["bytes"] / 1e9)}
+            e = json.loads(out)["end"]
+            s = e["sum_received"]
+            return {"gbit": s["bits_per_second"] / 1e9, "cpu_s_per_gb": (c1 - c0) / (s["bytes"] / 1e9),
+                    "retransmits": e["sum_sent"].get("retransmits")}
         time.sleep(0.3)
     raise RuntimeError(f"iperf3 {' '.join(argv)}: {out[-500:]} {err[-500:]}")
 
@@ -584,6 +586,8 @@ def report(R, variants):
                        ("in_up", "inbound -p, host → namespace"), ("in_down", "inbound -p, namespace → host (-R)")):
         rows.append((f"{label}, iperf3 (Gbit/s)", lambda v, key=key: med(rnd(v, key, "gbit")) if key in R["rounds"][v][0] else None, 2))
         rows.append(("  its helper's CPU (s per GB)", lambda v, key=key: med(rnd(v, key, "cpu_s_per_gb")) if key in R["rounds"][v][0] else None, 3))
+        rows.append(("  TCP retransmits of the sender, all rounds", lambda v, key=key: sum(x or 0 for x in rnd(v, key, "retransmits"))
+                     if key in R["rounds"][v][0] else None, 0))
     for key, label in (("out_rtt", "outbound"), ("in_rtt", "inbound -p")):
         for q in ("p50", "p99"):
             rows.append((f"{label} 64-byte TCP round trip, {q} (µs)", lambda v, key=key, q=q: med(rnd(v, key, q)) if key in R["rounds"][v][0] else None, 1))
