@@ -163,9 +163,10 @@ static bool exits_within(int pidfd, int ms)
 	return r > 0;
 }
 
-/* slirp4netns exits when its exit pipe closes; the kernel's teardown of its tap device
- * takes ~20 ms of that. Woken by its pidfd as it exits (a poll of waitpid every 10 ms
- * cost a rootless run 5-10 ms more); a stuck one is killed after a second. */
+/* slirp4netns exits when its exit pipe closes; the kernel's work in its exit (most
+ * likely its tap device's teardown) takes ~20 ms of that. Woken by its pidfd as it
+ * exits (a poll of waitpid every 10 ms cost a rootless run 8-12 ms more); a stuck one
+ * is killed after a second. */
 static void reap(pid_t pid)
 {
 	int pfd = pidfd_open(pid, 0);
