@@ -206,11 +206,13 @@ static int container_send_console(struct container *c, struct husk_err *err)
 }
 
 int container_create_waiting(struct husk_spec *s, const struct husk_plan *p,
+			     void (*record_edit)(struct json_object *o, const struct container *c),
 			     int (*created)(const struct container *c, void *arg, struct husk_err *err),
 			     void *arg, struct husk_err *err)
 {
 	struct container c;
 	container_init(&c, s, p);
+	c.record_edit = record_edit;
 	c.io.stdin_fd = -1; /* the caller's terminal is never put in raw mode */
 	if (container_create(&c, err) || container_start(&c, err) ||
 	    container_send_console(&c, err) || (created && created(&c, arg, err))) {

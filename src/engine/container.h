@@ -12,6 +12,8 @@
 #include "linux/userns/userns.h"
 #include "spec.h"
 
+struct json_object;
+
 struct container {
 	struct husk_spec *spec;
 	const struct husk_plan *plan; /* the host-side preparation of spec (plan.h) */
@@ -29,6 +31,8 @@ struct container {
 	int oom;      /* 1 if the kernel OOM-killed a process of the container */
 	bool keep_state; /* a monitor owns state_dir/lock_fd: create and destroy leave them */
 	bool capture;    /* stdout/stderr go to pipes (io.out_r, io.err_r) the monitor reads */
+	/* more of the state record (OCI create's), written with the rest in one go */
+	void (*record_edit)(struct json_object *o, const struct container *c);
 };
 
 /* Runs a container in the foreground and returns husk's exit status. s is
@@ -52,6 +56,7 @@ int container_finish(struct container *c, int code);
  * sent to the console socket); then created() (the pid file ...), and husk lets go of
  * it. On any failure all is undone. */
 int container_create_waiting(struct husk_spec *s, const struct husk_plan *p,
+			     void (*record_edit)(struct json_object *o, const struct container *c),
 			     int (*created)(const struct container *c, void *arg, struct husk_err *err),
 			     void *arg, struct husk_err *err);
 

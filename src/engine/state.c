@@ -483,6 +483,8 @@ static void write_edit(json_object *o, void *arg)
 		json_object_object_add(o, "config", state_config_json(s));
 	json_object_object_add(o, "cgroup", cgroup_json(&a->c->cg));
 	json_object_object_add(o, "network", net_json(&a->c->net, s));
+	if (a->c->record_edit)
+		a->c->record_edit(o, a->c);
 }
 
 int state_write(const struct container *c, const char *status, struct husk_err *err)

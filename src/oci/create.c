@@ -78,9 +78,8 @@ static int parse_create(int argc, char **argv, struct create_opts *o, struct hus
 	return oci_check_id(o->id, err);
 }
 
-static void record_edit(json_object *o, void *arg)
+static void record_edit(json_object *o, const struct container *c)
 {
-	const struct container *c = arg;
 	const struct husk_spec *s = c->spec;
 	char when[64];
 	json_object *ann = json_object_new_object(), *cg = NULL;
@@ -101,8 +100,9 @@ static void record_edit(json_object *o, void *arg)
 	}
 }
 
-/* After the process reached its start gate, before husk lets go of it: the record,
- * the config kept for start/exec/delete, the pid file. A failure undoes the lot. */
+/* After the process reached its start gate (its record written, with record_edit's
+ * fields), before husk lets go of it: the config kept for start/exec/delete, the pid
+ * file. A failure undoes the lot. */
 static int on_created(const struct container *c, void *arg, struct husk_err *err)
 {
 	(void)arg;
@@ -113,8 +113,6 @@ static int on_created(const struct container *c, void *arg, struct husk_err *err
 	if (fd < 0)
 		return husk_error(err, errno, "writing %s", path);
 	write_all(fd, s->oci.config_text, strlen(s->oci.config_text));
-	if (state_update(c->state_dir, record_edit, (void *)c, err))
-		return -1;
 	return s->oci.pid_file ? pid_file_write(s->oci.pid_file, c->pid, err) : 0;
 }
 
@@ -141,7 +139,7 @@ static int create(const struct husk_global *g, const struct create_opts *o, stru
 			       "(husk create does not stay to relay a terminal)");
 	if (!r)
 		r = oci_refuse_unsupported(&s, err) || spec_validate(&s, err) ||
-		    plan_prepare(&p, &s, err) || container_create_waiting(&s, &p, on_created, NULL, err);
+		    plan_prepare(&p, &s, err) || container_create_waiting(&s, &p, record_edit, on_created, NULL, err);
 	plan_free(&p);
 	spec_free(&s);
 	return r;
