@@ -98,7 +98,9 @@ static int v1_setup(struct cgroup *cg, const struct dev_rule *list, size_t n, bo
 /* r2 = device type, r3 = access, r4 = major, r5 = minor; each rule is a block that
  * returns 1 (allow) or 0 (deny) if everything matches, or jumps to the next block;
  * `dflt` at the end. The last rule of the list decides (as the v1 files do), so the
- * blocks go in reverse order. */
+ * blocks go in reverse order. A rule that matches every device (the deny-all that
+ * every engine's config starts with) ends the program: the verifier refuses the
+ * unreachable blocks after it (EINVAL, "processed 0 insns"). */
 static void build_program(struct ebpf_prog *p, const struct dev_rule *list, size_t n, int dflt)
 {
 	ebpf_block(p, 6);
@@ -127,6 +129,8 @@ static void build_program(struct ebpf_prog *p, const struct dev_rule *list, size
 			ebpf_emit(p, EBPF_JNE_IMM(BPF_REG_5, r->minor, 0));
 		ebpf_emit(p, EBPF_MOV64_IMM(BPF_REG_0, r->deny ? 0 : 1));
 		ebpf_emit(p, EBPF_EXIT());
+		if (!typed && !acc && !maj && !min)
+			return; /* matches all: nothing after it is reached */
 	}
 	ebpf_block(p, 2);
 	ebpf_emit(p, EBPF_MOV64_IMM(BPF_REG_0, dflt));
