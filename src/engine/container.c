@@ -74,8 +74,9 @@ static int container_cgroup(struct container *c, struct husk_err *err)
 	if (cgroup_path_expand(s->oci.cgroups_path, s->oci.systemd_cgroup, s->name, rel, sizeof rel,
 			       err))
 		return -1;
-	return cgroup_create_at(&c->cg, s->name, rel, extra, &s->res, err) ||
-	       oci_limits_apply(&c->cg, &s->oci.res, err) ? -1 : 0;
+	int r = cgroup_create_at(&c->cg, s->name, rel, extra, &s->res, err);
+	c->cg.extra = NULL; /* it pointed here, at extra */
+	return r || oci_limits_apply(&c->cg, &s->oci.res, err) ? -1 : 0;
 }
 
 /* A bundle's network: the namespace only (no bridge, no hosts files); lo comes up

@@ -1,5 +1,6 @@
 /* cgroup v2: one unified hierarchy at /sys/fs/cgroup. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,34 +13,52 @@
 #include "util/fs.h"
 #include "util/path.h"
 
-/* Lets children of dir use the controllers the limits need. */
-static int enable_controllers(const char *dir, struct husk_err *err)
+/* word as a whole word of the space-separated list */
+static bool has_word(const char *list, const char *word)
 {
-	char avail[256], path[300];
+	size_t n = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return true;
+	return false;
+}
+
+/* The cgroup2 name of a v1 controller an OCI bundle's limits need (cg->extra). */
+static const char *v2_name(const char *v1)
+{
+	static const char *const map[][2] = { { "cpuset", "cpuset" }, { "blkio", "io" },
+					      { "hugetlb", "hugetlb" } };
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(v1, map[i][0]))
+			return map[i][1];
+	return NULL; /* net_cls, net_prio: no cgroup2 controller */
+}
+
+/* Lets children of dir use the controllers the limits need: memory, cpu and pids,
+ * and those of a bundle's cpuset, io and hugetlb limits (as far as dir has them);
+ * only the missing ones are written. */
+static int enable_controllers(const char *dir, const char *const *extra, struct husk_err *err)
+{
+	char avail[256], cur[256] = "", path[300];
 	snprintf(path, sizeof path, "%s/cgroup.controllers", dir);
 	if (read_file(path, avail, sizeof avail) < 0)
 		return husk_error(err, errno, "cgroup: reading %s", path);
-	static const char *const ctrls[] = { "memory", "cpu", "pids" };
-	char want[64] = "";
-	size_t off = 0;
-	for (size_t i = 0; i < sizeof ctrls / sizeof ctrls[0]; i++) {
-		/* whole-word match in the space-separated list */
-		size_t n = strlen(ctrls[i]);
-		for (const char *p = avail; (p = strstr(p, ctrls[i])); p += n)
-			if ((p == avail || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n])) {
-				off += (size_t)snprintf(want + off, sizeof want - off, "%s+%s",
-							off ? " " : "", ctrls[i]);
-				break;
-			}
-	}
-	if (!off)
-		return 0;
 	snprintf(path, sizeof path, "%s/cgroup.subtree_control", dir);
-	char cur[256];
-	if (read_file(path, cur, sizeof cur) >= 0 && strstr(cur, "memory") && strstr(cur, "pids") &&
-	    strstr(cur, "cpu"))
-		return 0; /* already enabled: skip the write on the start path */
-	return cgroup_write(dir, "cgroup.subtree_control", want, err);
+	if (read_file(path, cur, sizeof cur) < 0)
+		cur[0] = '\0';
+	const char *ctrls[8] = { "memory", "cpu", "pids" };
+	size_t n = 3;
+	for (size_t i = 0; extra && extra[i] && n < sizeof ctrls / sizeof ctrls[0]; i++)
+		if (v2_name(extra[i]))
+			ctrls[n++] = v2_name(extra[i]);
+	char want[96] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++)
+		if (has_word(avail, ctrls[i]) && !has_word(cur, ctrls[i]))
+			off += (size_t)snprintf(want + off, sizeof want - off, "%s+%s", off ? " " : "",
+						ctrls[i]);
+	/* nothing missing: no write on the start path */
+	return off ? cgroup_write(dir, "cgroup.subtree_control", want, err) : 0;
 }
 
 /* Where the container's processes go: <name>, or its leaf <name>/ctr. */
@@ -84,22 +103,24 @@ int cgroup_v2_create(struct cgroup *cg, const struct husk_resources *res, struct
 {
 	const char *base = cg->v2_base[0] ? cg->v2_base : CGROUP_ROOT;
 	if (path_format(cg->v2_path, sizeof cg->v2_path, err, "cgroup", "%s/%s", base, cg->rel) ||
-	    enable_controllers(base, err))
+	    enable_controllers(base, cg->extra, err))
 		return -1;
 	EXPLAIN_START(t);
-	/* every level down to the leaf's parent passes the controllers on */
-	char sub[512], rel[256];
-	for (const char *p = cg->rel; (p = strchr(p, '/')); p++) {
-		snprintf(rel, sizeof rel, "%.*s", (int)(p - cg->rel), cg->rel);
-		snprintf(sub, sizeof sub, "%s/%s", base, rel);
-		if (cgroup_mkdir_rel(base, rel, cg->own, sizeof cg->own, err) ||
-		    enable_controllers(sub, err))
-			return -1;
-	}
-	if (mkdir(cg->v2_path, 0755) < 0)
-		return husk_error(err, errno, "cgroup: mkdir %s", cg->v2_path);
+	/* mkdir -p: the parents may be there (husk/ is every container's), the
+	 * container's own directory may not; a husk/ that another husk removes meanwhile
+	 * is made again */
+	if (cgroup_mkdir_rel(base, cg->rel, cg->own, sizeof cg->own, err))
+		return -1;
 	cg->v2_created = true;
 	EXPLAIN(t, "mkdir -p %s", cg->v2_path);
+	/* every level down to the leaf's parent passes the controllers on (a parent
+	 * holding our directory can no longer be removed by another husk) */
+	char sub[512];
+	for (const char *p = cg->rel; (p = strchr(p, '/')); p++) {
+		snprintf(sub, sizeof sub, "%s/%.*s", base, (int)(p - cg->rel), cg->rel);
+		if (enable_controllers(sub, cg->extra, err))
+			return -1;
+	}
 
 	if (cgroup_v2_set_limits(cg, res, err))
 		return -1;

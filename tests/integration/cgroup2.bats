@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
-# oci_cgroup2.bats — the OCI face on cgroup v2, the mode of today's Debian and
-# Ubuntu hosts, tested on any host: in a private mount namespace cgroup2 is mounted
+# cgroup2.bats — husk on cgroup v2, the mode of today's Debian and Ubuntu hosts,
+# tested on any host: in a private mount namespace cgroup2 is mounted
 # at /sys/fs/cgroup (on this project's hybrid host that is its unified hierarchy,
 # which holds hugetlb only: no limits here, the device rules are the point; the
-# full v2 runs are in tests/vm/). A bundle as engines write it starts with a
+# full v2 runs are in tests/vm/, one container at a time). Two containers at once
+# (husk/ is their common parent: the second one's mkdir of it failed with EEXIST).
+# A bundle as engines write it starts with a
 # deny-all device rule: husk's eBPF device program must load (it did not: the
 # blocks after a rule that matches all were unreachable, which the verifier
 # refuses) and enforce the rules.
@@ -73,5 +75,23 @@ v2_husk() {
 	[[ $output == *$'\n1\n'* ]]
 	[[ $output == *"Operation not permitted"* ]]
 	[[ $output == *"done"* ]]
+	[[ $output != *"left:"* ]]
+}
+
+@test "cgroup2: two containers at once share husk/ (the second one failed: mkdir husk: File exists); the last one out removes it" {
+	local a b
+	a=$(cname v2a)
+	b=$(cname v2b)
+	run v2_husk '
+		"$H" --root "$R" run -d --name '"$a"' --network none "$B/rootfs" sleep 60 || exit 1
+		"$H" --root "$R" run --rm --name '"$b"' --network none "$B/rootfs" sh -c "cat /proc/self/cgroup" || exit 2
+		ls /sys/fs/cgroup/husk
+		"$H" --root "$R" rm -f '"$a"' >/dev/null
+		[ -e /sys/fs/cgroup/husk ] && echo "left: /sys/fs/cgroup/husk"
+		true'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"0::/"* ]]
+	[[ $output == *"$a"* ]]
 	[[ $output != *"left:"* ]]
 }
