@@ -95,7 +95,7 @@ static int container_create(struct container *c, struct husk_err *err)
 {
 	struct husk_spec *s = c->spec;
 	if ((!c->keep_state && state_create(s, c->state_dir, sizeof c->state_dir, &c->lock_fd, err)) ||
-	    userns_prepare(&c->userns, s, err) ||
+	    userns_prepare(&c->userns, s, &c->plan->userns, err) ||
 	    (s->rootless ? rootless_cgroup(&c->cg, s, err) :
 			   container_cgroup(c, err) || devices_setup(&c->cg, s, err)) ||
 	    (s->oci.active ? oci_net(&c->net, s) : net_prepare(&c->net, s, c->state_dir, err)) ||
@@ -137,6 +137,41 @@ int container_handshake(struct container *c, struct husk_err *err)
 	}
 }
 
+/* PID 1 of the container, in its namespaces: cloned by husk, or (a user namespace
+ * given by path) by a short-lived process inside that namespace (ns.h). A PID
+ * namespace given by path is entered around the clone. Returns as fork() does. */
+static pid_t container_clone(struct container *c, unsigned long flags, bool *in_cgroup,
+			     struct husk_err *err)
+{
+	const struct husk_spec *s = c->spec;
+	int saved_pidns = -1;
+	if (ns_pid_enter(s, &saved_pidns, err))
+		return -1;
+	pid_t pid = c->userns.joined ?
+		ns_clone_in_userns(s, c->userns.join_fd, flags, c->cg.v2_fd, in_cgroup, err) :
+		ns_clone(flags, c->cg.v2_fd, in_cgroup);
+	if (pid != 0)
+		ns_pid_leave(saved_pidns);
+	if (pid < 0 && !c->userns.joined)
+		husk_error(err, errno, "clone (new namespaces)");
+	return pid;
+}
+
+static void explain_clone(const struct container *c, unsigned long flags, bool in_cgroup,
+			  uint64_t t)
+{
+	char ns[128];
+	ns_describe(flags, ns, sizeof ns);
+	if (c->userns.joined)
+		EXPLAIN(t, "nsenter --user=%s unshare %s --fork   # PID 1 of the container is host "
+			"PID %d", spec_oci_namespace(&c->spec->oci, CLONE_NEWUSER)->path, ns, c->pid);
+	else
+		EXPLAIN(t, "unshare %s --fork   # PID 1 of the container is host PID %d", ns, c->pid);
+	if (in_cgroup) /* what writing cgroup.procs does, done by clone3 itself */
+		EXPLAIN(t, "# clone3(CLONE_INTO_CGROUP): PID 1 started inside %s (no cgroup.procs write)",
+			c->cg.v2_path);
+}
+
 static int container_start(struct container *c, struct husk_err *err)
 {
 	struct husk_spec *s = c->spec;
@@ -146,20 +181,12 @@ static int container_start(struct container *c, struct husk_err *err)
 
 	unsigned long flags = ns_clone_flags(s);
 	EXPLAIN_START(t);
-	bool in_cgroup;
-	int saved_pidns = -1;
-	if (ns_pid_enter(s, &saved_pidns, err)) {
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	pid_t pid = ns_clone(flags, c->cg.v2_fd, &in_cgroup);
-	if (pid != 0)
-		ns_pid_leave(saved_pidns);
+	bool in_cgroup = false;
+	pid_t pid = container_clone(c, flags, &in_cgroup, err);
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
-		return husk_error(err, errno, "clone (new namespaces)");
+		return -1;
 	}
 	if (pid == 0) {
 		close(sv[0]);
@@ -168,14 +195,8 @@ static int container_start(struct container *c, struct husk_err *err)
 	close(sv[1]);
 	c->pid = pid;
 	c->sync_fd = sv[0];
-	if (explain_enabled) {
-		char ns[128];
-		ns_describe(flags, ns, sizeof ns);
-		EXPLAIN(t, "unshare %s --fork   # PID 1 of the container is host PID %d", ns, pid);
-		if (in_cgroup) /* what writing cgroup.procs does, done by clone3 itself */
-			EXPLAIN(t, "# clone3(CLONE_INTO_CGROUP): PID 1 started inside %s (no cgroup.procs write)",
-				c->cg.v2_path);
-	}
+	if (explain_enabled)
+		explain_clone(c, flags, in_cgroup, t);
 	io_parent_after_clone(&c->io);
 
 	/* clone3(CLONE_INTO_CGROUP) put the child in its cgroup already on v2 */

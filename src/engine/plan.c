@@ -12,12 +12,14 @@
 void plan_init(struct husk_plan *p)
 {
 	memset(p, 0, sizeof *p);
+	userns_join_init(&p->userns);
 }
 
 void plan_free(struct husk_plan *p)
 {
 	seccomp_filter_free(&p->filter);
-	memset(p, 0, sizeof *p);
+	userns_join_close(&p->userns);
+	plan_init(p);
 }
 
 /* A bundle's process: its capability sets as given, its linux.seccomp (none: no filter). */
@@ -52,6 +54,8 @@ int plan_security(struct husk_plan *p, const struct husk_spec *s, struct husk_er
 int plan_prepare(struct husk_plan *p, const struct husk_spec *s, struct husk_err *err)
 {
 	if (!s->oci.active && net_check_host(s, err))
+		return -1;
+	if (s->oci.active && userns_join_prepare(&p->userns, s, err))
 		return -1;
 	return plan_security(p, s, err);
 }

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 /* A bundle's linux.namespaces: the new ones (those without a path). */
 static unsigned long oci_clone_flags(const struct husk_oci *o)
@@ -64,6 +66,78 @@ pid_t ns_clone(unsigned long flags, int cgroup_fd, bool *in_cgroup)
 	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
+/* What the short-lived middle process tells husk: the container's pid, or why not. */
+struct userns_clone_result {
+	pid_t pid;
+	struct husk_err err;
+};
+
+/* The middle process: the namespaces given by path first, as the host's root (one
+ * the host owns could not be joined from inside the user namespace, which has no
+ * power there: runc's order), then the user namespace, then the clone, whose new
+ * namespaces the joined user namespace owns. CLONE_PARENT makes the container a
+ * child of husk, as ns_clone's is. Returns in the container only; the middle
+ * process exits once it has told husk the container's pid (or why not). */
+static void userns_clone_middle(const struct husk_spec *s, int userns_fd, unsigned long flags,
+				int out)
+{
+	struct userns_clone_result r = { .pid = -1 };
+	if (ns_join_paths(s, &r.err) == 0) {
+		if (setns(userns_fd, CLONE_NEWUSER) < 0) {
+			husk_error(&r.err, errno, "linux.namespaces: joining the user namespace '%s'",
+				   spec_oci_namespace(&s->oci, CLONE_NEWUSER)->path);
+		} else {
+			r.pid = (pid_t)syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, NULL, NULL,
+					       NULL, NULL);
+			if (r.pid == 0) {
+				close(out);
+				return;
+			}
+			if (r.pid < 0)
+				husk_error(&r.err, errno, "clone (new namespaces, in the user namespace)");
+		}
+	}
+	write_all(out, &r, sizeof r);
+	_exit(0);
+}
+
+pid_t ns_clone_in_userns(const struct husk_spec *s, int userns_fd, unsigned long flags,
+			 int cgroup_fd, bool *in_cgroup, struct husk_err *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return husk_error(err, errno, "pipe");
+	/* the middle process starts in the cgroup (clone3 on v2): the container inherits it */
+	pid_t mid = ns_clone(0, cgroup_fd, in_cgroup);
+	if (mid < 0) {
+		husk_error(err, errno, "clone");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (mid == 0) {
+		close(p[0]);
+		userns_clone_middle(s, userns_fd, flags, p[1]);
+		return 0; /* the container */
+	}
+	close(p[1]);
+	struct userns_clone_result r = { .pid = -1 };
+	ssize_t n;
+	while ((n = read(p[0], &r, sizeof r)) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof r)
+		return husk_error(err, EIO, "clone in the user namespace: no answer from the middle "
+				  "process");
+	if (r.pid < 0) {
+		*err = r.err;
+		return -1;
+	}
+	return r.pid;
+}
+
 void ns_describe(unsigned long flags, char *buf, size_t len)
 {
 	static const struct { unsigned long f; const char *opt; } names[] = {
@@ -109,7 +183,8 @@ int ns_join_paths(const struct husk_spec *s, struct husk_err *err)
 {
 	for (size_t i = 0; i < s->oci.n_namespaces; i++) {
 		const struct oci_namespace *ns = &s->oci.namespaces[i];
-		if (ns->path && ns->type != CLONE_NEWPID && join_one(ns, err))
+		if (ns->path && ns->type != CLONE_NEWPID && ns->type != CLONE_NEWUSER &&
+		    join_one(ns, err))
 			return -1;
 	}
 	return 0;

@@ -15,8 +15,16 @@ unsigned long ns_clone_flags(const struct husk_spec *s);
  * *in_cgroup says whether that happened (false after the fallback to clone). */
 pid_t ns_clone(unsigned long flags, int cgroup_fd, bool *in_cgroup);
 
+/* A bundle that joins a user namespace by path (userns_fd, held open by the plan):
+ * fork()-like as ns_clone, the container in that namespace and in new ones (flags)
+ * the joined namespace owns. A short-lived middle process joins the bundle's other
+ * namespaces given by path (ns_join_paths), then the user namespace, and clones the
+ * container with CLONE_PARENT: husk never leaves the host's user namespace. */
+pid_t ns_clone_in_userns(const struct husk_spec *s, int userns_fd, unsigned long flags,
+			 int cgroup_fd, bool *in_cgroup, struct husk_err *err);
+
 /* Child: setns into each namespace a bundle names by path (network, IPC, UTS,
- * cgroup: a Kubernetes pod's sandbox), the PID one aside. */
+ * cgroup, mount: a Kubernetes pod's sandbox), the PID and user ones aside. */
 int ns_join_paths(const struct husk_spec *s, struct husk_err *err);
 /* Parent, around the clone: a PID namespace given by path is entered for the children
  * to come (setns), and left again; *saved is -1 when there is none. */

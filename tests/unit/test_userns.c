@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include "linux/userns/idmap.h"
+#include "linux/userns/join.h"
 #include "linux/userns/mount_fallback.h"
 #include "linux/userns/pool.h"
 #include "linux/userns/rootless.h"
 #include "linux/userns/subid.h"
 #include "linux/userns/userns.h"
+#include "util/cleanup.h"
 #include "spec.h"
 
 #include "check.h"
@@ -177,31 +179,86 @@ static void test_config_maps(void)
 	struct userns_state u;
 	struct husk_err err = { 0 };
 	userns_init(&u);
-	CHECK(userns_prepare(&u, &s, &err) == 0 && u.enabled && u.from_config && u.lease_fd < 0);
+	CHECK(userns_prepare(&u, &s, NULL, &err) == 0 && u.enabled && u.from_config && u.lease_fd < 0);
 	CHECK(u.uids.n == 1 && u.uids.r[0].outside == 100000 && u.gids.n == 2);
 	CHECK(idmap_to_host(&u.gids, 1000) == 5000);
 	/* rootless: anything past the caller's own id goes through the helpers */
 	s.rootless = true;
 	userns_init(&u);
-	CHECK(userns_prepare(&u, &s, &err) == 0 && u.helpers);
+	CHECK(userns_prepare(&u, &s, NULL, &err) == 0 && u.helpers);
 	/* overlapping maps and a missing gidMappings are refused */
 	struct oci_id_map bad[] = { { 0, 100000, 10 }, { 5, 200000, 10 } };
 	s.oci.uid_mappings = bad;
 	s.oci.n_uid_mappings = 2;
 	userns_init(&u);
 	memset(&err, 0, sizeof err);
-	CHECK(userns_prepare(&u, &s, &err) == -1 && strstr(err.msg, "overlaps"));
+	CHECK(userns_prepare(&u, &s, NULL, &err) == -1 && strstr(err.msg, "overlaps"));
 	s.oci.uid_mappings = um;
 	s.oci.n_uid_mappings = 1;
 	s.oci.n_gid_mappings = 0;
 	userns_init(&u);
 	memset(&err, 0, sizeof err);
-	CHECK(userns_prepare(&u, &s, &err) == -1 && strstr(err.msg, "needs both"));
+	CHECK(userns_prepare(&u, &s, NULL, &err) == -1 && strstr(err.msg, "needs both"));
 	/* no user namespace in the list: nothing to do */
 	s.oci.n_namespaces = 1;
 	CHECK(!spec_has_userns(&s));
 	userns_init(&u);
-	CHECK(userns_prepare(&u, &s, &err) == 0 && !u.enabled);
+	CHECK(userns_prepare(&u, &s, NULL, &err) == 0 && !u.enabled);
+	memset(&s.oci, 0, sizeof s.oci); /* the arrays are on the stack */
+	spec_free(&s);
+}
+
+/* the same ids whatever the order of the ranges or how a run is cut */
+static void test_idmap_equal(void)
+{
+	struct id_map a, b;
+	CHECK(parse("0 231072 65536\n", &a) == 0 && parse("0 231072 65536\n", &b) == 0);
+	CHECK(idmap_equal(&a, &b));
+	CHECK(parse("0 231072 1000\n1000 232072 64536\n", &b) == 0 && idmap_equal(&a, &b));
+	CHECK(parse("1000 232072 64536\n0 231072 1000\n", &b) == 0 && idmap_equal(&a, &b));
+	CHECK(parse("0 231072 65535\n", &b) == 0 && !idmap_equal(&a, &b));
+	CHECK(parse("0 231073 65536\n", &b) == 0 && !idmap_equal(&a, &b));
+	CHECK(parse("1 231072 65536\n", &b) == 0 && !idmap_equal(&a, &b));
+	/* contiguous inside but not outside: two ranges, not one */
+	CHECK(parse("0 231072 1000\n1000 300000 64536\n", &b) == 0 && !idmap_equal(&a, &b));
+	CHECK(parse("0 1000 1\n1 100000 65536\n", &a) == 0 &&
+	      parse("1 100000 65536\n0 1000 1\n", &b) == 0 && idmap_equal(&a, &b));
+	CHECK(parse("1 100000 65536\n", &b) == 0 && !idmap_equal(&a, &b));
+	CHECK(parse("", &a) == 0 && parse("", &b) == 0 && idmap_equal(&a, &b));
+}
+
+/* a user namespace by path: what is not one (or is husk's own) is refused before
+ * anything runs; a config without one has nothing to check */
+static void test_join_refusals(void)
+{
+	struct husk_spec s;
+	spec_init(&s);
+	struct oci_namespace ns[] = { { CLONE_NEWPID, NULL }, { CLONE_NEWUSER, NULL } };
+	s.oci.active = true;
+	s.oci.namespaces = ns;
+	s.oci.n_namespaces = 2;
+	struct userns_join j;
+	struct husk_err err = { 0 };
+	userns_join_init(&j);
+	CHECK(userns_join_prepare(&j, &s, &err) == 0 && j.fd < 0 && !err.set);
+	const struct { const char *path, *says; } bad[] = {
+		{ "/proc/self/ns/net", "is not a user namespace (it is a network namespace)" },
+		{ "/proc/self/ns/user", "is husk's own user namespace" },
+		{ "/proc/self/status", "not a namespace file at all" },
+		{ "/no/such/ns", "No such file" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		ns[1].path = (char *)bad[i].path;
+		memset(&err, 0, sizeof err);
+		CHECK(userns_join_prepare(&j, &s, &err) == -1 && j.fd < 0 &&
+		      strstr(err.msg, bad[i].path) && strstr(err.msg, bad[i].says));
+	}
+	/* the engine never joins a namespace the plan did not check */
+	struct userns_state u;
+	userns_init(&u);
+	memset(&err, 0, sizeof err);
+	CHECK(userns_prepare(&u, &s, NULL, &err) == -1 && strstr(err.msg, "not checked") &&
+	      !u.enabled);
 	memset(&s.oci, 0, sizeof s.oci); /* the arrays are on the stack */
 	spec_free(&s);
 }
@@ -250,6 +307,8 @@ int main(void)
 	test_strip_gid();
 	test_config_maps();
 	test_idmap();
+	test_idmap_equal();
+	test_join_refusals();
 	test_subid();
 	test_pool();
 	test_pool_config();

@@ -110,6 +110,44 @@ int idmap_format(const struct id_map *m, char *buf, size_t len)
 	return 0;
 }
 
+/* m's ranges sorted by their first id inside, each run that continues on both
+ * sides merged into one range. */
+static void idmap_normalize(const struct id_map *m, struct id_map *out)
+{
+	*out = *m;
+	for (size_t i = 1; i < out->n; i++) /* insertion sort: at most IDMAP_MAX */
+		for (size_t j = i; j > 0 && out->r[j - 1].inside > out->r[j].inside; j--) {
+			struct id_range t = out->r[j];
+			out->r[j] = out->r[j - 1];
+			out->r[j - 1] = t;
+		}
+	size_t n = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		struct id_range *last = n ? &out->r[n - 1] : NULL;
+		const struct id_range *r = &out->r[i];
+		if (last && (uint64_t)last->inside + last->count == r->inside &&
+		    (uint64_t)last->outside + last->count == r->outside)
+			last->count += r->count;
+		else
+			out->r[n++] = *r;
+	}
+	out->n = n;
+}
+
+bool idmap_equal(const struct id_map *a, const struct id_map *b)
+{
+	struct id_map na, nb;
+	idmap_normalize(a, &na);
+	idmap_normalize(b, &nb);
+	if (na.n != nb.n)
+		return false;
+	for (size_t i = 0; i < na.n; i++)
+		if (na.r[i].inside != nb.r[i].inside || na.r[i].outside != nb.r[i].outside ||
+		    na.r[i].count != nb.r[i].count)
+			return false;
+	return true;
+}
+
 int64_t idmap_to_host(const struct id_map *m, uint32_t inside)
 {
 	for (size_t i = 0; i < m->n; i++)

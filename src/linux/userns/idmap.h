@@ -34,6 +34,11 @@ int idmap_parse_triple(const char *s, struct id_map *m, struct husk_err *err);
 /* The proc format, one line per range; -1 if len is too small. */
 int idmap_format(const struct id_map *m, char *buf, size_t len);
 
+/* True when a and b map the same ids: the order of the ranges and how a run of
+ * ids is cut into ranges do not matter (the kernel lists a map of more than five
+ * ranges sorted, whatever order it was written in). */
+bool idmap_equal(const struct id_map *a, const struct id_map *b);
+
 /* Host id of a container id, or -1 if it is not mapped (and the reverse). */
 int64_t idmap_to_host(const struct id_map *m, uint32_t inside);
 int64_t idmap_to_container(const struct id_map *m, uint32_t outside);

@@ -41,6 +41,7 @@ void userns_init(struct userns_state *u)
 	memset(u, 0, sizeof *u);
 	u->lease_fd = -1;
 	u->root_tree_fd = -1;
+	u->join_fd = -1;
 }
 
 static int userns_prepare_rootless(struct userns_state *u, const struct husk_spec *s,
@@ -60,14 +61,21 @@ static int userns_prepare_rootless(struct userns_state *u, const struct husk_spe
  * a rootless caller may write only its own ids itself, the rest goes through
  * newuidmap/newgidmap, which check /etc/subuid (as crun and runc do). */
 static int userns_prepare_config(struct userns_state *u, const struct husk_spec *s,
-				 struct husk_err *err)
+				 const struct userns_join *join, struct husk_err *err)
 {
 	const struct oci_namespace *ns = spec_oci_namespace(&s->oci, CLONE_NEWUSER);
 	if (!ns)
 		return 0;
-	if (ns->path)
-		return husk_error(err, 0, "linux.namespaces: joining the user namespace at %s is not "
-				  "supported yet", ns->path);
+	if (ns->path) { /* joined: its maps are read, never written */
+		if (!join || join->fd < 0)
+			return husk_error(err, 0, "linux.namespaces: the user namespace '%s' was not "
+					  "checked before the container", ns->path);
+		u->enabled = u->joined = u->from_config = true;
+		u->join_fd = join->fd;
+		u->uids = join->uids;
+		u->gids = join->gids;
+		return 0;
+	}
 	if (!s->oci.n_uid_mappings || !s->oci.n_gid_mappings)
 		return husk_error(err, 0, "linux.uidMappings and linux.gidMappings: a new user "
 				  "namespace needs both");
@@ -91,10 +99,11 @@ static int userns_prepare_config(struct userns_state *u, const struct husk_spec 
 	return 0;
 }
 
-int userns_prepare(struct userns_state *u, const struct husk_spec *s, struct husk_err *err)
+int userns_prepare(struct userns_state *u, const struct husk_spec *s,
+		   const struct userns_join *join, struct husk_err *err)
 {
 	if (s->oci.active)
-		return userns_prepare_config(u, s, err);
+		return userns_prepare_config(u, s, join, err);
 	if (s->rootless)
 		return userns_prepare_rootless(u, s, err);
 	if (s->userns == USERNS_HOST)
@@ -149,6 +158,12 @@ int userns_attach(struct userns_state *u, const struct husk_spec *s, pid_t pid, 
 	if (!u->enabled)
 		return 0;
 	EXPLAIN_START(t);
+	if (u->joined) {
+		EXPLAIN(t, "# user namespace %s joined: its own maps (uid 0 is host uid %lld)",
+			spec_oci_namespace(&s->oci, CLONE_NEWUSER)->path,
+			(long long)idmap_to_host(&u->uids, 0));
+		return 0;
+	}
 	if (u->rootless)
 		return userns_attach_rootless(u, pid, t, err);
 	if (idmap_write(pid, &u->uids, &u->gids, false, err))

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "linux/userns/idmap.h"
+#include "linux/userns/join.h"
 #include "spec.h"
 
 struct userns_state {
@@ -19,6 +20,8 @@ struct userns_state {
 	bool rootless;     /* maps of the caller's ids (linux/userns/rootless.h) */
 	bool helpers;      /* rootless: written by newuidmap/newgidmap */
 	bool from_config;  /* linux.uidMappings/gidMappings of a bundle: no idmapped root */
+	bool joined;       /* a bundle's namespace given by path: its maps are its own */
+	int join_fd;       /* that namespace (the plan's, join.h), or -1 */
 };
 
 /* "host", "private", "auto", "keep-id" -> spec->userns; -1 on anything else. */
@@ -26,10 +29,12 @@ int userns_parse_mode(const char *arg, enum userns_mode *mode, struct husk_err *
 const char *userns_mode_name(enum userns_mode mode);
 
 void userns_init(struct userns_state *u);
-/* Host side, before clone: the id block and the maps (nothing for --userns host). */
-int userns_prepare(struct userns_state *u, const struct husk_spec *s, struct husk_err *err);
+/* Host side, before clone: the id block and the maps (nothing for --userns host); a
+ * bundle's namespace given by path, checked by the plan (join.h), with its maps. */
+int userns_prepare(struct userns_state *u, const struct husk_spec *s,
+		   const struct userns_join *join, struct husk_err *err);
 /* Host side, between clone and "go": the child's maps, then the idmapped rootfs,
- * sent to the child over sync_fd. */
+ * sent to the child over sync_fd (nothing for a joined namespace). */
 int userns_attach(struct userns_state *u, const struct husk_spec *s, pid_t pid, int sync_fd,
 		  struct husk_err *err);
 /* Gives the id block back (every path, after PID 1 is gone). */
