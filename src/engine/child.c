@@ -141,9 +141,9 @@ void child_main(struct container *c, int sock)
 		sync_fail(sock, &err);
 
 	/* 2. a bundle's namespaces given by path (a pod's network, IPC, UTS: with a user
-	 * namespace given by path, joined before it, by ns_clone_in_userns); a cgroup
-	 * namespace rooted at our own cgroup (we are in it now) */
-	if (s->oci.active && !c->userns.joined && ns_join_paths(s, &err))
+	 * namespace, joined before it by ns_clone_after_joins); a cgroup namespace rooted
+	 * at our own cgroup (we are in it now) */
+	if (s->oci.active && !ns_joins_first(s) && ns_join_paths(s, &err))
 		sync_fail(sock, &err);
 	EXPLAIN_START(t);
 	if (child_wants_cgroupns(s) && unshare(CLONE_NEWCGROUP) < 0) {

@@ -84,7 +84,10 @@ static int container_cgroup(struct container *c, struct husk_err *err)
 static int oci_net(struct net_state *n, const struct husk_spec *s)
 {
 	memset(n, 0, sizeof *n);
-	n->mode = s->net;
+	/* a namespace given by path is its maker's: lo is left as it is (runc brings up
+	 * lo only in a new one; a new user namespace could not touch a host-owned one) */
+	const struct oci_namespace *ns = spec_oci_namespace(&s->oci, CLONE_NEWNET);
+	n->mode = ns && ns->path ? NET_HOST : s->net;
 	n->lease_fd = -1;
 	return 0;
 }
@@ -138,8 +141,9 @@ int container_handshake(struct container *c, struct husk_err *err)
 }
 
 /* PID 1 of the container, in its namespaces: cloned by husk, or (a user namespace
- * given by path) by a short-lived process inside that namespace (ns.h). A PID
- * namespace given by path is entered around the clone. Returns as fork() does. */
+ * with namespaces given by path, or given by path itself) by a short-lived process
+ * that joins them first (ns.h). A PID namespace given by path is entered around
+ * the clone. Returns as fork() does. */
 static pid_t container_clone(struct container *c, unsigned long flags, bool *in_cgroup,
 			     struct husk_err *err)
 {
@@ -147,12 +151,13 @@ static pid_t container_clone(struct container *c, unsigned long flags, bool *in_
 	int saved_pidns = -1;
 	if (ns_pid_enter(s, &saved_pidns, err))
 		return -1;
-	pid_t pid = c->userns.joined ?
-		ns_clone_in_userns(s, c->userns.join_fd, flags, c->cg.v2_fd, in_cgroup, err) :
+	bool middle = ns_joins_first(s);
+	pid_t pid = middle ?
+		ns_clone_after_joins(s, c->userns.join_fd, flags, c->cg.v2_fd, in_cgroup, err) :
 		ns_clone(flags, c->cg.v2_fd, in_cgroup);
 	if (pid != 0)
 		ns_pid_leave(saved_pidns);
-	if (pid < 0 && !c->userns.joined)
+	if (pid < 0 && !middle)
 		husk_error(err, errno, "clone (new namespaces)");
 	return pid;
 }

@@ -72,18 +72,31 @@ struct userns_clone_result {
 	struct husk_err err;
 };
 
+bool ns_joins_first(const struct husk_spec *s)
+{
+	const struct oci_namespace *user = spec_oci_namespace(&s->oci, CLONE_NEWUSER);
+	if (!s->oci.active || !user)
+		return false;
+	if (user->path)
+		return true;
+	for (size_t i = 0; i < s->oci.n_namespaces; i++)
+		if (s->oci.namespaces[i].path && s->oci.namespaces[i].type != CLONE_NEWPID)
+			return true;
+	return false;
+}
+
 /* The middle process: the namespaces given by path first, as the host's root (one
  * the host owns could not be joined from inside the user namespace, which has no
- * power there: runc's order), then the user namespace, then the clone, whose new
- * namespaces the joined user namespace owns. CLONE_PARENT makes the container a
- * child of husk, as ns_clone's is. Returns in the container only; the middle
- * process exits once it has told husk the container's pid (or why not). */
-static void userns_clone_middle(const struct husk_spec *s, int userns_fd, unsigned long flags,
-				int out)
+ * power there: runc's order), then the user namespace given by path (else flags
+ * has CLONE_NEWUSER), then the clone, whose new namespaces that user namespace
+ * owns. CLONE_PARENT makes the container a child of husk, as ns_clone's is.
+ * Returns in the container only; the middle process exits once it has told husk
+ * the container's pid (or why not). */
+static void clone_middle(const struct husk_spec *s, int userns_fd, unsigned long flags, int out)
 {
 	struct userns_clone_result r = { .pid = -1 };
 	if (ns_join_paths(s, &r.err) == 0) {
-		if (setns(userns_fd, CLONE_NEWUSER) < 0) {
+		if (userns_fd >= 0 && setns(userns_fd, CLONE_NEWUSER) < 0) {
 			husk_error(&r.err, errno, "linux.namespaces: joining the user namespace '%s'",
 				   spec_oci_namespace(&s->oci, CLONE_NEWUSER)->path);
 		} else {
@@ -94,15 +107,15 @@ static void userns_clone_middle(const struct husk_spec *s, int userns_fd, unsign
 				return;
 			}
 			if (r.pid < 0)
-				husk_error(&r.err, errno, "clone (new namespaces, in the user namespace)");
+				husk_error(&r.err, errno, "clone (new namespaces, after those given by path)");
 		}
 	}
 	write_all(out, &r, sizeof r);
 	_exit(0);
 }
 
-pid_t ns_clone_in_userns(const struct husk_spec *s, int userns_fd, unsigned long flags,
-			 int cgroup_fd, bool *in_cgroup, struct husk_err *err)
+pid_t ns_clone_after_joins(const struct husk_spec *s, int userns_fd, unsigned long flags,
+			   int cgroup_fd, bool *in_cgroup, struct husk_err *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -117,7 +130,7 @@ pid_t ns_clone_in_userns(const struct husk_spec *s, int userns_fd, unsigned long
 	}
 	if (mid == 0) {
 		close(p[0]);
-		userns_clone_middle(s, userns_fd, flags, p[1]);
+		clone_middle(s, userns_fd, flags, p[1]);
 		return 0; /* the container */
 	}
 	close(p[1]);
@@ -129,8 +142,8 @@ pid_t ns_clone_in_userns(const struct husk_spec *s, int userns_fd, unsigned long
 	while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
 		;
 	if (n != (ssize_t)sizeof r)
-		return husk_error(err, EIO, "clone in the user namespace: no answer from the middle "
-				  "process");
+		return husk_error(err, EIO, "clone after the namespaces given by path: no answer from "
+				  "the middle process");
 	if (r.pid < 0) {
 		*err = r.err;
 		return -1;

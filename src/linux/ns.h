@@ -15,13 +15,18 @@ unsigned long ns_clone_flags(const struct husk_spec *s);
  * *in_cgroup says whether that happened (false after the fallback to clone). */
 pid_t ns_clone(unsigned long flags, int cgroup_fd, bool *in_cgroup);
 
-/* A bundle that joins a user namespace by path (userns_fd, held open by the plan):
- * fork()-like as ns_clone, the container in that namespace and in new ones (flags)
- * the joined namespace owns. A short-lived middle process joins the bundle's other
- * namespaces given by path (ns_join_paths), then the user namespace, and clones the
- * container with CLONE_PARENT: husk never leaves the host's user namespace. */
-pid_t ns_clone_in_userns(const struct husk_spec *s, int userns_fd, unsigned long flags,
-			 int cgroup_fd, bool *in_cgroup, struct husk_err *err);
+/* True for a bundle with a user namespace that is given by path, or that is new
+ * while other namespaces (not the PID one) are given by path (a Kubernetes pod's
+ * sandbox with hostUsers: false: a new user namespace in the network namespace
+ * containerd made as the host's root). Then ns_clone_after_joins clones. */
+bool ns_joins_first(const struct husk_spec *s);
+/* fork()-like as ns_clone. A short-lived middle process joins the bundle's
+ * namespaces given by path (ns_join_paths) as the host's root, then the user
+ * namespace userns_fd (held open by the plan; -1: flags has CLONE_NEWUSER), and
+ * clones the container with CLONE_PARENT into new namespaces (flags) that user
+ * namespace owns. husk itself never leaves the host's user namespace. */
+pid_t ns_clone_after_joins(const struct husk_spec *s, int userns_fd, unsigned long flags,
+			   int cgroup_fd, bool *in_cgroup, struct husk_err *err);
 
 /* Child: setns into each namespace a bundle names by path (network, IPC, UTS,
  * cgroup, mount: a Kubernetes pod's sandbox), the PID and user ones aside. */

@@ -691,6 +691,44 @@ ns_inode() { readlink "/proc/$1/ns/$2" | tr -dc 0-9; }
 	[ ! -e "$OCI_ROOT/$a" ]
 }
 
+@test "oci: a new user namespace in a network namespace the host made (a Kubernetes sandbox with hostUsers: false: containerd's netns, then runc's order): joined first, lo left as it is" {
+	local id holder pid t
+	id=$(cname sandbox)
+	local d=$BUNDLE # the namespace's root (host uid 231072) must reach the bundle
+	while [[ $d != / ]]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	unshare --net sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+	holder=$!
+	printf '%s\n' "$holder" >>"$BATS_TEST_TMPDIR/.husk-bg"
+	wait_for 5 "unshare's network namespace" eval '[ "$(ns_inode "$holder" net)" != "$(ns_inode self net)" ]'
+	oci_config '.linux.namespaces += [{"type": "user"}]
+		| (.linux.namespaces[] | select(.type == "network")).path = $p
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 231072, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 231072, "size": 65536}]
+		| .process.args = ["sh", "-c", "id -u; exec sleep 1000"]' \
+		--arg p "/proc/$holder/ns/net"
+	run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
+	pid=$(cat "$BATS_TEST_TMPDIR/pid")
+	[ "$(ns_inode "$pid" net)" = "$(ns_inode "$holder" net)" ]
+	[ "$(map_of "$pid" uid_map)" = "0 231072 65536" ]
+	# the new namespaces are owned by the new user namespace, the joined one by the host's
+	for t in mnt pid ipc uts cgroup; do
+		[ "$(lsns -n -p "$pid" -t "$t" -o ONS | tr -d ' ')" = "$(ns_inode "$pid" user)" ]
+	done
+	[ "$(lsns -n -p "$pid" -t net -o ONS | tr -d ' ')" = "$(ns_inode self user)" ]
+	# lo of the joined namespace is its maker's: still down
+	[[ $(nsenter -t "$holder" -n ip -o link show lo) == *"<LOOPBACK>"* ]]
+	run -0 oci start "$id"
+	wait_for 10 "$id's sleep" grep -qx sleep "/proc/$pid/comm"
+	[ "$(head -1 "$BATS_TEST_TMPDIR/$id.out")" = 0 ]
+	run -0 oci exec "$id" id -u </dev/null
+	[ "$output" = 0 ]
+	run -0 oci delete --force "$id"
+	[ ! -e "$OCI_ROOT/$id" ]
+}
+
 @test "oci: a mount namespace given by path is joined and the root set up inside it (runtime-tools' linux_ns_path); exec finds it" {
 	local id holder pid
 	id=$(cname oci)
