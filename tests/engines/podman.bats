@@ -126,6 +126,22 @@ web_answers() {
 	pm rm hkt-web
 }
 
+@test "podman run --userns container:A --network container:A: the second container joins A's user namespace by path (as a pod's do)" {
+	local a_user
+	pm run -d --name hkt-usera --cgroup-parent "/$ENGINE_CGROUP" --uidmap 0:231072:65536 \
+		--gidmap 0:231072:65536 "$IMG" sleep 1000 >/dev/null
+	a_user=$(pm exec hkt-usera readlink /proc/self/ns/user)
+	[[ $a_user == user:* ]]
+	run pm_run --userns container:hkt-usera --network container:hkt-usera "$IMG" \
+		sh -c 'readlink /proc/self/ns/user; tr -s " " </proc/self/uid_map; id -u; cat /proc/1/comm'
+	[[ $status -eq 0 ]]
+	[[ ${lines[0]} == "$a_user" ]]
+	[[ ${lines[1]} == " 0 231072 65536" ]]
+	[[ ${lines[2]} == 0 ]]
+	[[ ${lines[3]} == cat ]] # PID 1 of its own PID namespace (busybox sh execs its last command)
+	pm rm -f -t 0 hkt-usera >/dev/null
+}
+
 @test "podman leaves no container, conmon, process or cgroup" {
 	run pm ps -aq
 	[[ -z $output ]]
