@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "linux/ns.h"
 #include "linux/userns/idmap.h"
 #include "linux/userns/join.h"
 #include "linux/userns/mount_fallback.h"
@@ -263,6 +264,32 @@ static void test_join_refusals(void)
 	spec_free(&s);
 }
 
+/* the middle process (paths first, then the user namespace) only where a user
+ * namespace meets a namespace given by path; a PID one given by path is husk's */
+static void test_joins_first(void)
+{
+	struct husk_spec s;
+	spec_init(&s);
+	struct oci_namespace ns[] = { { CLONE_NEWPID, NULL }, { CLONE_NEWNET, NULL },
+				      { CLONE_NEWUSER, NULL } };
+	s.oci.namespaces = ns;
+	s.oci.n_namespaces = 2;
+	ns[1].path = "/proc/1/ns/net";
+	CHECK(!ns_joins_first(&s)); /* not a bundle */
+	s.oci.active = true;
+	CHECK(!ns_joins_first(&s)); /* no user namespace */
+	s.oci.n_namespaces = 3;
+	CHECK(ns_joins_first(&s)); /* a new one and a network namespace by path */
+	ns[1].path = NULL;
+	CHECK(!ns_joins_first(&s)); /* a new one, nothing by path */
+	ns[0].path = "/proc/1/ns/pid";
+	CHECK(!ns_joins_first(&s)); /* the PID one is entered by husk around the clone */
+	ns[2].path = "/proc/1/ns/user";
+	CHECK(ns_joins_first(&s)); /* joined by path */
+	memset(&s.oci, 0, sizeof s.oci); /* the arrays are on the stack */
+	spec_free(&s);
+}
+
 /* a rootless husk's image store: $XDG_DATA_HOME/husk, else $HOME/.local/share/husk;
  * a relative value is not used; a path that does not fit is refused, naming it */
 static void test_image_root(void)
@@ -309,6 +336,7 @@ int main(void)
 	test_idmap();
 	test_idmap_equal();
 	test_join_refusals();
+	test_joins_first();
 	test_subid();
 	test_pool();
 	test_pool_config();
