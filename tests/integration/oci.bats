@@ -34,15 +34,23 @@ oci() { "$HUSK" --root "$OCI_ROOT" ${OCI_GLOBAL:+"$OCI_GLOBAL"} "$@"; }
 # files as an engine gives it its pipes ($BATS_TEST_TMPDIR/ID.out, ID.err: husk's own
 # messages are on that stderr too). A process holding bats' pipe would hang `run`.
 oci_create() {
-	local id=$1
+	local id=$1 rc=0
 	shift
 	oci create --bundle "$BUNDLE" "$@" "$id" </dev/null >"$BATS_TEST_TMPDIR/$id.out" \
-		2>"$BATS_TEST_TMPDIR/$id.err"
+		2>"$BATS_TEST_TMPDIR/$id.err" || rc=$?
+	# why, in the TAP stream (the file stays for the tests that read it)
+	((rc == 0)) || sed 's/^/# create said: /' "$BATS_TEST_TMPDIR/$id.err" >&3
+	return "$rc"
 }
 
 # oci_detached ARGS...: husk ARGS with its stdio away from bats (what it starts may
 # outlive it and must not hold the pipe `run` reads)
-oci_detached() { oci "$@" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/detached.err"; }
+oci_detached() {
+	local rc=0
+	oci "$@" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/detached.err" || rc=$?
+	((rc == 0)) || sed 's/^/# husk said: /' "$BATS_TEST_TMPDIR/detached.err" >&3
+	return "$rc"
+}
 
 # create_err ID: what husk create said (one line expected)
 create_err() { cat "$BATS_TEST_TMPDIR/$1.err"; }
@@ -414,6 +422,10 @@ v1_dir() {
 	grep -q "husk/$id/leaf\$" "/proc/$(cat "$BATS_TEST_TMPDIR/pid")/cgroup"
 	if [[ $(cgroup_mode) != v2 ]]; then
 		[ "$(cat "$(v1_dir cpuset "husk/$id/leaf")/cpuset.cpus")" = 0 ]
+	else
+		# every level down passes cpuset on (husk/ and husk/ID are husk's own)
+		[ "$(cat "/sys/fs/cgroup/husk/$id/leaf/cpuset.cpus")" = 0 ]
+		grep -qw cpuset "/sys/fs/cgroup/husk/$id/cgroup.subtree_control"
 	fi
 	run -0 oci delete --force "$id"
 	[ -z "$(find /sys/fs/cgroup -maxdepth 4 -name "$id" 2>/dev/null)" ]

@@ -458,6 +458,61 @@ if [ "$MODE" = v2 ]; then
 	rm -rf /tmp/hkt-rl
 fi
 
+# 11c. v2: the OCI face as engines drive it: moby's device rules (deny all first,
+# then allows: an eBPF program), a nested cgroupsPath with cpuset, cpu shares and an
+# io weight (each level below the root passes the controllers on); create, start,
+# the limits read from the host while it runs, delete leaves no cgroup
+if [ "$MODE" = v2 ]; then
+	B=/tmp/hkt-oci
+	mkdir -p "$B"
+	rm -f "$SYNC/oci-ready" "$SYNC/oci-stop"
+	cat >"$B/config.json" <<EOF
+{ "ociVersion": "1.0.2",
+  "process": { "terminal": false, "user": { "uid": 0, "gid": 0 }, "cwd": "/",
+    "args": ["/bin/sh", "-c", "head -c 1 /dev/zero | wc -c; mknod /dev/k c 1 11 && cat /dev/k 2>&1 | head -n 1; touch /vmt/oci-ready; i=0; while [ ! -e /vmt/oci-stop ] && [ \$i -lt 1500 ]; do sleep 0.05; i=\$((i + 1)); done"],
+    "env": ["PATH=/bin:/sbin:/usr/bin"],
+    "capabilities": { "bounding": ["CAP_MKNOD"], "effective": ["CAP_MKNOD"], "permitted": ["CAP_MKNOD"] } },
+  "root": { "path": "$ROOTFS" },
+  "mounts": [ { "destination": "/proc", "type": "proc", "source": "proc" },
+    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"] } ],
+  "linux": { "cgroupsPath": "/hkt-oci/nested/ctr",
+    "resources": { "devices": [ { "allow": false, "access": "rwm" },
+        { "allow": true, "type": "c", "major": 1, "minor": 5, "access": "rwm" },
+        { "allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm" } ],
+      "cpu": { "cpus": "0", "mems": "0", "shares": 512 }, "blockIO": { "weight": 300 } },
+    "namespaces": [ { "type": "pid" }, { "type": "mount" }, { "type": "ipc" }, { "type": "uts" },
+      { "type": "network" } ] } }
+EOF
+	C=/sys/fs/cgroup/hkt-oci/nested/ctr
+	timeout -s KILL 60 "$HUSK" create --bundle "$B" hkt-oci </dev/null >"$OUT/t-oci.out" 2>"$OUT/t-oci.err"
+	RC_C=$?
+	timeout -s KILL 30 "$HUSK" start hkt-oci >>"$OUT/t-oci.err" 2>&1
+	wait_file "$SYNC/oci-ready" 30
+	cpus=$(cat "$C/cpuset.cpus" 2>&1)
+	weight=$(cat "$C/cpu.weight" 2>&1)
+	io=ok
+	if grep -qw io /sys/fs/cgroup/cgroup.controllers; then
+		grep -q "default 300" "$C/io.weight" 2>/dev/null || io="io.weight: $(cat "$C/io.weight" 2>&1)"
+	fi
+	touch "$SYNC/oci-stop"
+	for _ in $(seq 200); do
+		"$HUSK" state hkt-oci 2>/dev/null | grep -q '"status": *"stopped"' && break
+		sleep 0.05
+	done
+	"$HUSK" delete --force hkt-oci >>"$OUT/t-oci.err" 2>&1
+	echo "create rc $RC_C; cpuset.cpus '$cpus'; cpu.weight '$weight'; $io" >"$OUT/t-oci.sum"
+	if [ "$RC_C" -eq 0 ] && [ "$(sed -n 1p "$OUT/t-oci.out")" = 1 ] &&
+		grep -q "Operation not permitted" "$OUT/t-oci.out" && [ "$cpus" = 0 ] &&
+		[ "$weight" = 20 ] && [ "$io" = ok ] && [ ! -e /sys/fs/cgroup/hkt-oci ] &&
+		[ ! -e /run/husk/hkt-oci ]; then
+		ok "v2 OCI bundle: moby's device rules hold (/dev/zero reads, a mknod'ed kmsg is EPERM); cpuset.cpus 0, cpu.weight 20, io weight 300 on a nested cgroupsPath; delete leaves nothing"
+	else
+		not_ok "v2 OCI bundle: moby's device rules, cpuset, cpu and io limits on a nested cgroupsPath" \
+			"$OUT/t-oci.sum" "$OUT/t-oci.out" "$OUT/t-oci.err"
+	fi
+	rm -rf "$B" "$SYNC/oci-ready" "$SYNC/oci-stop"
+fi
+
 # 12. nothing remains: no husk cgroup, no state, no extra mount, no stray process
 left=
 for d in $(cg_dirs '*'); do

@@ -2,7 +2,7 @@
 # tests/vm/run.sh — prove husk's cgroup code on a real kernel, under qemu (TCG).
 #
 #   tests/vm/run.sh [--mode v2|v1|hybrid|all]... [--bench N] [--bats FILE]...
-#                   [--serial] [--log-dir DIR] [--timeout S] [HUSK]
+#                   [--bats-mode MODE]... [--serial] [--log-dir DIR] [--timeout S] [HUSK]
 #
 # Boots Debian's kernel (linux-image-amd64's real package, unpacked with dpkg -x into
 # the cache, never installed) once per cgroup mode, with an initramfs made here:
@@ -15,7 +15,8 @@
 #
 # --bats FILE (repeatable) also runs husk's own bats files inside each VM, after the
 # guest tests, with bash, bats and the GNU tools they use packed in (slow under TCG:
-# give --timeout room; not part of the default run).
+# give --timeout room); --bats-mode MODE (repeatable) only in those modes' VMs.
+# scripts/test.sh runs oci.bats in the v2 VM: the OCI face on a pure cgroup2 host.
 #
 # Exit status: 0 all passed; 1 a failure, a missing summary or a time-out; 2 usage;
 # 77 (with a loud "vm: SKIPPED: ...") when qemu cannot run at all.
@@ -69,6 +70,7 @@ skip() {
 HUSK_ENV=${HUSK:-}
 MODES=()
 BATS_FILES=()
+BATS_MODES=()
 BENCH=0
 SERIAL=0
 LOG_DIR=
@@ -81,6 +83,8 @@ while (($#)); do
 	--bench=*) BENCH=${1#*=}; shift ;;
 	--bats) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; BATS_FILES+=("$2"); shift 2 ;;
 	--bats=*) BATS_FILES+=("${1#*=}"); shift ;;
+	--bats-mode) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; BATS_MODES+=("$2"); shift 2 ;;
+	--bats-mode=*) BATS_MODES+=("${1#*=}"); shift ;;
 	--serial) SERIAL=1; shift ;;
 	--log-dir) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; LOG_DIR=$2; shift 2 ;;
 	--log-dir=*) LOG_DIR=${1#*=}; shift ;;
@@ -359,6 +363,16 @@ pack_bats() {
 		[[ ! -e $REPO/$f ]] || cp -a "$REPO/$f" "$ROOT/husk-src/"
 	done
 	install -m 0755 "$HUSK" "$ROOT/husk-src/build/husk"
+	# the test tools beside it, where helpers.bash looks (HUSK_TOOLS), and their libraries
+	mkdir -p "$ROOT/husk-src/build/tests/tools"
+	for f in "$BUILD_DIR"/tests/tools/*; do
+		if [[ -f $f && -x $f ]]; then
+			install -m 0755 "$f" "$ROOT/husk-src/build/tests/tools/"
+			while IFS= read -r lib; do
+				[[ -e $ROOT$lib ]] || { mkdir -p "$ROOT$(dirname "$lib")" && cp -L "$lib" "$ROOT$lib"; }
+			done < <({ ldd "$f" 2>/dev/null || true; } | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+		fi
+	done
 	cp -a "$CACHE/rootfs-busybox" "$ROOT/var/cache/husk-test/busybox"
 	# repository-relative names as they are; any other file is copied in beside them
 	mkdir -p "$ROOT/husk-src/tests/vm-extra"
@@ -372,6 +386,8 @@ pack_bats() {
 			die "--bats: no $f"
 		fi
 	done >"$ROOT/husk-src/bats.list"
+	# the modes whose VM runs them (none listed: all)
+	printf '%s\n' "${BATS_MODES[@]}" >"$ROOT/husk-src/bats.modes"
 }
 if ((${#BATS_FILES[@]})); then
 	[[ -d $CACHE/rootfs-busybox ]] || die "--bats needs scripts/build-rootfs.sh (for the fixture rootfs)"
@@ -448,7 +464,8 @@ for m in "${MODES[@]}"; do
 	elif ((p == 0)); then
 		problem="no test ran"
 	fi
-	if ((${#BATS_FILES[@]})); then # husk's bats files ran after the guest tests
+	if ((${#BATS_FILES[@]})) && { ((${#BATS_MODES[@]} == 0)) || [[ " ${BATS_MODES[*]} " == *" $m "* ]]; }; then
+		# husk's bats files ran after the guest tests
 		bp=$(grep -cE '^bats: ok [0-9]+ ' "$WORK/$m.txt" || true)
 		bs=$(grep -cE '^bats: ok [0-9]+ .*# skip' "$WORK/$m.txt" || true)
 		bf=$(grep -cE '^bats: not ok [0-9]+ ' "$WORK/$m.txt" || true)
