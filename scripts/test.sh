@@ -12,7 +12,7 @@
 #    containerd on husk; not when BATS_FILEs are given), and tests/vm/run.sh
 #    (cgroup v1/v2 under qemu, and oci.bats in the v2 guest); on a full run (no BATS_FILE given, or
 #    --hostile-input) also the fuzzers (tests/fuzz/run.sh) and the unit tests,
-#    core, process, security, hostile, lifecycle and oci.bats against an ASan+UBSan husk (HUSK_HOSTILE=0
+#    core, process, security, hostile, lifecycle, oci and oci_ns_path.bats against an ASan+UBSan husk (HUSK_HOSTILE=0
 #    skips both),
 # 4. checks that nothing of husk is left on the host (one more test),
 # 5. prints a summary with each suite's duration and ends with one line
@@ -299,7 +299,7 @@ run_fuzz() {
 	fi
 }
 
-# The unit tests, core, process, security, hostile, lifecycle and oci.bats (HUSK_ASAN_BATS) against
+# The unit tests, core, process, security, hostile, lifecycle, oci and oci_ns_path.bats (HUSK_ASAN_BATS) against
 # BUILD-asan/husk: a sanitizer
 # report fails the test that triggered it (halt_on_error; leaks are not counted:
 # husk exits right after a failed setup by design).
@@ -325,7 +325,7 @@ run_asan() {
 	fi
 	local saved=$HUSK
 	HUSK=$dir/husk
-	for f in ${HUSK_ASAN_BATS:-tests/integration/core.bats tests/integration/process.bats tests/integration/security.bats tests/integration/hostile.bats tests/integration/lifecycle.bats tests/integration/oci.bats}; do
+	for f in ${HUSK_ASAN_BATS:-tests/integration/core.bats tests/integration/process.bats tests/integration/security.bats tests/integration/hostile.bats tests/integration/lifecycle.bats tests/integration/oci.bats tests/integration/oci_ns_path.bats}; do
 		run_bats_file "$f"
 		SUMMARY[-1]="asan ${SUMMARY[-1]}"
 	done
