@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -102,7 +104,9 @@ static void clone_middle(const struct husk_spec *s, int userns_fd, unsigned long
 		} else {
 			r.pid = (pid_t)syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, NULL, NULL,
 					       NULL, NULL);
-			if (r.pid == 0) {
+			if (r.pid == 0) { /* the container says it is there: the kernel adds its
+					   * pid as husk sees it (SO_PASSCRED) */
+				write_all(out, &r, sizeof r);
 				close(out);
 				return;
 			}
@@ -110,16 +114,60 @@ static void clone_middle(const struct husk_spec *s, int userns_fd, unsigned long
 				husk_error(&r.err, errno, "clone (new namespaces, after those given by path)");
 		}
 	}
-	write_all(out, &r, sizeof r);
+	if (r.pid < 0)
+		write_all(out, &r, sizeof r);
 	_exit(0);
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (read_file(path, buf, sizeof buf) < 0)
+		return -1;
+	const char *p = strstr(buf, "\nPPid:");
+	return p ? (pid_t)strtol(p + 6, NULL, 10) : -1;
+}
+
+/* One message from the middle process (an error) or from the container: then its
+ * pid in husk's PID namespace, from the kernel's credentials (the clone's return
+ * value is its pid in a PID namespace given by path, not husk's). */
+static pid_t recv_container_pid(int fd, struct userns_clone_result *r, struct husk_err *err)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = r, .iov_len = sizeof *r };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			      .msg_controllen = sizeof ctl.buf };
+	ssize_t n;
+	while ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof *r)
+		return husk_error(err, n < 0 ? errno : EIO, "clone after the namespaces given by "
+				  "path: no answer from the middle process");
+	if (r->pid < 0) {
+		*err = r->err;
+		return -1;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred cred;
+			memcpy(&cred, CMSG_DATA(c), sizeof cred);
+			return cred.pid;
+		}
+	return husk_error(err, EIO, "clone after the namespaces given by path: the container's "
+			  "pid did not come");
 }
 
 pid_t ns_clone_after_joins(const struct husk_spec *s, int userns_fd, unsigned long flags,
 			   int cgroup_fd, bool *in_cgroup, struct husk_err *err)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return husk_error(err, errno, "pipe");
+	int p[2], on = 1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0 ||
+	    setsockopt(p[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0)
+		return husk_error(err, errno, "socketpair (the container's pid)");
 	/* the middle process starts in the cgroup (clone3 on v2): the container inherits it */
 	pid_t mid = ns_clone(0, cgroup_fd, in_cgroup);
 	if (mid < 0) {
@@ -135,20 +183,15 @@ pid_t ns_clone_after_joins(const struct husk_spec *s, int userns_fd, unsigned lo
 	}
 	close(p[1]);
 	struct userns_clone_result r = { .pid = -1 };
-	ssize_t n;
-	while ((n = read(p[0], &r, sizeof r)) < 0 && errno == EINTR)
-		;
+	pid_t pid = recv_container_pid(p[0], &r, err);
 	close(p[0]);
 	while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
 		;
-	if (n != (ssize_t)sizeof r)
-		return husk_error(err, EIO, "clone after the namespaces given by path: no answer from "
-				  "the middle process");
-	if (r.pid < 0) {
-		*err = r.err;
-		return -1;
-	}
-	return r.pid;
+	/* never a pid that is not our child: cgroups and signals go to it */
+	if (pid > 0 && parent_of(pid) != getpid())
+		return husk_error(err, 0, "clone after the namespaces given by path: pid %d is not "
+				  "husk's child", (int)pid);
+	return pid;
 }
 
 void ns_describe(unsigned long flags, char *buf, size_t len)

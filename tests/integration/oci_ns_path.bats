@@ -72,7 +72,7 @@ map_of() { tr -s ' ' <"/proc/$1/$2" | sed 's/^ //'; }
 # ns_inode PID TYPE: the inode number of a process's namespace ("user:[N]" -> N)
 ns_inode() { readlink "/proc/$1/ns/$2" | tr -dc 0-9; }
 
-@test "oci: a container joins another's user, network, IPC and UTS namespaces by path (a Kubernetes pod with hostUsers: false): its new ones are owned by that user namespace, /proc is its own, exec works; wrong maps or a path of another kind are refused" {
+@test "oci: a container joins another's user, network, IPC and UTS namespaces by path, then its PID one too (a Kubernetes pod with hostUsers: false): its new ones are owned by that user namespace, /proc is its own, exec works; wrong maps or a path of another kind are refused" {
 	local a b pa pb t user
 	a=$(cname pod)
 	b=$(cname ctr)
@@ -116,6 +116,19 @@ ns_inode() { readlink "/proc/$1/ns/$2" | tr -dc 0-9; }
 	# exec joins the lot: the same user namespace, root inside it
 	run -0 oci exec "$b" sh -c 'readlink /proc/self/ns/user; id -u; cat /proc/1/comm' </dev/null
 	[ "${lines[0]}" = "user:[$user]" ] && [ "${lines[1]}" = 0 ] && [ "${lines[2]}" = sleep ]
+	run -0 oci delete --force "$b"
+	[ ! -e "$OCI_ROOT/$b" ]
+	# the pod's PID namespace too (shareProcessNamespace: true): A's processes are seen
+	jq --arg p "$pa" '.linux.namespaces = [.linux.namespaces[] | select(.type != "pid")]
+		+ [{"type": "pid", "path": "/proc/\($p)/ns/pid"}]
+		| .process.args = ["sh", "-c", "cat /proc/1/comm; exec sleep 1000"]' "$BUNDLE/config.json" \
+		>"$BATS_TEST_TMPDIR/c" && mv "$BATS_TEST_TMPDIR/c" "$BUNDLE/config.json"
+	run -0 oci_create "$b" --pid-file "$BATS_TEST_TMPDIR/pb"
+	pb=$(cat "$BATS_TEST_TMPDIR/pb")
+	[ "$(ns_inode "$pb" pid)" = "$(ns_inode "$pa" pid)" ] && [ "$(ns_inode "$pb" user)" = "$user" ]
+	run -0 oci start "$b"
+	wait_for 10 "$b's sleep" grep -qx sleep "/proc/$pb/comm"
+	[ "$(head -1 "$BATS_TEST_TMPDIR/$b.out")" = "$(cat "/proc/$pa/comm")" ] # A's PID 1, in B's /proc
 	run -0 oci delete --force "$b"
 	[ ! -e "$OCI_ROOT/$b" ]
 	# maps that are not the namespace's: one line, nothing made
