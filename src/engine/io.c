@@ -84,6 +84,12 @@ int io_child_setup(struct io *io, const struct husk_spec *s, int sync_sock, stru
 		int slave = -1;
 		if (open_pty(sync_sock, &slave, err))
 			return -1;
+		/* the caller's window size, before the command can ask for it (husk's own
+		 * copy, from the master, comes when the master arrives: too late for a
+		 * command's first `stty size`, 3 times in 40 here) */
+		struct winsize ws;
+		if (ioctl(io->stdin_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+			ioctl(slave, TIOCSWINSZ, &ws);
 		/* a session of our own with the pty as controlling terminal */
 		if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
 			return husk_error(err, errno, "setsid/TIOCSCTTY");
