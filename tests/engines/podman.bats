@@ -139,7 +139,12 @@ web_answers() {
 	[[ ${lines[1]} == " 0 231072 65536" ]]
 	[[ ${lines[2]} == 0 ]]
 	[[ ${lines[3]} == cat ]] # PID 1 of its own PID namespace (busybox sh execs its last command)
-	pm rm -f -t 0 hkt-usera >/dev/null
+	# once in two CI runs podman's first rm found A's userdata/shm still busy (EBUSY on
+	# unlinkat, cause not found; 6 of 6 clean by hand): retried, and said in the TAP
+	if ! pm rm -f -t 0 hkt-usera >/dev/null 2>"$BATS_TEST_TMPDIR/rm.err"; then
+		sed 's/^/# podman rm, first try: /' "$BATS_TEST_TMPDIR/rm.err" >&3
+		wait_for 10 "podman rm hkt-usera" eval 'pm rm -f -t 0 hkt-usera >/dev/null 2>&1'
+	fi
 }
 
 @test "podman leaves no container, conmon, process or cgroup" {
