@@ -53,16 +53,7 @@ cleanup() {
 		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 	done
 	if [[ -f $WORK/tun.opened ]]; then
-		(
-			flock 9
-			n=$(cat /tmp/hkt-tun.count 2>/dev/null || echo 1)
-			if ((n <= 1)); then
-				[[ -f /tmp/hkt-tun.mode ]] && chmod "$(cat /tmp/hkt-tun.mode)" /dev/net/tun
-				rm -f /tmp/hkt-tun.count /tmp/hkt-tun.mode
-			else
-				echo $((n - 1)) >/tmp/hkt-tun.count
-			fi
-		) 9</dev/net/tun
+		bench_tun_close
 	fi
 	for p in "${RUN_MOUNTS[@]}"; do umount "$p" 2>/dev/null || umount -l "$p" 2>/dev/null || true; done
 	userdel "$USER_NAME" 2>/dev/null || true
@@ -145,13 +136,7 @@ report() {
 fastapi() {
 	local rps=$WORK/fastapi.txt i a b p ctr=32870 host=32871
 	# (the protocol of tests/integration/rootless.bats: a count under a lock)
-	(
-		flock 9
-		n=$(cat /tmp/hkt-tun.count 2>/dev/null || echo 0)
-		((n > 0)) || stat -c %a /dev/net/tun >/tmp/hkt-tun.mode
-		echo $((n + 1)) >/tmp/hkt-tun.count
-		chmod 666 /dev/net/tun
-	) 9</dev/net/tun
+	bench_tun_open
 	touch "$WORK/tun.opened"
 	mkdir -p "$WORK/src/scripts"
 	cp "$BENCH_REPO/run-fastapi.sh" "$WORK/src/"

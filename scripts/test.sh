@@ -159,7 +159,7 @@ run_shellcheck() {
 	local start f p=0 n=0 files=()
 	start=$(now)
 	log "shellcheck"
-	for f in scripts/*.sh scripts/lib/*.sh run-fastapi.sh .ci/run tests/vm/*.sh tests/oci/*.sh tests/fuzz/*.sh tests/integration/*.bash tests/engines/*.bash bench/*.sh; do
+	for f in scripts/*.sh scripts/lib/*.sh run-fastapi.sh .ci/run tests/vm/*.sh tests/oci/*.sh tests/fuzz/*.sh tests/integration/*.bash tests/engines/*.bash bench/*.sh bench/lib/*.sh; do
 		[[ -f $f ]] && files+=("$f")
 	done
 	for f in "${files[@]}"; do
