@@ -60,6 +60,9 @@ mem_limit_file() {
 	run dk_run "$IMG" echo hello-from-docker
 	[[ $status -eq 0 ]]
 	[[ $output == hello-from-docker ]]
+	if [[ $ENGINE_CGROUP_MODE == v2 ]]; then
+		[[ $(docker info --format '{{.CgroupVersion}}') == 2 ]]
+	fi
 }
 
 @test "docker run: exit codes 7, 127 (no such command), 126 (not executable)" {
@@ -110,6 +113,7 @@ mem_limit_file() {
 }
 
 @test "docker run -m 32m: the OOM kill exits 137" {
+	engine_needs_controller memory
 	run dk_run -m 32m --memory-swap 32m "$IMG" sh -c 'tail /dev/zero'
 	[[ $status -eq 137 ]]
 }
@@ -152,6 +156,7 @@ web_answers() {
 }
 
 @test "docker update --memory: the cgroup's limit changes" {
+	engine_needs_controller memory
 	local id
 	id=$(docker inspect -f '{{.Id}}' hkt-web)
 	docker update --memory 64m --memory-swap 128m hkt-web
