@@ -253,3 +253,56 @@ need_oci() {
 	run "$HUSK" --root "$OCI_ROOT" list -q
 	if grep -qx "$ID" <<<"$output"; then false; fi
 }
+
+# lsm_husk KIND ARGS...: husk ARGS in a private mount namespace where the LSM KIND
+# (selinux, apparmor) looks active: the files husk probes exist on tmpfs mounts
+lsm_husk() {
+	local kind=$1
+	shift
+	# shellcheck disable=SC2016 # expanded by that shell
+	unshare --mount --propagation private bash -c '
+		case $1 in
+		selinux) mount -t tmpfs tmpfs /sys/fs && mkdir /sys/fs/selinux && echo 1 >/sys/fs/selinux/enforce ;;
+		apparmor) mount -t tmpfs tmpfs /sys/module && mkdir -p /sys/module/apparmor/parameters &&
+			echo Y >/sys/module/apparmor/parameters/enabled &&
+			mount -t tmpfs tmpfs /sys/kernel/security && mkdir /sys/kernel/security/apparmor ;;
+		esac || exit 99
+		shift; exec "$@"' lsm "$kind" "$HUSK" "$@"
+}
+
+@test "create: apparmorProfile and selinuxLabel are ignored where the LSM is off, refused with one line where it is active; nothing left" {
+	need_oci
+	[[ ! -e /sys/fs/selinux/enforce ]] || skip "SELinux is active on this host"
+	[[ $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) != Y ]] || skip "AppArmor is active on this host"
+	bundle sh -c 'echo ran'
+	jq '.process.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2"
+		| .process.apparmorProfile = "docker-default"' "$B/config.json" >"$B/c.json"
+	mv "$B/c.json" "$B/config.json"
+	# this host has neither: both fields are ignored, as runc and crun do
+	"$HUSK" --root "$OCI_ROOT" create --bundle "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&-
+	"$HUSK" --root "$OCI_ROOT" start "$ID"
+	wait_for 10 "$ID to stop" status_is stopped
+	grep -qx ran "$BATS_TEST_TMPDIR/out"
+	"$HUSK" --root "$OCI_ROOT" delete "$ID"
+	# SELinux active: the label is refused, before anything is made
+	run --separate-stderr lsm_husk selinux --root "$OCI_ROOT" create --bundle "$B" "$ID"
+	[ "$status" -ne 0 ] && [ "$status" -ne 99 ]
+	[[ $stderr == *"process.selinuxLabel 'system_u:system_r:container_t:s0:c1,c2'"*"SELinux is active on this host"* ]]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	run "$HUSK" --root "$OCI_ROOT" state "$ID"
+	[ "$status" -ne 0 ]
+	# AppArmor active: the profile is refused (without a label, to reach that check)
+	jq 'del(.process.selinuxLabel)' "$B/config.json" >"$B/c.json"
+	mv "$B/c.json" "$B/config.json"
+	run --separate-stderr lsm_husk apparmor --root "$OCI_ROOT" create --bundle "$B" "$ID"
+	[ "$status" -ne 0 ] && [ "$status" -ne 99 ]
+	[[ $stderr == *"process.apparmorProfile 'docker-default'"*"AppArmor"* ]]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	run "$HUSK" --root "$OCI_ROOT" state "$ID"
+	[ "$status" -ne 0 ]
+	# and with the LSM active but the field empty, create goes on
+	jq 'del(.process.apparmorProfile)' "$B/config.json" >"$B/c.json"
+	mv "$B/c.json" "$B/config.json"
+	lsm_husk apparmor --root "$OCI_ROOT" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+	"$HUSK" --root "$OCI_ROOT" delete --force "$ID"
+}
