@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "oci/oci.h"
@@ -25,9 +26,73 @@ static bool selinux_active(void)
 	return access("/sys/fs/selinux/enforce", F_OK) == 0;
 }
 
+/* The container has a TYPE namespace of its own: a new one, or one joined by a
+ * path that is not the runtime's own (a pod's sandbox, not the host's). */
+static bool own_namespace(const struct husk_oci *o, int type, const char *proc_name)
+{
+	const struct oci_namespace *ns = spec_oci_namespace(o, type);
+	if (!ns)
+		return false;
+	if (!ns->path)
+		return true;
+	char self[64];
+	struct stat a, b;
+	snprintf(self, sizeof self, "/proc/self/ns/%s", proc_name);
+	/* unreadable: joining it fails later with its own error */
+	if (stat(ns->path, &a) < 0 || stat(self, &b) < 0)
+		return true;
+	return a.st_dev != b.st_dev || a.st_ino != b.st_ino;
+}
+
+/* The IPC namespace's sysctls (ipc_sysctls.c, mq_sysctls.c) */
+static bool ipc_sysctl(const char *k)
+{
+	static const char *const keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+					    "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+					    "kernel.shmmni", "kernel.shm_rmid_forced", "kernel.msg_next_id",
+					    "kernel.sem_next_id", "kernel.shm_next_id" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strcmp(k, keys[i]) == 0)
+			return true;
+	return strncmp(k, "fs.mqueue.", 10) == 0;
+}
+
+/* linux.sysctl: only the keys a namespace of the container's own holds (as runc
+ * validates): else the write in the container would change the host's value. */
+static int check_sysctls(const struct husk_oci *o, struct husk_err *err)
+{
+	for (size_t i = 0; i < o->n_sysctl; i++) {
+		const char *k = o->sysctl[i].key;
+		if (ipc_sysctl(k)) {
+			if (!own_namespace(o, CLONE_NEWIPC, "ipc"))
+				return husk_error(err, 0, "linux.sysctl '%s': not allowed in the host's IPC "
+						  "namespace (linux.namespaces has no ipc of the "
+						  "container's own)", k);
+		} else if (strncmp(k, "net.", 4) == 0) {
+			if (!own_namespace(o, CLONE_NEWNET, "net"))
+				return husk_error(err, 0, "linux.sysctl '%s': not allowed in the host's network "
+						  "namespace (linux.namespaces has no network of the "
+						  "container's own)", k);
+		} else if (strcmp(k, "kernel.domainname") == 0 || strcmp(k, "kernel.hostname") == 0) {
+			if (!own_namespace(o, CLONE_NEWUTS, "uts"))
+				return husk_error(err, 0, "linux.sysctl '%s': not allowed in the host's UTS "
+						  "namespace", k);
+			if (k[7] == 'h')
+				return husk_error(err, 0, "linux.sysctl 'kernel.hostname': set the "
+						  "config's hostname instead");
+		} else {
+			return husk_error(err, 0, "linux.sysctl '%s': not a sysctl of a namespace the "
+					  "container can have (it would change the host's)", k);
+		}
+	}
+	return 0;
+}
+
 int oci_refuse_unsupported(const struct husk_spec *s, struct husk_err *err)
 {
 	const struct husk_oci *o = &s->oci;
+	if (check_sysctls(o, err))
+		return -1;
 	if (spec_oci_namespace(o, CLONE_NEWTIME))
 		return husk_error(err, 0, "invalid %s/config.json: the time namespace is not "
 				  "supported by husk yet", o->bundle);

@@ -216,6 +216,44 @@ state_is() { [[ $(state_field "$1" status) == "$2" ]]; }
 	[ ! -e "$OCI_ROOT/$id" ]
 }
 
+@test "oci: linux.sysctl only where a namespace of the container's own holds it: the host's network, IPC, UTS and kernel keys are refused, the host's values unchanged" {
+	local id ttl
+	id=$(cname oci)
+	ttl=$(cat /proc/sys/net/ipv4/ip_default_ttl)
+	# no network namespace: the write would be the host's
+	oci_config '.linux.sysctl = {"net.ipv4.ip_default_ttl": "77"} | .linux.namespaces |= map(select(.type != "network"))'
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"linux.sysctl 'net.ipv4.ip_default_ttl': not allowed in the host's network namespace"* ]]
+	# the host's own network namespace joined by path is the host's too
+	oci_config '.linux.sysctl = {"net.ipv4.ip_default_ttl": "77"}
+		| .linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "/proc/$$/ns/net"
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"not allowed in the host's network namespace"* ]]
+	oci_config '.linux.sysctl = {"kernel.shmmni": "77"} | .linux.namespaces |= map(select(.type != "ipc"))'
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"linux.sysctl 'kernel.shmmni': not allowed in the host's IPC namespace"* ]]
+	oci_config '.linux.sysctl = {"kernel.domainname": "x"} | .linux.namespaces |= map(select(.type != "uts"))'
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"'kernel.domainname': not allowed in the host's UTS namespace"* ]]
+	oci_config '.linux.sysctl = {"kernel.hostname": "x"}'
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"set the config's hostname instead"* ]]
+	oci_config '.linux.sysctl = {"vm.swappiness": "7"}'
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"linux.sysctl 'vm.swappiness': not a sysctl of a namespace"* ]]
+	[ "$(grep -c . "$BATS_TEST_TMPDIR/$id.err")" = 1 ]
+	[ ! -e "$OCI_ROOT/$id" ]
+	[ "$(cat /proc/sys/net/ipv4/ip_default_ttl)" = "$ttl" ]
+	# a network namespace of its own: set there, and not on the host
+	oci_config '.linux.sysctl = {"net.ipv4.ip_default_ttl": "77"} | .process.args = ["cat", "/proc/sys/net/ipv4/ip_default_ttl"]'
+	run -0 oci_create "$id"
+	run -0 oci start "$id"
+	wait_for 10 "$id to stop" state_is "$id" stopped
+	grep -qx 77 "$BATS_TEST_TMPDIR/$id.out"
+	[ "$(cat /proc/sys/net/ipv4/ip_default_ttl)" = "$ttl" ]
+	run -0 oci delete "$id"
+}
+
 @test "oci: --log --log-format json gets the error as containerd reads it; the last repeated flag wins" {
 	local id
 	id=$(cname oci)
