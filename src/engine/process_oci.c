@@ -17,6 +17,7 @@
 #include "engine/sync.h"
 #include "linux/fs/procfs.h"
 #include "linux/fs/rootfs.h"
+#include "linux/userns/userns.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/log.h"
@@ -95,9 +96,17 @@ int process_oci_user(struct husk_spec *s, struct husk_err *err)
 		s->env[++s->n_env] = NULL;
 	}
 	EXPLAIN_START(t);
+	/* a user namespace whose gid_map its unprivileged owner wrote (a rootless bundle
+	 * mapping the caller alone, `husk spec --rootless`): setgroups is denied there,
+	 * and the process keeps the groups it has (none of the host's: unmapped) */
+	bool no_setgroups = userns_setgroups_denied();
+	if (no_setgroups && o->n_additional_gids)
+		return husk_error(err, 0, "process.user.additionalGids: %zu groups asked for, but "
+				  "setgroups is denied in this user namespace (its gid map was "
+				  "written without newgidmap)", o->n_additional_gids);
 	/* keep capabilities across setuid: the config's sets decide what stays */
 	if (prctl(PR_SET_KEEPCAPS, 1) < 0 ||
-	    setgroups(o->n_additional_gids, o->additional_gids) < 0 ||
+	    (!no_setgroups && setgroups(o->n_additional_gids, o->additional_gids) < 0) ||
 	    setresgid(o->gid, o->gid, o->gid) < 0 || setresuid(o->uid, o->uid, o->uid) < 0)
 		return husk_error(err, errno, "process.user (uid %u, gid %u, %zu additional groups)",
 				  o->uid, o->gid, o->n_additional_gids);

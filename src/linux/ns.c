@@ -89,18 +89,28 @@ bool ns_joins_first(const struct husk_spec *s)
 
 /* The middle process: the namespaces given by path first, as the host's root (one
  * the host owns could not be joined from inside the user namespace, which has no
- * power there: runc's order), then the user namespace given by path (else flags
+ * power there), then the user namespace given by path (else flags
  * has CLONE_NEWUSER), then the clone, whose new namespaces that user namespace
  * owns. CLONE_PARENT makes the container a child of husk, as ns_clone's is.
  * Returns in the container only; the middle process exits once it has told husk
  * the container's pid (or why not). */
+static int join_userns(const struct husk_spec *s, int userns_fd, struct husk_err *err)
+{
+	if (userns_fd >= 0 && setns(userns_fd, CLONE_NEWUSER) < 0)
+		return husk_error(err, errno, "linux.namespaces: joining the user namespace '%s'",
+				  spec_oci_namespace(&s->oci, CLONE_NEWUSER)->path);
+	return 0;
+}
+
 static void clone_middle(const struct husk_spec *s, int userns_fd, unsigned long flags, int out)
 {
 	struct userns_clone_result r = { .pid = -1 };
-	if (ns_join_paths(s, &r.err) == 0) {
-		if (userns_fd >= 0 && setns(userns_fd, CLONE_NEWUSER) < 0) {
-			husk_error(&r.err, errno, "linux.namespaces: joining the user namespace '%s'",
-				   spec_oci_namespace(&s->oci, CLONE_NEWUSER)->path);
+	/* rootless: the caller has no power over a namespace the host owns, only over
+	 * those of its own user namespace, which it must be in first */
+	bool user_first = geteuid() != 0;
+	if ((!user_first || join_userns(s, userns_fd, &r.err) == 0) && ns_join_paths(s, &r.err) == 0) {
+		if (!user_first && join_userns(s, userns_fd, &r.err) < 0) {
+			/* said */
 		} else {
 			r.pid = (pid_t)syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, NULL, NULL,
 					       NULL, NULL);
@@ -228,11 +238,17 @@ static int join_one(const struct oci_namespace *ns, struct husk_err *err)
 		return husk_error(err, errno, "linux.namespaces: %s namespace '%s'", ns_name(ns->type),
 				  ns->path);
 	/* the type given makes setns refuse a namespace of another kind */
-	if (setns(fd, ns->type) < 0)
-		return husk_error(err, errno == EINVAL ? 0 : errno,
-				  "linux.namespaces: '%s' is not a %s namespace%s", ns->path,
-				  ns_name(ns->type), errno == EINVAL ? "" : " (setns)");
-	return 0;
+	if (setns(fd, ns->type) == 0)
+		return 0;
+	if (errno == EINVAL)
+		return husk_error(err, 0, "linux.namespaces: '%s' is not a %s namespace", ns->path,
+				  ns_name(ns->type));
+	if (errno == EPERM)
+		return husk_error(err, errno, "linux.namespaces: cannot join the %s namespace '%s' "
+				  "(setns: it belongs to a user namespace the container has no "
+				  "privilege in)", ns_name(ns->type), ns->path);
+	return husk_error(err, errno, "linux.namespaces: joining the %s namespace '%s' (setns)",
+			  ns_name(ns->type), ns->path);
 }
 
 int ns_join_paths(const struct husk_spec *s, struct husk_err *err)

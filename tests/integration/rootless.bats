@@ -108,6 +108,7 @@ setup() {
 teardown() {
 	# whatever a failed test left of the user's
 	rlhusk ps -a --format '{{.Name}}' 2>/dev/null | while read -r n; do rlhusk rm -f "$n" >/dev/null 2>&1; done
+	rlhusk list -q 2>/dev/null | while read -r n; do rlhusk delete --force "$n" >/dev/null 2>&1; done
 	husk_teardown
 	# zombies aside (an exited monitor waits for this machine's init to reap it)
 	local left
@@ -433,4 +434,45 @@ rl_store_is_empty() {
 	run -0 rlhusk image prune
 	rl_store_is_empty "$store"
 	registry_stop
+}
+
+@test "rootless OCI: a pod as the user: B joins A's user, network, IPC and UTS namespaces by path, with a mount and PID namespace of its own; delete leaves nothing" {
+	"$RL_OPEN/husk" create --help >/dev/null 2>&1 || skip "this husk has no OCI face (husk create)"
+	local b=$RL_OPEN/pod pid ns want got
+	install -d -m 755 -o "$RL_USER" "$b" "$b/a" "$b/b"
+	rlrun sh -c "cd '$b/a' && '$RL_OPEN/husk' spec --rootless"
+	jq --arg r "$RL_OPEN/rootfs" '.root = {path: $r, readonly: true} | .process.terminal = false
+		| .process.args = ["sleep", "1000"] | .hostname = "pod-a"
+		| .linux.namespaces += [{type: "network"}]' "$b/a/config.json" >"$b/c.json"
+	install -m 644 -o "$RL_USER" "$b/c.json" "$b/a/config.json"
+	rlhusk create --bundle "$b/a" hkt-rl-a </dev/null >/dev/null 2>"$b/a.err" 3>&- || fail "create A: $(cat "$b/a.err")"
+	pid=$(rlhusk state hkt-rl-a | jq -r .pid)
+	[ "$(stat -c %u "/proc/$pid")" = "$RL_UID" ]
+	# B: A's user namespace (so no maps of its own), network, IPC, UTS by path
+	jq --arg p "/proc/$pid/ns" 'del(.linux.uidMappings, .linux.gidMappings, .hostname)
+		| .process.args = ["sh", "-c", "for n in user net ipc uts pid mnt; do readlink /proc/self/ns/$n; done; hostname; id -u; echo pid $$"]
+		| .linux.namespaces = [{type: "user", path: ($p + "/user")}, {type: "network", path: ($p + "/net")},
+			{type: "ipc", path: ($p + "/ipc")}, {type: "uts", path: ($p + "/uts")}, {type: "pid"}, {type: "mount"}]' \
+		"$b/a/config.json" >"$b/c.json"
+	install -m 644 -o "$RL_USER" "$b/c.json" "$b/b/config.json"
+	rlhusk create --bundle "$b/b" hkt-rl-b </dev/null >"$b/b.out" 2>"$b/b.err" 3>&- || fail "create B: $(cat "$b/b.err")"
+	rlhusk start hkt-rl-b
+	wait_for 10 "B to stop" eval '[ "$(rlhusk state hkt-rl-b | jq -r .status)" = stopped ]'
+	cat "$b/b.out"
+	want=
+	for ns in user net ipc uts; do want+="$(readlink "/proc/$pid/ns/$ns") "; done
+	got=$(head -4 "$b/b.out" | tr '\n' ' ')
+	[ "$got" = "$want" ]
+	# its own PID and mount namespaces, not A's; A's hostname; root inside
+	[ "$(sed -n 5p "$b/b.out")" != "$(readlink "/proc/$pid/ns/pid")" ]
+	[ "$(sed -n 6p "$b/b.out")" != "$(readlink "/proc/$pid/ns/mnt")" ]
+	[ "$(sed -n 7,9p "$b/b.out" | tr '\n' ' ')" = "pod-a 0 pid 1 " ]
+	rlhusk delete hkt-rl-b
+	rlhusk delete --force hkt-rl-a
+	run rlhusk state hkt-rl-a
+	[ "$status" -ne 0 ]
+	[ -z "$(find "$RL_OPEN/run/husk" -mindepth 1 -maxdepth 1 ! -name '.*' 2>/dev/null)" ]
+	# gone, or a zombie waiting for this machine's init (no monitor of husk's is its parent)
+	[[ ! -e /proc/$pid || $(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) == Z ]] || fail "A's init $pid is still alive"
+	rm -rf "$b"
 }
