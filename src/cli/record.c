@@ -217,18 +217,7 @@ void format_bytes(double b, char *buf, size_t len)
 
 int ctr_pid1_fd(const struct ctr_record *c)
 {
-	if (c->pid <= 0)
-		return -1;
-	int fd = pidfd_open(c->pid, 0);
-	if (fd < 0)
-		return -1;
-	/* opened first, checked after: a match means fd is that very process */
-	unsigned long long want = (unsigned long long)state_get_int(c->rec, "pid_start", 0);
-	if (!want || state_pid_start(c->pid) != want) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return state_pidfd(c->pid, (unsigned long long)state_get_int(c->rec, "pid_start", 0));
 }
 
 int ctr_owner_fd(const struct ctr_record *c)

@@ -3,18 +3,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <poll.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/pidfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/reap.h"
 
 struct json_object *hooks_state_json(const struct husk_spec *s, const char *status, pid_t pid)
 {
@@ -49,29 +47,6 @@ __attribute__((noreturn)) static void hook_child(const struct oci_hook *h, int i
 	_exit(127);
 }
 
-/* Waits for the hook with its timeout; its exit status, or -1 (killed: timed out). */
-static int hook_wait(pid_t pid, int timeout, int *status)
-{
-	cleanup_close int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (timeout > 0 && pfd >= 0) {
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
-		int r;
-		do
-			r = poll(&p, 1, timeout * 1000);
-		while (r < 0 && errno == EINTR);
-		if (r == 0) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-				;
-			return -1;
-		}
-	}
-	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR)
-			return -2;
-	return 0;
-}
-
 static int run_one(const struct oci_hook *h, const char *name, size_t i, const char *state,
 		   struct husk_err *err)
 {
@@ -95,8 +70,8 @@ static int run_one(const struct oci_hook *h, const char *name, size_t i, const c
 	write_all(p[1], state, strlen(state));
 	close(p[1]);
 	signal(SIGPIPE, old);
-	int status = 0, r = hook_wait(pid, h->timeout, &status);
-	if (r == -1)
+	int status = 0, r = reap_within(pid, h->timeout > INT_MAX / 1000 ? INT_MAX : h->timeout * 1000, &status);
+	if (r == 1)
 		return husk_error(err, 0, "%s hook %zu (%s): timed out after %d s", name, i, h->path,
 				  h->timeout);
 	if (r < 0)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -562,4 +563,16 @@ unsigned long long state_pid_start(pid_t pid)
 		   &st, &start) != 2)
 		return 0;
 	return st == 'Z' || st == 'X' ? 0 : start; /* a zombie has ended already */
+}
+
+int state_pidfd(pid_t pid, unsigned long long start)
+{
+	if (pid <= 0 || !start)
+		return -1;
+	int fd = pidfd_open(pid, 0);
+	if (fd >= 0 && state_pid_start(pid) != start) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -51,3 +51,7 @@ bool state_get_bool(json_object *o, const char *key);
 /* /proc/<pid>/stat start time (clock ticks since boot), 0 if pid is gone (or a
  * zombie): with the pid it names one process for good, whatever pid reuse happens. */
 unsigned long long state_pid_start(pid_t pid);
+/* A pidfd of PID if it is still the process that started at START (a record's
+ * pid_start): opened first, checked after, so a match means the fd is that very
+ * process. -1 if it is gone, a zombie, or another process now has the pid. */
+int state_pidfd(pid_t pid, unsigned long long start);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,16 +142,7 @@ void oci_ctr_close(struct oci_ctr *c)
 
 int oci_ctr_pidfd(const struct oci_ctr *c)
 {
-	if (c->pid <= 0)
-		return -1;
-	int fd = pidfd_open(c->pid, 0);
-	/* opened first, checked after: a match means fd is that very process */
-	if (fd >= 0 && state_pid_start(c->pid) !=
-			       (unsigned long long)state_get_int(c->rec, "pid_start", 0)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return state_pidfd(c->pid, (unsigned long long)state_get_int(c->rec, "pid_start", 0));
 }
 
 int oci_ctr_spec(const struct oci_ctr *c, struct husk_spec *s, struct husk_err *err)

@@ -8,16 +8,15 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/fs.h"
+#include "util/reap.h"
 
 extern char **environ;
 
@@ -152,41 +151,13 @@ int slirp_start(struct slirp *sl, const struct husk_spec *s, pid_t pid, const ch
 	return publish(sl, s, err);
 }
 
-/* Whether the process of PIDFD exits within MS milliseconds. */
-static bool exits_within(int pidfd, int ms)
-{
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-	int r;
-	do
-		r = poll(&p, 1, ms);
-	while (r < 0 && errno == EINTR);
-	return r > 0;
-}
-
 /* slirp4netns exits when its exit pipe closes; the kernel's work in its exit (most
  * likely its tap device's teardown) takes ~20 ms of that. Woken by its pidfd as it
  * exits (a poll of waitpid every 10 ms cost a rootless run 8-12 ms more); a stuck one
  * is killed after a second. */
 static void reap(pid_t pid)
 {
-	int pfd = pidfd_open(pid, 0);
-	if (pfd >= 0) {
-		if (!exits_within(pfd, 1000)) {
-			kill(pid, SIGKILL);
-			exits_within(pfd, 1000);
-		}
-		close(pfd);
-		waitpid(pid, NULL, WNOHANG);
-		return;
-	}
-	for (int i = 0; i < 2000; i++) { /* no pidfd: a kernel before 5.3 */
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return;
-		if (i == 1000)
-			kill(pid, SIGKILL);
-		struct timespec ts = { 0, 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
+	reap_within(pid, 1000, NULL);
 }
 
 void slirp_stop(struct slirp *sl)
