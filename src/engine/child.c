@@ -85,29 +85,39 @@ static pid_t host_pid(void)
 	return (pid_t)strtol(buf, NULL, 10);
 }
 
+/* Waits for the parent's SYNC_GO; the fd of a SYNC_ROOT_TREE on the way goes to
+ * *ROOT_TREE_FD (if given; any other fd is closed). The parent gone, or a step of
+ * its failed: this process ends. */
+static void wait_go(int sock, int *root_tree_fd)
+{
+	struct sync_msg m;
+	for (;;) {
+		int fd = -1;
+		if (sync_recv(sock, &m, &fd) != 1)
+			_exit(HUSK_EXIT_FAILURE);
+		if (m.type == SYNC_GO)
+			return;
+		if (m.type == SYNC_ROOT_TREE && fd >= 0 && root_tree_fd)
+			*root_tree_fd = fd;
+		else if (fd >= 0)
+			close(fd);
+	}
+}
+
 /* The parent runs the prestart and createRuntime hooks while this process waits,
  * mounted, before pivot_root; a failed hook ends it (the parent kills it). */
 static int child_wait_hooks(int sock)
 {
-	struct sync_msg m;
 	if (sync_send(sock, SYNC_HOOKS, -1) < 0)
 		_exit(HUSK_EXIT_FAILURE);
-	for (;;) {
-		int fd = -1;
-		if (sync_recv(sock, &m, &fd) != 1)
-			_exit(HUSK_EXIT_FAILURE); /* the parent is gone, or a hook failed */
-		if (fd >= 0)
-			close(fd);
-		if (m.type == SYNC_GO)
-			return 0;
-	}
+	wait_go(sock, NULL);
+	return 0;
 }
 
 void child_main(struct container *c, int sock)
 {
 	struct husk_spec *s = c->spec;
 	struct husk_err err = { 0 };
-	struct sync_msg m;
 	c->pid = host_pid();
 
 	/* 1. die with husk (not in the OCI face: the engine, not `husk create`, is the
@@ -115,17 +125,7 @@ void child_main(struct container *c, int sock)
 	 * (and, with a user namespace, written our maps and sent the idmapped root) */
 	if (!s->oci.active)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-	for (;;) {
-		int fd = -1;
-		if (sync_recv(sock, &m, &fd) != 1)
-			_exit(HUSK_EXIT_FAILURE); /* the parent is gone */
-		if (m.type == SYNC_GO)
-			break;
-		if (m.type == SYNC_ROOT_TREE && fd >= 0)
-			c->userns.root_tree_fd = fd;
-		else if (fd >= 0)
-			close(fd);
-	}
+	wait_go(sock, &c->userns.root_tree_fd);
 	/* OCI create: the start gate, opened while the state dir is still ours to enter */
 	if (s->oci.active && (c->gate_fd = start_gate_open(c->state_dir, &err)) < 0)
 		sync_fail(sock, &err);
