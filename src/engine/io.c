@@ -84,9 +84,9 @@ int io_child_setup(struct io *io, const struct husk_spec *s, int sync_sock, stru
 		int slave = -1;
 		if (open_pty(sync_sock, &slave, err))
 			return -1;
-		/* the caller's window size, before the command can ask for it (husk's own
-		 * copy, from the master, comes when the master arrives: too late for a
-		 * command's first `stty size`, 3 times in 40 here) */
+		/* the caller's window size, before the command can ask for it (set from
+		 * the master once it reached husk, it came too late for a command's first
+		 * `stty size`, 3 times in 40 here) */
 		struct winsize ws;
 		if (ioctl(io->stdin_fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
 			ioctl(slave, TIOCSWINSZ, &ws);
@@ -135,7 +135,8 @@ void io_set_master(struct io *io, int master)
 		if (tcsetattr(io->stdin_fd, TCSANOW, &raw) == 0)
 			io->raw = true;
 	}
-	io_resize(io);
+	/* the window size: set by the container on its side already (io_child_setup),
+	 * and by io_resize at each SIGWINCH from here on */
 }
 
 static int add(int epfd, int fd)
