@@ -5,42 +5,14 @@
 # what an engine relies on (the pid file, the console socket, the state JSON, the
 # error words) and that nothing of husk is left on the host afterwards.
 
-load helpers
+load oci_helpers
 
 setup() {
-	husk_setup
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	mkdir -p "$BUNDLE"
-	rootfs_copy "$BUNDLE/rootfs" >/dev/null
-	OCI_ROOT=$BATS_TEST_TMPDIR/state
+	oci_setup
 }
 
 teardown() {
-	local rc=0 n
-	if [[ -s $BATS_TEST_TMPDIR/.husk-names ]]; then
-		while read -r n; do
-			"$HUSK" --root "$OCI_ROOT" delete --force "$n" >/dev/null 2>&1 || true
-			"$HUSK" delete --force "$n" >/dev/null 2>&1 || true
-		done <"$BATS_TEST_TMPDIR/.husk-names"
-	fi
-	husk_teardown || rc=$?
-	return "$rc"
-}
-
-# oci: husk with this test's state root, as an engine passes it
-oci() { "$HUSK" --root "$OCI_ROOT" ${OCI_GLOBAL:+"$OCI_GLOBAL"} "$@"; }
-
-# oci_create ID [OPTIONS...]: husk create --bundle $BUNDLE, the container's stdio in
-# files as an engine gives it its pipes ($BATS_TEST_TMPDIR/ID.out, ID.err: husk's own
-# messages are on that stderr too). A process holding bats' pipe would hang `run`.
-oci_create() {
-	local id=$1 rc=0
-	shift
-	oci create --bundle "$BUNDLE" "$@" "$id" </dev/null >"$BATS_TEST_TMPDIR/$id.out" \
-		2>"$BATS_TEST_TMPDIR/$id.err" || rc=$?
-	# why, in the TAP stream (the file stays for the tests that read it)
-	((rc == 0)) || sed 's/^/# create said: /' "$BATS_TEST_TMPDIR/$id.err" >&3
-	return "$rc"
+	oci_teardown
 }
 
 # oci_detached ARGS...: husk ARGS with its stdio away from bats (what it starts may
@@ -51,9 +23,6 @@ oci_detached() {
 	((rc == 0)) || sed 's/^/# husk said: /' "$BATS_TEST_TMPDIR/detached.err" >&3
 	return "$rc"
 }
-
-# create_err ID: what husk create said (one line expected)
-create_err() { cat "$BATS_TEST_TMPDIR/$1.err"; }
 
 # oci_config [JQ-FILTER] [ARGS...]: writes $BUNDLE/config.json, a config as `runc spec`
 # writes it (the mounts docker and podman send) changed by JQ-FILTER.

@@ -9,42 +9,18 @@
 # host: namespace inodes, their owners (lsns' ONS column), maps, host uids; and
 # that nothing is left.
 
-load helpers
+load oci_helpers
 
 setup() {
-	husk_setup
-	BUNDLE=$BATS_TEST_TMPDIR/bundle
-	mkdir -p "$BUNDLE"
-	rootfs_copy "$BUNDLE/rootfs" >/dev/null
-	OCI_ROOT=$BATS_TEST_TMPDIR/state
+	oci_setup
 	# runc's default config, as `husk spec` writes it
 	mkdir "$BATS_TEST_TMPDIR/spec"
 	"$HUSK" spec --bundle "$BATS_TEST_TMPDIR/spec"
 }
 
 teardown() {
-	local rc=0 n
-	if [[ -s $BATS_TEST_TMPDIR/.husk-names ]]; then
-		while read -r n; do
-			"$HUSK" --root "$OCI_ROOT" delete --force "$n" >/dev/null 2>&1 || true
-		done <"$BATS_TEST_TMPDIR/.husk-names"
-	fi
-	husk_teardown || rc=$?
-	return "$rc"
+	oci_teardown
 }
-
-oci() { "$HUSK" --root "$OCI_ROOT" "$@"; }
-
-# oci_create ID [OPTIONS...]: husk create --bundle $BUNDLE, the container's stdio in
-# $BATS_TEST_TMPDIR/ID.out and ID.err (husk's own messages too), as an engine's pipes
-oci_create() {
-	local id=$1
-	shift
-	oci create --bundle "$BUNDLE" "$@" "$id" </dev/null >"$BATS_TEST_TMPDIR/$id.out" \
-		2>"$BATS_TEST_TMPDIR/$id.err"
-}
-
-create_err() { cat "$BATS_TEST_TMPDIR/$1.err"; }
 
 # oci_config [JQ-FILTER] [JQ-ARGS...]: $BUNDLE/config.json, `husk spec`'s config (no
 # terminal, a writable root, a cgroup namespace, `sleep 1000`) changed by JQ-FILTER
