@@ -359,6 +359,29 @@ bench_leftovers() {
 	pgrep -a -f -- "$work" | grep -v -- "^$$ " | sed 's/^/left: process /' || true
 }
 
+# bench_finish RC WORKDIR NAME... — the end of a benchmark's cleanup: says what is
+# still left (bench_leftovers; then the work dir is kept and RC becomes 1 if it was
+# 0), else that nothing is, and removes WORKDIR unless $KEEP is 1. Returns the RC.
+bench_finish() {
+	local rc=$1 work=$2 left
+	shift 2
+	left=$(bench_leftovers "$work" "$@")
+	if [[ -n $left ]]; then
+		bench_warn "could not clean everything up:"
+		printf '%s\n' "$left" >&2
+		KEEP=1
+		((rc)) || rc=1
+	else
+		bench_log "clean: no cgroup, state dir, mount or process of ${1:-the benchmark} left"
+	fi
+	if ((${KEEP:-0})); then
+		bench_log "work directory kept: $work"
+	else
+		rm -rf -- "$work"
+	fi
+	return "$rc"
+}
+
 # bench_run_bg CMD... — run CMD (a command or function) in the background and wait
 # for it, so that a trap on INT/TERM runs at once instead of after CMD ends; the trap
 # can stop it with bench_stop_bg. Returns CMD's status.

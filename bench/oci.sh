@@ -110,21 +110,7 @@ cleanup() {
 	bench_remove_cgroup "husk/$ID-husk"
 	bench_remove_cgroup "$ID" # the parent of cgroupsPath /ID/ctr is ours, not the runtimes'
 	rm -rf -- "$STATE"
-	left=$(bench_leftovers "$WORK" "$ID" "husk/$ID-husk")
-	if [[ -n $left ]]; then
-		bench_warn "could not clean everything up:"
-		printf '%s\n' "$left" >&2
-		KEEP=1
-		((rc)) || rc=1
-	else
-		bench_log "clean: no cgroup, state dir, mount or process of $ID left"
-	fi
-	if ((KEEP)); then
-		bench_log "work directory kept: $WORK"
-	else
-		rm -rf -- "$WORK"
-	fi
-	return "$rc"
+	bench_finish "$rc" "$WORK" "$ID" "husk/$ID-husk"
 }
 trap cleanup EXIT
 trap 'bench_stop_bg; exit 130' INT

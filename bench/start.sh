@@ -124,21 +124,7 @@ cleanup() {
 		grep -qxF -- "$d" <<<"$STATE_ROOTS_BEFORE" && continue
 		rmdir "$d" 2>/dev/null
 	done
-	left=$(bench_leftovers "$WORK" "$ID" "$ID-crun" "$ID-runc")
-	if [[ -n $left ]]; then
-		bench_warn "could not clean everything up:"
-		printf '%s\n' "$left" >&2
-		KEEP=1
-		((rc)) || rc=1
-	else
-		bench_log "clean: no cgroup, state dir, mount or process of $ID left"
-	fi
-	if ((KEEP)); then
-		bench_log "work directory kept: $WORK"
-	else
-		rm -rf -- "$WORK"
-	fi
-	return "$rc"
+	bench_finish "$rc" "$WORK" "$ID" "$ID-crun" "$ID-runc"
 }
 trap cleanup EXIT
 trap 'bench_stop_bg; exit 130' INT
