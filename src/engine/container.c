@@ -55,6 +55,8 @@ static void container_destroy(struct container *c)
 	net_teardown(&c->net);
 	cgroup_destroy(&c->cg);
 	userns_release(&c->userns);
+	host_mounts_undo(&c->host_mounts);
+	host_mounts_free(&c->host_mounts);
 	if (c->keep_state)
 		return;
 	state_remove(c->state_dir, c->lock_fd);
@@ -103,7 +105,8 @@ static int container_create(struct container *c, struct husk_err *err)
 			   container_cgroup(c, err) || devices_setup(&c->cg, s, err)) ||
 	    (s->oci.active ? oci_net(&c->net, s) : net_prepare(&c->net, s, c->state_dir, err)) ||
 	    io_prepare(&c->io, s, c->capture, err) ||
-	    (s->oci.active && start_gate_create(c->state_dir, err)))
+	    (s->oci.active && start_gate_create(c->state_dir, err)) ||
+	    (host_mounts_wanted(s) && host_mounts_snapshot(s->rootfs, &c->host_mounts, err)))
 		return -1;
 	return 0;
 }
@@ -251,6 +254,7 @@ int container_create_waiting(struct husk_spec *s, const struct husk_plan *p,
 	close(c.sync_fd);
 	c.sync_fd = -1;
 	io_close(&c.io);
+	host_mounts_free(&c.host_mounts); /* recorded: delete unmounts them */
 	if (c.cg.v2_fd >= 0)
 		close(c.cg.v2_fd);
 	if (c.lock_fd >= 0)

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "engine/io.h"
+#include "linux/fs/host_mounts.h"
 #include "engine/plan.h"
 #include "linux/cgroup/cgroup.h"
 #include "linux/net/network.h"
@@ -23,6 +24,7 @@ struct container {
 	struct net_state net;
 	struct userns_state userns;
 	struct io io;
+	struct host_mounts host_mounts; /* a bundle without a mount namespace (host_mounts.h) */
 	pid_t pid;    /* PID 1 of the container, as the host sees it */
 	int sync_fd;  /* parent's end of the handshake */
 	int gate_fd;  /* child, OCI create: the start gate (start_gate.h), else -1 */

@@ -24,10 +24,8 @@ static unsigned long oci_clone_flags(const struct husk_oci *o)
 	for (size_t i = 0; i < o->n_namespaces; i++)
 		if (!o->namespaces[i].path && o->namespaces[i].type != CLONE_NEWCGROUP)
 			f |= (unsigned long)o->namespaces[i].type;
-	/* no mount namespace asked for: husk still makes one (as crun does), since its
-	 * root switch must never happen in the caller's */
-	if (!spec_oci_namespace(o, CLONE_NEWNS))
-		f |= CLONE_NEWNS;
+	/* no mount namespace asked for: the caller's is the container's (the root is
+	 * entered with chroot there, linux/fs/host_mounts.h) */
 	return f;
 }
 

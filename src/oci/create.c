@@ -93,6 +93,15 @@ static void record_edit(json_object *o, const struct container *c)
 		json_object_object_add(ann, s->oci.annotations[i].key,
 				       json_object_new_string(s->oci.annotations[i].value));
 	json_object_object_add(o, "annotations", ann);
+	/* no mount namespace: the root whose new mounts delete takes down (host_mounts.h) */
+	if (c->host_mounts.root) {
+		json_object *hm = json_object_new_object(), *keep = json_object_new_array();
+		json_object_object_add(hm, "root", json_object_new_string(c->host_mounts.root));
+		for (size_t i = 0; i < c->host_mounts.n_keep; i++)
+			json_object_array_add(keep, json_object_new_int(c->host_mounts.keep[i]));
+		json_object_object_add(hm, "keep", keep);
+		json_object_object_add(o, "host_mounts", hm);
+	}
 	/* where the cgroup is, so that delete finds it whatever cgroupsPath said */
 	if (json_object_object_get_ex(o, "cgroup", &cg) && cg) {
 		json_object_object_add(cg, "rel", json_object_new_string(c->cg.rel));

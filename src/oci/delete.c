@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
 
@@ -13,6 +14,7 @@
 #include "engine/state.h"
 #include "linux/cgroup/cgroup.h"
 #include "linux/cgroup/oci_limits.h"
+#include "linux/fs/host_mounts.h"
 #include "cli/cli.h"
 #include "oci/oci.h"
 #include "util/cleanup.h"
@@ -46,6 +48,26 @@ static void remove_cgroup(const struct oci_ctr *c)
 		cgroup_remove_at(c->id, rel, state_get_str(cg, "own", ""), oci_limits_any_controller);
 }
 
+/* a bundle without a mount namespace: its mounts in the host's, below its root */
+static void remove_host_mounts(const struct oci_ctr *c)
+{
+	json_object *hm = NULL, *keep = NULL;
+	if (!json_object_object_get_ex(c->rec, "host_mounts", &hm) || !hm)
+		return;
+	const char *root = state_get_str(hm, "root", NULL);
+	if (!root)
+		return;
+	json_object_object_get_ex(hm, "keep", &keep);
+	size_t n = keep && json_object_is_type(keep, json_type_array) ? json_object_array_length(keep) : 0;
+	cleanup_free int *ids = calloc(n ? n : 1, sizeof *ids);
+	if (!ids)
+		return;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = json_object_get_int(json_object_array_get_idx(keep, i));
+	struct host_mounts m = { .root = (char *)root, .keep = ids, .n_keep = n };
+	host_mounts_undo(&m);
+}
+
 static int delete_one(const struct husk_global *g, const char *id, bool force)
 {
 	struct husk_err err = { 0 };
@@ -74,6 +96,7 @@ static int delete_one(const struct husk_global *g, const char *id, bool force)
 		spec_init(&s);
 		bool have_spec = oci_ctr_spec(&c, &s, &herr) == 0;
 		remove_cgroup(&c);
+		remove_host_mounts(&c);
 		state_remove(c.dir, -1);
 		/* poststop: after the container is gone; a failure is a warning */
 		if (have_spec && hooks_run(&s, OCI_HOOK_POSTSTOP, "stopped", 0, &herr))

@@ -93,6 +93,12 @@ int oci_refuse_unsupported(const struct husk_spec *s, struct husk_err *err)
 	const struct husk_oci *o = &s->oci;
 	if (check_sysctls(o, err))
 		return -1;
+	/* no mount namespace: the bundle's mounts are made in the host's, which neither a
+	 * user namespace's root nor an unprivileged caller may change */
+	if (!spec_oci_namespace(o, CLONE_NEWNS) && (spec_oci_namespace(o, CLONE_NEWUSER) || s->rootless))
+		return husk_error(err, 0, "linux.namespaces: %s needs a mount namespace of the "
+				  "container's own (the list has none: the mounts would be made in the "
+				  "host's)", s->rootless ? "a rootless container" : "a user namespace");
 	if (spec_oci_namespace(o, CLONE_NEWTIME))
 		return husk_error(err, 0, "invalid %s/config.json: the time namespace is not "
 				  "supported by husk yet", o->bundle);

@@ -354,6 +354,63 @@ echo from-prestart >"/proc/$pid/root%s/rootfs/dev/from-prestart"
 	run -0 oci delete --force "$id"
 }
 
+# mounts_below DIR: the host's mount points at or below DIR, one per line
+mounts_below() {
+	local d
+	d=$(realpath "$1")
+	awk -v d="$d" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo
+}
+
+# mounts_outside DIR: the host's mountinfo lines but those at or below DIR
+mounts_outside() {
+	local d
+	d=$(realpath "$1")
+	awk -v d="$d" '!($5 == d || index($5, d "/") == 1)' /proc/self/mountinfo
+}
+
+@test "oci: no mount namespace in the list: the container is in the host's (runtime-spec), its mounts below its root there, a chroot; delete and a failed create take them all down, a mount that was there stays" {
+	local id before after host
+	id=$(cname oci)
+	# one of the host's below the root before create: not husk's to take down
+	mkdir -p "$BUNDLE/rootfs/mnt/keep"
+	mount -t tmpfs -o size=1m hkt-keep "$BUNDLE/rootfs/mnt/keep"
+	before=$(mounts_below "$BUNDLE/rootfs")
+	host=$(mounts_outside "$BUNDLE/rootfs")
+	oci_config '.linux.namespaces |= map(select(.type != "mount"))
+		| .process.args = ["sh", "-c", "grep -c . /proc/self/mountinfo >/dev/null; ls /; sleep 1000"]'
+	run -0 oci_create "$id"
+	local pid
+	pid=$(state_field "$id" pid)
+	[ "$(readlink "/proc/$pid/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ]
+	# its root is the bundle's, entered with chroot; /proc and /dev were mounted there
+	[ "$(readlink "/proc/$pid/root")" = "$(realpath "$BUNDLE/rootfs")" ]
+	after=$(mounts_below "$BUNDLE/rootfs")
+	[[ $after == *"$(realpath "$BUNDLE/rootfs")/proc"* ]]
+	[[ $after == *"$(realpath "$BUNDLE/rootfs")/dev"* ]]
+	# nothing of the host's changed but below the root (propagation included)
+	[ "$(mounts_outside "$BUNDLE/rootfs")" = "$host" ]
+	run -0 oci start "$id"
+	wait_for 10 "ls in $id" grep -q '^proc$' "$BATS_TEST_TMPDIR/$id.out"
+	# exec joins it: the same root
+	run -0 oci exec "$id" sh -c 'test -e /proc/self/status && ls /mnt'
+	[[ $output == *keep* ]]
+	run -0 oci delete --force "$id"
+	[ "$(mounts_below "$BUNDLE/rootfs")" = "$before" ]
+	# a create that fails after the mounts (its createRuntime hook): all undone too
+	oci_config '.linux.namespaces |= map(select(.type != "mount"))
+		| .hooks.createRuntime = [{"path": "/bin/false"}]'
+	run -1 oci_create "$id"
+	[ "$(mounts_below "$BUNDLE/rootfs")" = "$before" ]
+	[ ! -e "$OCI_ROOT/$id" ]
+	umount "$BUNDLE/rootfs/mnt/keep"
+	# a user namespace cannot make mounts in the host's: refused, in one line
+	oci_config '.linux.namespaces |= (map(select(.type != "mount")) + [{"type": "user"}])
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 231072, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 231072, "size": 65536}]'
+	run -1 oci_create "$id"
+	[[ $(create_err "$id") == *"a user namespace needs a mount namespace of the container's own"* ]]
+}
+
 @test "oci: a second container joins the first one's network, IPC and UTS namespaces by path (a Kubernetes pod)" {
 	local id1 id2 p1 p2
 	id1=$(cname pod)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "linux/fs/devnodes.h"
+#include "linux/fs/host_mounts.h"
 #include "linux/fs/mounts.h"
 #include "linux/fs/resolve.h"
 #include "linux/userns/idmapped.h"
@@ -184,8 +185,10 @@ static int rootfs_prepare_oci(const struct husk_spec *s, struct husk_err *err)
 {
 	unsigned long prop = s->oci.rootfs_propagation & ~MS_REC;
 	EXPLAIN_START(t);
-	/* never shared with the host's namespace: a slave at most */
-	if (mount(NULL, "/", NULL, MS_REC | (prop == MS_SLAVE || prop == MS_SHARED ? MS_SLAVE : MS_PRIVATE),
+	/* never shared with the host's namespace: a slave at most (no namespace of its
+	 * own: this is the host's, left as it is) */
+	if (!host_mounts_wanted(s) &&
+	    mount(NULL, "/", NULL, MS_REC | (prop == MS_SLAVE || prop == MS_SHARED ? MS_SLAVE : MS_PRIVATE),
 		  NULL) < 0)
 		return husk_error(err, errno, "mount --make-r%s /", prop ? "slave" : "private");
 	if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -252,6 +255,14 @@ int rootfs_prepare(const struct husk_spec *s, const struct net_state *n,
 static int do_pivot(const struct husk_spec *s, struct husk_err *err)
 {
 	EXPLAIN_START(t);
+	if (host_mounts_wanted(s)) {
+		/* the host's mount namespace: pivot_root or a move onto / would change the
+		 * host's root; the root (bound on itself) is entered as a chroot */
+		if (chroot(".") < 0)
+			return husk_error(err, errno, "chroot %s", s->rootfs);
+		EXPLAIN(t, "chroot .   # no mount namespace of its own: the host's");
+		return 0;
+	}
 	if (s->no_pivot) {
 		/* the tutorials' way: the old root stays reachable for a process that can
 		 * chroot again (the classic breakout), which pivot_root prevents */
