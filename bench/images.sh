@@ -243,9 +243,9 @@ for i in $(seq 50); do
 done
 UPPER=0 FILES=0
 for n in "${NAMES[@]}"; do
-	b=$(du -sb "/run/husk/$n/upper" | cut -f1)
+	b=$(du -sb "/run/husk/$n/layer/upper" | cut -f1)
 	UPPER=$((UPPER + b))
-	FILES=$((FILES + $(find "/run/husk/$n/upper" -mindepth 1 | wc -l)))
+	FILES=$((FILES + $(find "/run/husk/$n/layer/upper" -mindepth 1 | wc -l)))
 done
 STORE_AFTER=$(du -sb "$W/store" | cut -f1)
 for n in "${NAMES[@]}"; do

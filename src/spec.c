@@ -42,6 +42,7 @@ void spec_free(struct husk_spec *s)
 	free_strv(s->lower, s->n_lower);
 	free(s->image);
 	free(s->image_id);
+	free(s->layer_root);
 	free_strv(s->env, s->n_env);
 	free(s->workdir);
 	free(s->user);

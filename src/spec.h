@@ -66,6 +66,7 @@ struct husk_spec {
 	 * rootfs at the merged dir, <state_root>/<name>/rootfs (linux/fs/overlay.h) */
 	char **lower;
 	size_t n_lower;
+	char *layer_root; /* where its upper and work dirs go (engine/layer_dir.h) */
 	char *image;    /* the image as named on the command line, or NULL */
 	char *image_id; /* sha256:<hex> of its config */
 

@@ -1,5 +1,6 @@
 /* husk rmi, husk image prune, husk image inspect; `husk image ls|rm|...` dispatch. */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,10 +8,12 @@
 
 #include "cli/cli.h"
 #include "cli/record.h"
+#include "engine/layer_dir.h"
 #include "image/images.h"
 #include "image/json_util.h"
 #include "image/ref.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 
 /* What containers (of this state root) use: image ids and layer diff_ids. */
 struct in_use {
@@ -212,6 +215,10 @@ int image_prune_cmd(struct husk_global *g, int argc, char **argv)
 		in_use_free(&u);
 		return husk_error_print(&err);
 	}
+	/* the writable layers of containers a crash or a reboot left behind */
+	char layers[PATH_MAX];
+	if (path_fits(layers, sizeof layers, "%s/containers", st.root))
+		layer_dir_gc(layers);
 	struct prune_args a = { .st = &st, .u = &u, .tags = image_tags_read(&st) };
 	image_each(&st, prune_dangling, &a);
 	int64_t freed = 0;

@@ -118,7 +118,9 @@ static int apply_image(struct husk_spec *s, const struct run_image_opts *o, stru
 		husk_error(err, 0, "image %s has no layers", s->rootfs);
 		goto out;
 	}
-	if (!(s->image = strdup(s->rootfs)) || !(s->image_id = strdup(r.id))) {
+	if (!(s->image = strdup(s->rootfs)) || !(s->image_id = strdup(r.id)) ||
+	    asprintf(&s->layer_root, "%s/containers", st.root) < 0) {
+		s->layer_root = NULL;
 		husk_error(err, ENOMEM, "image");
 		goto out;
 	}
@@ -148,5 +150,9 @@ int run_image_apply(struct husk_spec *s, const struct run_image_opts *o, struct 
 	if (!s->lower || !(s->lower[0] = realpath(s->rootfs, NULL)))
 		return husk_error(err, s->lower ? errno : ENOMEM, "--overlay: rootfs '%s'", s->rootfs);
 	s->n_lower = 1;
+	if (asprintf(&s->layer_root, "%s/containers", cli_image_root(o->g)) < 0) {
+		s->layer_root = NULL;
+		return husk_error(err, ENOMEM, "--overlay");
+	}
 	return 0;
 }

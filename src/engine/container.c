@@ -14,6 +14,7 @@
 #include "engine/child.h"
 #include "engine/console.h"
 #include "engine/hooks.h"
+#include "engine/layer_dir.h"
 #include "engine/start_gate.h"
 #include "engine/state.h"
 #include "engine/sync.h"
@@ -100,6 +101,7 @@ static int container_create(struct container *c, struct husk_err *err)
 {
 	struct husk_spec *s = c->spec;
 	if ((!c->keep_state && state_create(s, c->state_dir, sizeof c->state_dir, &c->lock_fd, err)) ||
+	    (s->n_lower && s->layer_root && layer_dir_ensure(s->layer_root, c->state_dir, s->name, err)) ||
 	    userns_prepare(&c->userns, s, &c->plan->userns, err) ||
 	    (s->rootless ? rootless_cgroup(&c->cg, s, err) :
 			   container_cgroup(c, err) || devices_setup(&c->cg, s, err)) ||

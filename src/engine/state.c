@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/container.h"
+#include "engine/layer_dir.h"
 #include "linux/cgroup/cgroup.h"
 #include "linux/net/network.h"
 #include "linux/net/ports/ports.h"
@@ -93,6 +94,7 @@ static void cleanup_one(const char *root, const char *name)
 	char dir[600];
 	snprintf(dir, sizeof dir, "%s/%s", root, name);
 	release_kernel_side(name);
+	layer_dir_remove(dir);
 	rootless_remove_tree(dir);
 }
 
@@ -271,7 +273,8 @@ void state_remove(const char *dir, int lock_fd)
 {
 	if (!dir[0])
 		return;
-	/* a rootless container's upper dir holds files of its subuids */
+	/* its writable layer, on disk; a rootless container's holds files of its subuids */
+	layer_dir_remove(dir);
 	rootless_remove_tree(dir);
 	if (lock_fd >= 0)
 		close(lock_fd);
@@ -329,6 +332,7 @@ static int remove_record_locked(const char *root, const char *name, struct husk_
 	if (lock == -1)
 		return husk_error(err, errno, "locking %s/lock", dir);
 	release_kernel_side(name);
+	layer_dir_remove(dir);
 	if (rootless_remove_tree(dir) < 0 && errno != ENOENT)
 		return husk_error(err, errno, "removing %s", dir);
 	return 0;

@@ -134,7 +134,7 @@ cgroup_value() {
 	[[ $output == from-a ]]
 	run -1 "$HUSK" exec "$b" cat /tmp/written-by-a
 	[[ ! -e $FASTAPI_ROOTFS/tmp/written-by-a ]]
-	[[ $(cat "$HUSK_STATE_ROOT/$a/upper/tmp/written-by-a") == from-a ]]
+	[[ $(cat "$HUSK_STATE_ROOT/$a/layer/upper/tmp/written-by-a") == from-a ]]
 	kill -TERM "$pid_a" "$pid_b"
 	wait "$pid_a" || true
 	wait "$pid_b" || true

@@ -142,11 +142,16 @@ store_is_empty() {
 	[[ $output == *"No such file"* && $output == *passwd-here* ]]
 	# the image's layer is untouched; a's upper dir holds its write and the whiteout
 	[[ ! -e $layer/etc/written && -f $layer/etc/passwd ]]
-	upper=$HUSK_STATE_ROOT/$a/upper
+	upper=$HUSK_STATE_ROOT/$a/layer/upper
 	[[ $(cat "$upper/etc/written") == from-a ]]
 	[[ -c $upper/etc/passwd ]]
+	# that writable layer is on disk in the store, not on the state root (a tmpfs of
+	# 10% of RAM on Debian): the state dir links to it
+	[[ $(readlink "$HUSK_STATE_ROOT/$a/layer") == "$HUSK_IMAGE_ROOT/containers/$a-"* ]]
+	[[ $(stat -f -c %T "$(readlink "$HUSK_STATE_ROOT/$a/layer")") == "$(stat -f -c %T "$HUSK_IMAGE_ROOT")" ]]
 	run -0 "$HUSK" rm -f "$a"
 	[[ ! -e $HUSK_STATE_ROOT/$a ]]
+	[ -z "$(ls -A "$HUSK_IMAGE_ROOT/containers")" ]
 	# no overlay of it stays mounted anywhere on the host
 	run ! grep -q "$a" /proc/self/mountinfo
 }
@@ -159,6 +164,37 @@ store_is_empty() {
 	[[ ! -e $HUSK_STATE_ROOT/$n ]]
 	run -0 "$HUSK" run --network none bb:1 sh -c 'test ! -e /new && echo clean'
 	[[ $output == clean ]]
+}
+
+@test "run IMAGE: a writable layer whose state dir is gone (a reboot, a crash) is removed by the next run and by image prune" {
+	import_busybox bb:1 >/dev/null
+	mkdir -p "$HUSK_IMAGE_ROOT/containers/gone-1/upper" "$HUSK_IMAGE_ROOT/containers/gone-2/upper"
+	echo data >"$HUSK_IMAGE_ROOT/containers/gone-1/upper/f"
+	ln -s "$HUSK_STATE_ROOT/no-such" "$HUSK_IMAGE_ROOT/containers/gone-1/state"
+	ln -s "$HUSK_STATE_ROOT/no-such-2" "$HUSK_IMAGE_ROOT/containers/gone-2/state"
+	# a directory without the link back is not husk's to judge: kept
+	mkdir -p "$HUSK_IMAGE_ROOT/containers/not-ours"
+	run -0 "$HUSK" run --rm --network none bb:1 true
+	[ ! -e "$HUSK_IMAGE_ROOT/containers/gone-1" ] && [ ! -e "$HUSK_IMAGE_ROOT/containers/gone-2" ]
+	[ -d "$HUSK_IMAGE_ROOT/containers/not-ours" ]
+	mkdir -p "$HUSK_IMAGE_ROOT/containers/gone-3"
+	ln -s "$HUSK_STATE_ROOT/no-such-3" "$HUSK_IMAGE_ROOT/containers/gone-3/state"
+	run -0 "$HUSK" image prune
+	[ ! -e "$HUSK_IMAGE_ROOT/containers/gone-3" ]
+	rmdir "$HUSK_IMAGE_ROOT/containers/not-ours"
+}
+
+@test "run -d --restart IMAGE: each restart mounts the same writable layer again (its writes stay)" {
+	import_busybox bb:1 >/dev/null
+	n=$(cname rs)
+	run -0 "$HUSK" run -d --name "$n" --restart on-failure:2 --network none bb:1 \
+		sh -c 'echo run >> /runs; wc -l < /runs; exit 3'
+	wait_for 20 "three runs of $n" eval '[ "$("$HUSK" logs "$n" 2>/dev/null | tail -n1)" = 3 ]'
+	wait_for 10 "$n to stop" eval '"$HUSK" ps -a | grep "$n" | grep -q "exited (3)"'
+	run -0 "$HUSK" logs "$n"
+	[ "$(echo "$output" | tr '\n' ' ')" = "1 2 3 " ]
+	run -0 "$HUSK" rm "$n"
+	[ -z "$(ls -A "$HUSK_IMAGE_ROOT/containers")" ]
 }
 
 @test "run --overlay DIR: the directory gets a copy-on-write layer and is never written" {

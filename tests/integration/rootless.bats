@@ -350,7 +350,7 @@ rl_store_is_empty() {
 	run -0 rlhusk run -d --name hkt-rl-img --network none rl:1 sh -c \
 		'echo w >/home/app/g; mkdir /home/app/d && touch /home/app/d/x && chown -R 1000:1000 /home/app/d &&
 		 chmod 500 /home/app/d && touch /ready; sleep 600'
-	up=$RL_OPEN/run/husk/hkt-rl-img/upper
+	up=$RL_OPEN/run/husk/hkt-rl-img/layer/upper
 	wait_for 10 "the container's writes" test -e "$up/ready"
 	[ "$(cat "$up/home/app/g")" = w ]
 	[ ! -e "$layer/home/app/g" ]

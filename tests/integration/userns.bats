@@ -196,16 +196,16 @@ host_uid() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
 		stat -c "bin=%u:%g" /bin; stat -c "root=%u:%g" /
 		echo made >/bin/made-here && stat -c "made=%u:%g" /bin/made-here
 		cat /proc/self/uid_map >/uid_map; exec sleep 1000'
-	wait_for 10 "the container's first lines" test -s "$HUSK_STATE_ROOT/$n/upper/uid_map"
+	wait_for 10 "the container's first lines" test -s "$HUSK_STATE_ROOT/$n/layer/upper/uid_map"
 	out=$("$HUSK" logs "$n")
 	echo "$out"
 	[[ $out == *"bin=0:0"* && $out == *"root=0:0"* && $out == *"made=0:0"* ]]
-	base=$(awk '{ print $2 }' "$HUSK_STATE_ROOT/$n/upper/uid_map")
+	base=$(awk '{ print $2 }' "$HUSK_STATE_ROOT/$n/layer/upper/uid_map")
 	((base > 0))
 	# on the host: the copy-up and the new file belong to the block's first id, the
 	# rootfs underneath is untouched, and no mount of it is in the host's table
-	[ "$(stat -c %u "$HUSK_STATE_ROOT/$n/upper/bin/made-here")" = "$base" ]
-	[ "$(stat -c %u "$HUSK_STATE_ROOT/$n/upper")" = "$base" ]
+	[ "$(stat -c %u "$HUSK_STATE_ROOT/$n/layer/upper/bin/made-here")" = "$base" ]
+	[ "$(stat -c %u "$HUSK_STATE_ROOT/$n/layer/upper")" = "$base" ]
 	[ ! -e "$ROOTFS/bin/made-here" ]
 	! findmnt -rn -o TARGET | grep -qF "$HUSK_STATE_ROOT/$n" || false
 	run -0 "$HUSK" rm -f "$n"

@@ -16,6 +16,7 @@
 #include "linux/userns/idmapped.h"
 #include "util/cleanup.h"
 #include "util/explain.h"
+#include "util/fs.h"
 #include "util/path.h"
 
 int overlay_options(char *const *lower, size_t n, const char *upper, const char *work,
@@ -124,7 +125,9 @@ static int mount_legacy(const struct husk_spec *s, const char *upper, const char
 				  s->rootfs, s->n_lower, parent) : 0;
 }
 
-/* <state>/<name>/{upper,work} beside the merged s->rootfs, all three made */
+/* upper and work in the container's layer dir (<state>/<name>/layer, a link to the
+ * store's containers/, engine/layer_dir.h), else beside the merged s->rootfs in
+ * <state>/<name>; all three made */
 static int overlay_dirs(const struct husk_spec *s, char *upper, char *work, size_t len,
 			struct husk_err *err)
 {
@@ -134,6 +137,13 @@ static int overlay_dirs(const struct husk_spec *s, char *upper, char *work, size
 	if (!slash || slash == base)
 		return husk_error(err, EINVAL, "overlay root '%s'", s->rootfs);
 	*slash = '\0';
+	struct stat st;
+	size_t n = strlen(base);
+	if (n + 7 < sizeof base) {
+		memcpy(base + n, "/layer", 7);
+		if (stat(base, &st) < 0 || !S_ISDIR(st.st_mode))
+			base[n] = '\0';
+	}
 	if (path_format(upper, len, err, "overlay upper dir", "%s/upper", base) ||
 	    path_format(work, len, err, "overlay work dir", "%s/work", base))
 		return -1;
@@ -141,6 +151,15 @@ static int overlay_dirs(const struct husk_spec *s, char *upper, char *work, size
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
 			return husk_error(err, errno, "overlay: mkdir %s", dirs[i]);
+	/* a restart (--restart, the same upper again): the last mount was volatile and
+	 * left work/incompat/volatile, which makes overlayfs refuse the next one. It was
+	 * this boot's (the state dir, on the state root, would be gone after a reboot,
+	 * and the layer dir with it), unmounted when its namespace ended: its writes are
+	 * in the upper filesystem's page cache, whole */
+	char mark[PATH_MAX];
+	if (path_fits(mark, sizeof mark, "%s/work/incompat", work) && remove_tree(mark) < 0 &&
+	    errno != ENOENT)
+		return husk_error(err, errno, "overlay: removing %s (the last run's volatile mark)", mark);
 	return 0;
 }
 
