@@ -358,6 +358,8 @@ leftovers() {
 	ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print "veth " $2 }'
 	nft list tables 2>/dev/null | grep -i husk | sed 's/^/nft /' || true
 	[[ -d /run/husk ]] && { find /run/husk -mindepth 1 -maxdepth 1 -printf 'state %p\n' 2>/dev/null || true; }
+	# containers' writable layers in the default store (engine/layer_dir.h)
+	[[ -d /var/lib/husk/containers ]] && { find /var/lib/husk/containers -mindepth 1 -maxdepth 1 -printf 'layer %p\n' 2>/dev/null || true; }
 	# husk's FORWARD accepts (linux/net/forward_filter.c); the engine tests' cgroups
 	iptables -w -S FORWARD 2>/dev/null | grep -e '--comment husk' | sed 's/^/iptables /' || true
 	find /sys/fs/cgroup -maxdepth 6 -type d -name 'hkt-eng-*' -printf 'cgroup %p\n' 2>/dev/null

@@ -201,6 +201,11 @@ husk_leftovers() {
 	if [[ -d $HUSK_STATE_ROOT ]]; then
 		find "$HUSK_STATE_ROOT" -mindepth 1 -maxdepth 1 -printf 'state %p\n' 2>/dev/null || true
 	fi
+	# containers' writable layers in the store (engine/layer_dir.h)
+	local layers=${HUSK_IMAGE_ROOT:-/var/lib/husk}/containers
+	if [[ -d $layers ]]; then
+		find "$layers" -mindepth 1 -maxdepth 1 -printf 'layer %p\n' 2>/dev/null || true
+	fi
 	# one grep and one find over /proc: a fork per process is slow on a busy machine
 	while IFS= read -r f; do
 		pid=${f#/proc/}
