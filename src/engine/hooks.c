@@ -7,11 +7,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/reap.h"
 
 struct json_object *hooks_state_json(const struct husk_spec *s, const char *status, pid_t pid)
@@ -53,6 +55,8 @@ static int run_one(const struct oci_hook *h, const char *name, size_t i, const c
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return husk_error(err, errno, "%s hook %zu (%s): pipe", name, i, h->path);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(p[0]);
@@ -71,6 +75,13 @@ static int run_one(const struct oci_hook *h, const char *name, size_t i, const c
 	close(p[1]);
 	signal(SIGPIPE, old);
 	int status = 0, r = reap_within(pid, h->timeout > INT_MAX / 1000 ? INT_MAX : h->timeout * 1000, &status);
+	/* --debug: how long each hook took (docker's networking is a prestart hook) */
+	if (log_debug_enabled()) {
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_debugf("%s hook %zu (%s): ended after %.1f ms", name, i, h->path,
+			   (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	}
 	if (r == 1)
 		return husk_error(err, 0, "%s hook %zu (%s): timed out after %d s", name, i, h->path,
 				  h->timeout);

@@ -46,7 +46,7 @@ void log_write(const char *level, const char *msg)
 	int saved = errno;
 	log_now_rfc3339(when, sizeof when);
 	json_object *m = json_object_new_string(msg);
-	const char *quoted = m ? json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN) : "\"\"";
+	const char *quoted = m ? json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "\"\"";
 	int n;
 	if (log_json)
 		n = snprintf(line, sizeof line, "{\"level\":\"%s\",\"msg\":%s,\"time\":\"%s\"}\n",
