@@ -495,28 +495,33 @@ v1_dir() {
 	[ -z "$(find /sys/fs/cgroup -maxdepth 4 -name "$id" 2>/dev/null)" ]
 }
 
-@test "oci: mounts resolve inside the root: a symlink in the image cannot send a mount out" {
-	local id pid
-	id=$(cname oci)
+@test "oci: mounts resolve inside the root: a symlink in the image cannot send a mount out (with a mount namespace, and in the host's)" {
+	local id pid mode
 	mkdir -p "$BATS_TEST_TMPDIR/hostdir" "$BATS_TEST_TMPDIR/src"
 	echo from-volume >"$BATS_TEST_TMPDIR/src/file"
 	# /evil in the image points at a directory that exists on the host (and, inside the
 	# root, at the image's own directory of that name)
 	ln -s "$BATS_TEST_TMPDIR/hostdir" "$BUNDLE/rootfs/evil"
 	mkdir -p "$BUNDLE/rootfs/$BATS_TEST_TMPDIR/hostdir"
-	oci_config '.mounts += [{"destination": "/evil/m", "type": "tmpfs", "source": "tmpfs"},
-		{"destination": "/data", "type": "bind", "source": $src, "options": ["rbind", "ro"]}]' \
-		--arg src "$BATS_TEST_TMPDIR/src"
-	run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
-	pid=$(cat "$BATS_TEST_TMPDIR/pid")
-	# the tmpfs went to <root>/<hostdir>/m, created inside the root, not on the host
-	[ ! -e "$BATS_TEST_TMPDIR/hostdir/m" ]
-	grep -q " $BATS_TEST_TMPDIR/hostdir/m .* - tmpfs " "/proc/$pid/mountinfo"
-	[ -d "$BUNDLE/rootfs/$BATS_TEST_TMPDIR/hostdir/m" ]
-	[ -z "$(ls -A "$BATS_TEST_TMPDIR/hostdir")" ]
-	[ "$(cat "/proc/$pid/root/data/file")" = from-volume ]
-	run ! touch "/proc/$pid/root/data/new"
-	run -0 oci delete --force "$id"
+	for mode in own host; do
+		id=$(cname oci)
+		oci_config '.mounts += [{"destination": "/evil/m", "type": "tmpfs", "source": "tmpfs"},
+			{"destination": "/data", "type": "bind", "source": $src, "options": ["rbind", "ro"]}]
+			| if $mode == "host" then .linux.namespaces |= map(select(.type != "mount")) else . end' \
+			--arg src "$BATS_TEST_TMPDIR/src" --arg mode "$mode"
+		run -0 oci_create "$id" --pid-file "$BATS_TEST_TMPDIR/pid"
+		pid=$(cat "$BATS_TEST_TMPDIR/pid")
+		# the tmpfs went to <root>/<hostdir>/m, created inside the root, not on the host
+		[ ! -e "$BATS_TEST_TMPDIR/hostdir/m" ]
+		grep -q " $BATS_TEST_TMPDIR/hostdir/m .* - tmpfs " "/proc/$pid/mountinfo"
+		[ -d "$BUNDLE/rootfs/$BATS_TEST_TMPDIR/hostdir/m" ]
+		[ -z "$(ls -A "$BATS_TEST_TMPDIR/hostdir")" ]
+		[ "$(cat "/proc/$pid/root/data/file")" = from-volume ]
+		run ! touch "/proc/$pid/root/data/new"
+		run -0 oci delete --force "$id"
+		# in the host's namespace: every mount below the root gone with it
+		run ! grep -qF " $(realpath "$BUNDLE/rootfs")/" /proc/self/mountinfo
+	done
 }
 
 @test "oci: recursive mount options (rro, rnosuid, rnoexec, rnoatime) reach the mounts below a bind too" {
