@@ -108,11 +108,28 @@ cleanup() {
 trap cleanup EXIT
 trap 'printf "%s: failed at line %s: %s\n" "$BENCH_PROG" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
-# the runtimes' timing wrappers: one line "VERB NANOSECONDS" per call
+# the runtimes' timing wrappers: one line "VERB NANOSECONDS" per call; husk's also
+# gets --debug and a --log of the wrapper's own (put last among the global flags, so
+# it wins over the shim's), whose lines say how long each hook took
 timed_wrapper() {
+	local debug=
+	[[ $1 == husk ]] && debug="--debug --log $WORK/$1-debug.log --log-format text"
 	cat >"$WORK/$1-timed" <<EOF
 #!/bin/sh
 t0=\$(date +%s%N)
+n=\$#
+i=0
+for a in "\$@"; do
+	case \$a in create|start|state|kill|delete|exec|ps|pause|resume|update|features) break ;; esac
+	i=\$((i + 1))
+done
+j=0
+for a in "\$@"; do
+	[ \$j -eq \$i ] && set -- "\$@" $debug
+	set -- "\$@" "\$a"
+	j=\$((j + 1))
+done
+shift \$n
 "$2" "\$@"
 rc=\$?
 verb=
@@ -183,6 +200,14 @@ bench_docker_run() {
 			      for (v in s) printf " %s %dx %.1f ms", v, n[v] / 5, s[v] / n[v] / 1e6; printf "\n" }' \
 			"$WORK/$rt-timed.log" | tee -a "$OUT/docker-run.md"
 	done
+	# of husk's create, docker's own prestart hook (libnetwork-setkey: dockerd sets up
+	# the network namespace then)
+	if [[ -s $WORK/husk-debug.log ]]; then
+		sed -n 's/.*msg="prestart hook [0-9]* (\([^)]*\)): ended after \([0-9.]*\) ms".*/\1 \2/p' \
+			"$WORK/husk-debug.log" | awk '{ n++; s += $2; p = $1 } END { if (n)
+				printf "husk: its prestart hook (%s, docker'"'"'s networking) took %.1f ms of each create (%d runs)\n", p, s / n, n }' |
+			tee -a "$OUT/docker-run.md"
+	fi
 }
 
 # 3. BURST containers at once
