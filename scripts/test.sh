@@ -75,7 +75,20 @@ record() {
 }
 
 trap 'warn "internal error at line $LINENO: $BASH_COMMAND"' ERR
-trap '[[ -n $LOG_DIR ]] && rm -rf "$LOG_DIR"' EXIT
+# husk's cache of compiled seccomp filters (linux/security/seccomp/cache.h): the
+# engines' containers fill it; a run that found none leaves none
+SECCOMP_CACHE_BEFORE=0
+[[ -d /var/cache/husk/seccomp ]] && SECCOMP_CACHE_BEFORE=1
+# shellcheck disable=SC2317 # called by the EXIT trap
+on_exit() {
+	[[ -n $LOG_DIR ]] && rm -rf "$LOG_DIR"
+	if ((!SECCOMP_CACHE_BEFORE)); then
+		rm -rf /var/cache/husk/seccomp
+		rmdir /var/cache/husk 2>/dev/null
+	fi
+	return 0
+}
+trap on_exit EXIT
 
 # --- 1. packages -------------------------------------------------------------------
 install_packages() {

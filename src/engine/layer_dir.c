@@ -11,23 +11,8 @@
 #include <unistd.h>
 
 #include "linux/userns/rootless_ns.h"
+#include "util/fs.h"
 #include "util/path.h"
-
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char p[PATH_MAX];
-	if (!path_fits(p, sizeof p, "%s", dir))
-		return -1;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	return mkdir(p, mode) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 /* readlink into BUF (NUL-terminated), or -1 */
 static int read_link(const char *path, char *buf, size_t len)

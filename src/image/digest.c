@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "image/libs.h"
-#include "image/sha256_small.h"
+#include "util/sha256_small.h"
 
 int sha256_init(struct sha256 *h)
 {
@@ -57,7 +57,7 @@ void sha256_discard(struct sha256 *h)
 }
 
 /* no libcrypto: husk run IMAGE verifies its config with this, and the monitor it
- * forks then maps no libcrypto (image/sha256_small.c) */
+ * forks then maps no libcrypto (util/sha256_small.c) */
 int sha256_buffer(const void *data, size_t n, char out[DIGEST_STR_LEN])
 {
 	unsigned char md[32];

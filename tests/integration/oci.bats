@@ -672,6 +672,45 @@ v1_dir() {
 	run -0 oci delete "$id"
 }
 
+@test "oci: linux.seccomp compiled once: the next container's filter comes from the cache and holds the same; a tampered entry is compiled again; HUSK_SECCOMP_CACHE=0 stores none" {
+	local id cache entry ino n
+	id=$(cname oci)
+	cache=$BATS_TEST_TMPDIR/cache
+	export HUSK_CACHE_DIR=$cache
+	oci_config '.process.args = ["sh", "-c", "mkdir /tmp/x 2>&1; true"]
+		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+		    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
+	for n in 1 2 3; do
+		run -0 oci_create "$id"
+		run -0 oci start "$id"
+		wait_for 10 "container $id stopped" state_is "$id" stopped
+		grep -q "Function not implemented" "$BATS_TEST_TMPDIR/$id.out"
+		run -0 oci delete "$id"
+		entry=$(find "$cache/seccomp" -type f)
+		[ "$(wc -l <<<"$entry")" = 1 ]
+		[[ ${entry##*/} =~ ^[0-9a-f]{64}$ ]]
+		[ "$(stat -c %a "$entry")" = 600 ]
+		case $n in
+		1) ino=$(stat -c %i "$entry") ;;
+		2) # a hit: the entry was read, not written again; now tamper with it
+			[ "$(stat -c %i "$entry")" = "$ino" ]
+			printf 'XXXXXXXX' | dd of="$entry" conv=notrunc status=none ;;
+		3) # the tampered entry was not used (the filter still held) but replaced
+			[ "$(stat -c %i "$entry")" != "$ino" ] ;;
+		esac
+	done
+	# off: another profile is compiled and not stored
+	oci_config '.process.args = ["sh", "-c", "mkdir /tmp/x 2>&1; true"]
+		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+		    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+	HUSK_SECCOMP_CACHE=0 run -0 oci_create "$id"
+	run -0 oci start "$id"
+	wait_for 10 "container $id stopped" state_is "$id" stopped
+	grep -q "Operation not permitted" "$BATS_TEST_TMPDIR/$id.out"
+	run -0 oci delete "$id"
+	[ "$(find "$cache/seccomp" -type f | wc -l)" = 1 ]
+}
+
 @test "oci: a bundle's user namespace: its uid/gid maps as given, root inside is not root outside" {
 	local id pid
 	id=$(cname oci)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "linux/security/seccomp/cache.h"
 #include "linux/security/seccomp/profile.h"
 #include "util/cleanup.h"
 
@@ -105,10 +106,14 @@ int seccomp_compile_text(const char *text, const char *name, uint64_t caps,
 {
 	scmp_filter_ctx ctx = NULL;
 	*flags = 0;
+	if (seccomp_cache_get(text, caps, out, flags) == 0)
+		return 0;
 	if (seccomp_json_profile_text(text, name, caps, &ctx, flags, err))
 		return -1;
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	int r = export_bpf(ctx, out, err);
 	seccomp_release(ctx);
+	if (r == 0)
+		seccomp_cache_put(text, caps, out, *flags);
 	return r;
 }

@@ -2,7 +2,7 @@
  * that husk run IMAGE verifies: it needs no libcrypto, which a container's monitor
  * would otherwise keep mapped (image/libs.h). Layers stream through libcrypto.
  * tests/unit/test_image.c checks it against libcrypto on every length 0..300. */
-#include "image/sha256_small.h"
+#include "util/sha256_small.h"
 
 #include <string.h>
 
