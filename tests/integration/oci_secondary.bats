@@ -254,6 +254,11 @@ need_oci() {
 	if grep -qx "$ID" <<<"$output"; then false; fi
 }
 
+# edit_config JQ-FILTER: $B/config.json changed in place
+edit_config() {
+	jq "$1" "$B/config.json" >"$B/c.json" && mv "$B/c.json" "$B/config.json"
+}
+
 # lsm_husk KIND ARGS...: husk ARGS in a private mount namespace where the LSM KIND
 # (selinux, apparmor) looks active: the files husk probes exist on tmpfs mounts
 lsm_husk() {
@@ -275,9 +280,8 @@ lsm_husk() {
 	[[ ! -e /sys/fs/selinux/enforce ]] || skip "SELinux is active on this host"
 	[[ $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) != Y ]] || skip "AppArmor is active on this host"
 	bundle sh -c 'echo ran'
-	jq '.process.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2"
-		| .process.apparmorProfile = "docker-default"' "$B/config.json" >"$B/c.json"
-	mv "$B/c.json" "$B/config.json"
+	edit_config '.process.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2"
+		| .process.apparmorProfile = "docker-default"'
 	# this host has neither: both fields are ignored, as runc and crun do
 	"$HUSK" --root "$OCI_ROOT" create --bundle "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&-
 	"$HUSK" --root "$OCI_ROOT" start "$ID"
@@ -292,8 +296,7 @@ lsm_husk() {
 	run "$HUSK" --root "$OCI_ROOT" state "$ID"
 	[ "$status" -ne 0 ]
 	# AppArmor active: the profile is refused (without a label, to reach that check)
-	jq 'del(.process.selinuxLabel)' "$B/config.json" >"$B/c.json"
-	mv "$B/c.json" "$B/config.json"
+	edit_config 'del(.process.selinuxLabel)'
 	run --separate-stderr lsm_husk apparmor --root "$OCI_ROOT" create --bundle "$B" "$ID"
 	[ "$status" -ne 0 ] && [ "$status" -ne 99 ]
 	[[ $stderr == *"process.apparmorProfile 'docker-default'"*"AppArmor"* ]]
@@ -301,8 +304,7 @@ lsm_husk() {
 	run "$HUSK" --root "$OCI_ROOT" state "$ID"
 	[ "$status" -ne 0 ]
 	# and with the LSM active but the field empty, create goes on
-	jq 'del(.process.apparmorProfile)' "$B/config.json" >"$B/c.json"
-	mv "$B/c.json" "$B/config.json"
+	edit_config 'del(.process.apparmorProfile)'
 	lsm_husk apparmor --root "$OCI_ROOT" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
 	"$HUSK" --root "$OCI_ROOT" delete --force "$ID"
 }

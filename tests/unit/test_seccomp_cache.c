@@ -14,6 +14,7 @@
 
 #include "linux/security/seccomp/cache.h"
 #include "linux/security/seccomp/profile.h"
+#include "util/fs.h"
 
 #include "check.h"
 
@@ -25,19 +26,17 @@ static const char *profile =
 
 static char dir[256];
 
+static int one(int dfd, const char *name, void *arg)
+{
+	(void)dfd, (void)name, (void)arg;
+	return 1;
+}
+
 static int entries(void)
 {
 	char d[300];
 	snprintf(d, sizeof d, "%s/seccomp", dir);
-	DIR *h = opendir(d);
-	if (!h)
-		return 0;
-	int n = 0;
-	struct dirent *de;
-	while ((de = readdir(h)))
-		n += de->d_name[0] != '.';
-	closedir(h);
-	return n;
+	return dir_each(d, one, NULL);
 }
 
 /* the one entry's path */

@@ -54,10 +54,10 @@ static bool cache_dir(char *out, size_t len)
 
 /* the entry's path: <dir>/<sha256 hex of everything the BPF depends on: husk (this
  * binary), libseccomp, the kernel, the capabilities and the profile's text> */
-static bool entry_path(const char *text, uint64_t caps, char *out, size_t len)
+bool seccomp_cache_key(const char *text, uint64_t caps, struct seccomp_cache_key *k)
 {
-	char dir[PATH_MAX];
-	if (!cache_dir(dir, sizeof dir))
+	k->path[0] = '\0';
+	if (!enabled() || !cache_dir(k->dir, sizeof k->dir))
 		return false;
 	const struct scmp_version *v = seccomp_version();
 	struct utsname u;
@@ -87,15 +87,18 @@ static bool entry_path(const char *text, uint64_t caps, char *out, size_t len)
 	char hex[65];
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return path_fits(out, len, "%s/%s", dir, hex);
+	if (!path_fits(k->path, sizeof k->path, "%s/%s", k->dir, hex)) {
+		k->path[0] = '\0';
+		return false;
+	}
+	return true;
 }
 
-int seccomp_cache_get(const char *text, uint64_t caps, struct sock_fprog *out, unsigned *flags)
+int seccomp_cache_load(const struct seccomp_cache_key *k, struct sock_fprog *out, unsigned *flags)
 {
-	char path[PATH_MAX];
-	if (!enabled() || !entry_path(text, caps, path, sizeof path))
+	if (!k->path[0])
 		return -1;
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	cleanup_close int fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
 	struct entry_head h;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
@@ -163,12 +166,12 @@ static void prune(const char *dir)
 	closedir(d);
 }
 
-void seccomp_cache_put(const char *text, uint64_t caps, const struct sock_fprog *prog,
-		       unsigned flags)
+void seccomp_cache_store(const struct seccomp_cache_key *k, const struct sock_fprog *prog,
+			 unsigned flags)
 {
-	char path[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX];
-	if (!enabled() || !entry_path(text, caps, path, sizeof path) || !cache_dir(dir, sizeof dir) ||
-	    mkdir_p(dir, 0700) < 0 || !path_fits(tmp, sizeof tmp, "%s/.tmp.XXXXXX", dir))
+	char tmp[PATH_MAX];
+	if (!k->path[0] || mkdir_p(k->dir, 0700) < 0 ||
+	    !path_fits(tmp, sizeof tmp, "%s/.tmp.XXXXXX", k->dir))
 		return;
 	int fd = mkstemp(tmp);
 	if (fd < 0)
@@ -181,9 +184,23 @@ void seccomp_cache_put(const char *text, uint64_t caps, const struct sock_fprog 
 	struct stat st;
 	bool ok = fstat(fd, &st) == 0 && (size_t)st.st_size == sizeof h + bytes;
 	close(fd);
-	if (!ok || rename(tmp, path) < 0) {
+	if (!ok || rename(tmp, k->path) < 0) {
 		unlink(tmp);
 		return;
 	}
-	prune(dir);
+	prune(k->dir);
+}
+
+int seccomp_cache_get(const char *text, uint64_t caps, struct sock_fprog *out, unsigned *flags)
+{
+	struct seccomp_cache_key k;
+	return seccomp_cache_key(text, caps, &k) ? seccomp_cache_load(&k, out, flags) : -1;
+}
+
+void seccomp_cache_put(const char *text, uint64_t caps, const struct sock_fprog *prog,
+		       unsigned flags)
+{
+	struct seccomp_cache_key k;
+	if (seccomp_cache_key(text, caps, &k))
+		seccomp_cache_store(&k, prog, flags);
 }

@@ -10,11 +10,24 @@
 #ifndef HUSK_SECCOMP_CACHE_H
 #define HUSK_SECCOMP_CACHE_H
 
+#include <limits.h>
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define SECCOMP_CACHE_MAX 64
 
+/* Where a profile's entry is: computed once, then looked up and (on a miss) stored. */
+struct seccomp_cache_key {
+	char dir[PATH_MAX];
+	char path[PATH_MAX]; /* "" when the cache is off or unreachable */
+};
+bool seccomp_cache_key(const char *text, uint64_t caps, struct seccomp_cache_key *k);
+int seccomp_cache_load(const struct seccomp_cache_key *k, struct sock_fprog *out, unsigned *flags);
+void seccomp_cache_store(const struct seccomp_cache_key *k, const struct sock_fprog *prog,
+			 unsigned flags);
+
+/* The same by text, the key computed each time (tests). */
 /* 0 and the program (malloc'd) in *OUT on a hit; -1 on a miss */
 int seccomp_cache_get(const char *text, uint64_t caps, struct sock_fprog *out, unsigned *flags);
 /* Stores a compiled program; a failure only costs the next compile. */

@@ -106,7 +106,9 @@ int seccomp_compile_text(const char *text, const char *name, uint64_t caps,
 {
 	scmp_filter_ctx ctx = NULL;
 	*flags = 0;
-	if (seccomp_cache_get(text, caps, out, flags) == 0)
+	struct seccomp_cache_key key;
+	seccomp_cache_key(text, caps, &key);
+	if (seccomp_cache_load(&key, out, flags) == 0)
 		return 0;
 	if (seccomp_json_profile_text(text, name, caps, &ctx, flags, err))
 		return -1;
@@ -114,6 +116,6 @@ int seccomp_compile_text(const char *text, const char *name, uint64_t caps,
 	int r = export_bpf(ctx, out, err);
 	seccomp_release(ctx);
 	if (r == 0)
-		seccomp_cache_put(text, caps, out, *flags);
+		seccomp_cache_store(&key, out, *flags);
 	return r;
 }
