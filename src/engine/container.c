@@ -189,11 +189,20 @@ static int container_start(struct container *c, struct husk_err *err)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return husk_error(err, errno, "socketpair");
 
+	/* v1: PID 1 moves itself into its cgroups, through files opened here
+	 * (cgroup_self_enter in child.c); v2: clone3 puts it there */
+	if (cgroup_self_prepare(&c->cg, err)) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	bool self_enter = c->cg.n_self > 0;
 	unsigned long flags = ns_clone_flags(s);
 	EXPLAIN_START(t);
 	bool in_cgroup = false;
 	pid_t pid = container_clone(c, flags, &in_cgroup, err);
 	if (pid < 0) {
+		cgroup_self_close(&c->cg);
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
@@ -202,6 +211,7 @@ static int container_start(struct container *c, struct husk_err *err)
 		close(sv[0]);
 		child_main(c, sv[1]);
 	}
+	cgroup_self_close(&c->cg);
 	close(sv[1]);
 	c->pid = pid;
 	c->sync_fd = sv[0];
@@ -209,8 +219,9 @@ static int container_start(struct container *c, struct husk_err *err)
 		explain_clone(c, flags, in_cgroup, t);
 	io_parent_after_clone(&c->io);
 
-	/* clone3(CLONE_INTO_CGROUP) put the child in its cgroup already on v2 */
-	if (!in_cgroup && cgroup_enter(&c->cg, pid, err))
+	/* clone3(CLONE_INTO_CGROUP) put the child in its cgroup already on v2; on v1
+	 * it moves itself */
+	if (!in_cgroup && !self_enter && cgroup_enter(&c->cg, pid, err))
 		return -1;
 	if (userns_attach(&c->userns, s, pid, c->sync_fd, err) || net_attach(&c->net, s, pid, err))
 		return -1;

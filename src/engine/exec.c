@@ -56,7 +56,10 @@ static int ns_flags_of(pid_t pid)
 	return flags;
 }
 
-/* A: moves itself into every cgroup directory of the container. */
+/* A: moves itself into every cgroup directory of the container. On v1, through
+ * `tasks` with "0": a thread that moves itself spares the kernel's global
+ * threadgroup lock and its RCU grace period (~10 ms here); A is single-threaded,
+ * so the whole process moves. */
 static int join_cgroup(json_object *rec, struct husk_err *err)
 {
 	json_object *cg = NULL, *paths = NULL;
@@ -73,7 +76,7 @@ static int join_cgroup(json_object *rec, struct husk_err *err)
 		return 0;
 	json_object_object_foreach(paths, key, val) {
 		(void)key;
-		snprintf(file, sizeof file, "%s/cgroup.procs", json_object_get_string(val));
+		snprintf(file, sizeof file, "%s/tasks", json_object_get_string(val));
 		if (write_file(file, "0") < 0)
 			return husk_error(err, errno, "exec: joining %s", json_object_get_string(val));
 	}

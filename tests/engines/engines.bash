@@ -17,7 +17,8 @@
 #   engine_stop                 TERM the daemon, then KILL what is left in the
 #                               namespaces or the cgroup parent; cgroups, dir removed
 #   engine_leftovers            one line per process, cgroup or mount left
-#   image_tar                   the busybox rootfs as a tarball (cached, shared)
+#   image_tar, oci_archive      the busybox rootfs as a tarball and as an OCI
+#                               archive (helpers.bash)
 
 load ../integration/helpers
 
@@ -151,21 +152,6 @@ engine_stop() {
 	fi
 }
 
-# The busybox rootfs as a tarball, built once into the test cache.
-image_tar() {
-	local root tar=$HUSK_TEST_CACHE/busybox-rootfs.tar
-	root=$(rootfs_busybox) || return 1
-	if [[ ! -s $tar || $root/.husk-rootfs -nt $tar ]]; then
-		(
-			flock 9
-			if [[ ! -s $tar || $root/.husk-rootfs -nt $tar ]]; then
-				tar -C "$root" --exclude=./.husk-rootfs -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
-			fi
-		) 9>"$HUSK_TEST_CACHE/.tar-lock" || return 1
-	fi
-	printf '%s\n' "$tar"
-}
-
 # Fails listing what the engine left (call after engine_stop).
 assert_engine_clean() {
 	local left
@@ -176,34 +162,3 @@ assert_engine_clean() {
 	return 1
 }
 
-# The busybox rootfs as an OCI image archive (index.json, one uncompressed layer),
-# for `ctr images import`; built once into the test cache, named
-# docker.io/library/hkt-busybox:latest (containerd's io.containerd.image.name).
-oci_archive() {
-	local name=hkt-busybox out=$HUSK_TEST_CACHE/busybox-oci.tar layer dir
-	layer=$(image_tar) || return 1
-	if [[ ! -s $out || $layer -nt $out ]]; then
-		dir=$(mktemp -d "$HUSK_TEST_CACHE/oci.XXXX")
-		mkdir -p "$dir/blobs/sha256"
-		local ld ls cd cs md ms
-		ld=$(sha256sum "$layer" | cut -d' ' -f1)
-		ls=$(stat -c %s "$layer")
-		cp "$layer" "$dir/blobs/sha256/$ld"
-		printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-			"$ld" >"$dir/cfg"
-		cd=$(sha256sum "$dir/cfg" | cut -d' ' -f1)
-		cs=$(stat -c %s "$dir/cfg")
-		mv "$dir/cfg" "$dir/blobs/sha256/$cd"
-		printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
-			"$cd" "$cs" "$ld" "$ls" >"$dir/man"
-		md=$(sha256sum "$dir/man" | cut -d' ' -f1)
-		ms=$(stat -c %s "$dir/man")
-		mv "$dir/man" "$dir/blobs/sha256/$md"
-		printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"docker.io/library/%s:latest","org.opencontainers.image.ref.name":"latest"}}]}' \
-			"$md" "$ms" "$name" >"$dir/index.json"
-		printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
-		tar -C "$dir" -cf "$out.tmp" oci-layout index.json blobs && mv "$out.tmp" "$out"
-		rm -rf "$dir"
-	fi
-	printf '%s\n' "$out"
-}

@@ -268,8 +268,9 @@ volume_fixture() {
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"pivot_root"* ]]
 	[[ $stderr == *"mount -t proc"* ]]
-	# joining the cgroup: a cgroup.procs write, or clone3(CLONE_INTO_CGROUP) on v2
-	[[ $stderr == *"cgroup.procs"* || $stderr == *"CLONE_INTO_CGROUP"* ]]
+	# joining the cgroup: PID 1 writing 0 into each v1 hierarchy's tasks, or
+	# clone3(CLONE_INTO_CGROUP) on v2
+	[[ $stderr == *"echo 0 > /sys/fs/cgroup/memory/"*"/tasks"* || $stderr == *"CLONE_INTO_CGROUP"* ]]
 	[[ $stderr == *"unshare"* ]]
 	[[ $stderr == *"hostname"* ]]
 	grep -Eq '^husk: \[ *[0-9]+ us\] ' <<<"$stderr"

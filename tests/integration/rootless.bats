@@ -289,7 +289,9 @@ words() {
 	"$RL_OPEN/husk" create --help >/dev/null 2>&1 || skip "this husk has no OCI face (husk create)"
 	local home=$RL_OPEN/home
 	install -d -m 700 -o "$RL_USER" "$home"
-	cp "$HUSK_TEST_CACHE/busybox-oci.tar" "$RL_OPEN/busybox-oci.tar"
+	local archive
+	archive=$(oci_archive)
+	cp "$archive" "$RL_OPEN/busybox-oci.tar"
 	chmod 644 "$RL_OPEN/busybox-oci.tar"
 	pm() {
 		runuser -u "$RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$home" \

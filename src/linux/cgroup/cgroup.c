@@ -188,6 +188,26 @@ int cgroup_enter(struct cgroup *cg, pid_t pid, struct husk_err *err)
 	return cg->mode == CGROUP_V2 ? cgroup_v2_enter(cg, pid, err) : cgroup_v1_enter(cg, pid, err);
 }
 
+int cgroup_self_prepare(struct cgroup *cg, struct husk_err *err)
+{
+	cg->n_self = 0;
+	if (cg->mode != CGROUP_V1 && cg->mode != CGROUP_HYBRID)
+		return 0;
+	return cgroup_v1_self_prepare(cg, err);
+}
+
+int cgroup_self_enter(struct cgroup *cg, struct husk_err *err)
+{
+	return cg->n_self ? cgroup_v1_self_enter(cg, err) : 0;
+}
+
+void cgroup_self_close(struct cgroup *cg)
+{
+	for (int i = 0; i < cg->n_self; i++)
+		close(cg->self_fd[i]);
+	cg->n_self = 0;
+}
+
 bool cgroup_oom_killed(const struct cgroup *cg)
 {
 	return cg->mode == CGROUP_V2 ? cgroup_v2_oom_killed(cg) : cgroup_v1_oom_killed(cg);
@@ -195,6 +215,7 @@ bool cgroup_oom_killed(const struct cgroup *cg)
 
 void cgroup_destroy(struct cgroup *cg)
 {
+	cgroup_self_close(cg);
 	if (cg->mode == CGROUP_V2)
 		cgroup_v2_destroy(cg);
 	else if (cg->mode != CGROUP_NONE)

@@ -36,6 +36,8 @@ struct cgroup {
 	int v2_fd;         /* directory fd, for clone3(CLONE_INTO_CGROUP); -1 if none */
 	struct cgroup_v1_dir v1[CGROUP_V1_MAX];
 	int n_v1;
+	int self_fd[CGROUP_V1_MAX]; /* v1: each hierarchy's `tasks`, open for the child */
+	int n_self;                 /* how many of self_fd are open (cgroup_self_prepare) */
 	int64_t memory_limit; /* for the OOM message */
 };
 
@@ -61,6 +63,17 @@ int cgroup_open_at(struct cgroup *cg, const char *name, const char *rel,
 int cgroup_set_limits(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err);
 /* Puts pid in every hierarchy (not needed after clone3 into the v2 cgroup). */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
+/* v1 and hybrid: opens each hierarchy's `tasks` file for the container's PID 1 to
+ * move itself with cgroup_self_enter (none on v2, where clone3 does it); the parent
+ * closes them after the clone with cgroup_self_close. */
+int cgroup_self_prepare(struct cgroup *cg, struct husk_err *err);
+/* In the (single-threaded) child: writes "0" into each file cgroup_self_prepare
+ * opened. The kernel moves a thread that names itself without the global
+ * threadgroup lock that writing a PID to cgroup.procs takes, whose RCU grace period
+ * was ~10 ms of every container start on v1 hosts. The files were opened by husk,
+ * so this works in a new user namespace too. */
+int cgroup_self_enter(struct cgroup *cg, struct husk_err *err);
+void cgroup_self_close(struct cgroup *cg);
 /* True if the kernel OOM-killed a process of this cgroup. */
 bool cgroup_oom_killed(const struct cgroup *cg);
 /* Kills what is left, removes the directories (and husk/ when empty). */

@@ -1,6 +1,7 @@
 /* cgroup v1 (and the v1 half of a hybrid host): one hierarchy per controller (or
  * per group of controllers, "cpu,cpuacct"), each mounted under /sys/fs/cgroup. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -218,6 +219,34 @@ int cgroup_v1_enter(struct cgroup *cg, pid_t pid, struct husk_err *err)
 	for (int i = 0; i < cg->n_v1; i++)
 		if (cgroup_write(cg->v1[i].path, "cgroup.procs", val, err))
 			return -1;
+	return 0;
+}
+
+int cgroup_v1_self_prepare(struct cgroup *cg, struct husk_err *err)
+{
+	char path[512];
+	for (int i = 0; i < cg->n_v1; i++) {
+		snprintf(path, sizeof path, "%s/tasks", cg->v1[i].path);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			cgroup_self_close(cg);
+			return husk_error(err, e, "cgroup: opening %s", path);
+		}
+		cg->self_fd[cg->n_self++] = fd;
+	}
+	return 0;
+}
+
+int cgroup_v1_self_enter(struct cgroup *cg, struct husk_err *err)
+{
+	for (int i = 0; i < cg->n_self; i++) {
+		EXPLAIN_START(t);
+		if (write(cg->self_fd[i], "0", 1) != 1)
+			return husk_error(err, errno, "cgroup: writing '0' to %s/tasks", cg->v1[i].path);
+		EXPLAIN(t, "echo 0 > %s/tasks   # PID 1 moves itself", cg->v1[i].path);
+	}
+	cgroup_self_close(cg);
 	return 0;
 }
 
