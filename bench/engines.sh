@@ -185,20 +185,9 @@ bench_docker_run() {
 	cp "$OUT/load.before" "$OUT/docker-run/load.before"
 	bench_summarize "$OUT/docker-run" husk | tee "$OUT/docker-run.md"
 	# the runtime's share, through the wrappers
-	local rt i t0 t1 wall
+	local rt
 	for rt in husk runc; do
-		: >"$WORK/$rt-timed.log"
-		wall=0
-		for i in 1 2 3 4 5; do
-			t0=$(date +%s%N)
-			docker run --rm --runtime "$rt-timed" "$IMG" true
-			t1=$(date +%s%N)
-			wall=$((wall + t1 - t0))
-		done
-		awk -v rt="$rt" -v wall="$wall" '{ n[$1]++; s[$1] += $2; all += $2 }
-			END { printf "%s: the runtime ran %.1f ms of a %.1f ms docker run (%.0f%%):", rt, all / 5e6, wall / 5e6, 100 * all / wall;
-			      for (v in s) printf " %s %dx %.1f ms", v, n[v] / 5, s[v] / n[v] / 1e6; printf "\n" }' \
-			"$WORK/$rt-timed.log" | tee -a "$OUT/docker-run.md"
+		runtime_share "$OUT/docker-run.md" "$rt" docker run --rm --runtime "$rt-timed" "$IMG" true
 	done
 	# of husk's create, docker's own prestart hook (libnetwork-setkey: dockerd sets up
 	# the network namespace then)
@@ -208,6 +197,24 @@ bench_docker_run() {
 				printf "husk: its prestart hook (%s, docker'"'"'s networking) took %.1f ms of each create (%d runs)\n", p, s / n, n }' |
 			tee -a "$OUT/docker-run.md"
 	fi
+}
+
+# runtime_share MD RT CMD...: 5 runs of CMD, which runs RT's timing wrapper; the sum
+# of the wrapper's calls against the wall time, and each verb's mean, appended to MD
+runtime_share() {
+	local md=$1 rt=$2 i t0 t1 wall=0
+	shift 2
+	: >"$WORK/$rt-timed.log"
+	for ((i = 0; i < 5; i++)); do
+		t0=$(date +%s%N)
+		"$@" >/dev/null
+		t1=$(date +%s%N)
+		wall=$((wall + t1 - t0))
+	done
+	awk -v rt="$rt" -v wall="$wall" '{ n[$1]++; s[$1] += $2; all += $2 }
+		END { printf "%s: the runtime ran %.1f ms of a %.1f ms run (%.0f%%):", rt, all / 5e6, wall / 5e6, 100 * all / wall;
+		      for (v in s) printf " %s %gx %.1f ms", v, n[v] / 5, s[v] / n[v] / 1e6; printf "\n" }' \
+		"$WORK/$rt-timed.log" | tee -a "$md"
 }
 
 # 3. BURST containers at once
@@ -299,6 +306,8 @@ EOF
 	done
 	READY=$d/.ready EXTRA=$tmpfs ns_start podman sleep infinity
 	PODMAN_NS=${NS_PIDS[-1]}
+	timed_wrapper husk "$HUSK"
+	timed_wrapper runc "$RUNC"
 	PM="nsenter -t $PODMAN_NS -n -m podman --root $d/storage --runroot $d/runroot --tmpdir $d/tmp --network-config-dir $d/net"
 	$PM import "$WORK/rootfs.tar" "$IMG" >/dev/null
 }
@@ -310,6 +319,12 @@ bench_podman_run() {
 	cut -d' ' -f1 /proc/loadavg >"$OUT/podman-run.load"
 	BENCH_NO_HYPERFINE=1 bench_measure "$WORK/podman.cmds" "$OUT/podman-run" "$RUNS" 3 2
 	bench_summarize "$OUT/podman-run" husk | tee "$OUT/podman-run.md"
+	local rt
+	for rt in husk runc; do
+		# shellcheck disable=SC2086 # $PM is a command line
+		runtime_share "$OUT/podman-run.md" "$rt" $PM run --rm --cgroup-parent "/$CG" \
+			--runtime "$WORK/$rt-timed" "localhost/$IMG" true
+	done
 }
 
 tar_rootfs
