@@ -89,6 +89,11 @@ static void record_edit(json_object *o, const struct container *c)
 	json_object_object_add(o, "bundle", json_object_new_string(s->oci.bundle));
 	json_object_object_add(o, "ociVersion", json_object_new_string(s->oci.oci_version));
 	json_object_object_add(o, "created_rfc3339", json_object_new_string(when));
+	/* start and delete parse config.json again only for hooks of theirs */
+	json_object_object_add(o, "poststart_hooks",
+			       json_object_new_int((int)s->oci.n_hooks[OCI_HOOK_POSTSTART]));
+	json_object_object_add(o, "poststop_hooks",
+			       json_object_new_int((int)s->oci.n_hooks[OCI_HOOK_POSTSTOP]));
 	for (size_t i = 0; i < s->oci.n_annotations; i++)
 		json_object_object_add(ann, s->oci.annotations[i].key,
 				       json_object_new_string(s->oci.annotations[i].value));

@@ -94,7 +94,8 @@ static int delete_one(const struct husk_global *g, const char *id, bool force)
 		struct husk_spec s;
 		struct husk_err herr = { 0 };
 		spec_init(&s);
-		bool have_spec = oci_ctr_spec(&c, &s, &herr) == 0;
+		bool have_spec = oci_ctr_has_hooks(&c, "poststop_hooks") &&
+				 oci_ctr_spec(&c, &s, &herr) == 0;
 		remove_cgroup(&c);
 		remove_host_mounts(&c);
 		state_remove(c.dir, -1);

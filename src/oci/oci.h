@@ -45,6 +45,9 @@ void oci_ctr_close(struct oci_ctr *c);
 const char *oci_status_name(enum oci_status s);
 /* A pidfd of the init, checked to be that very process; -1 if it is gone. */
 int oci_ctr_pidfd(const struct oci_ctr *c);
+/* Whether the container's config has hooks of that kind ("poststart_hooks" in its
+ * record; a record without the count, of an older husk: true). */
+bool oci_ctr_has_hooks(const struct oci_ctr *c, const char *key);
 /* The container's spec again, from the config.json kept in its state directory. */
 int oci_ctr_spec(const struct oci_ctr *c, struct husk_spec *s, struct husk_err *err);
 /* The OCI state object (`husk state` prints it; hooks get it on stdin). */

@@ -145,6 +145,11 @@ int oci_ctr_pidfd(const struct oci_ctr *c)
 	return state_pidfd(c->pid, (unsigned long long)state_get_int(c->rec, "pid_start", 0));
 }
 
+bool oci_ctr_has_hooks(const struct oci_ctr *c, const char *key)
+{
+	return state_get_int(c->rec, key, -1) != 0;
+}
+
 int oci_ctr_spec(const struct oci_ctr *c, struct husk_spec *s, struct husk_err *err)
 {
 	char file[400];

@@ -38,7 +38,7 @@ int cmd_oci_start(struct husk_global *g, int argc, char **argv)
 		r = start_gate_release(c.dir, c.id, &err);
 	if (!r)
 		r = state_update(c.dir, mark_running, NULL, &err);
-	if (!r) {
+	if (!r && oci_ctr_has_hooks(&c, "poststart_hooks")) {
 		struct husk_spec s;
 		struct husk_err herr = { 0 };
 		spec_init(&s);

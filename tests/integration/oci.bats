@@ -315,6 +315,11 @@ echo from-prestart >"/proc/$pid/root%s/rootfs/dev/from-prestart"
 	[ "$(jq -r .pid "/proc/$pid/root/startContainer.json")" = "$pid" ]
 	[ "$(cat "/proc/$pid/root/dev/from-prestart")" = from-prestart ]
 	[ ! -e "$BUNDLE/rootfs/dev/from-prestart" ]
+	# the record counts the hooks start and delete run (they skip config.json without);
+	# a record of an older husk, without the count, still gets its poststop hook
+	[ "$(jq -r .poststart_hooks "$OCI_ROOT/$id/state.json")" = 1 ]
+	jq 'del(.poststop_hooks)' "$OCI_ROOT/$id/state.json" >"$BATS_TEST_TMPDIR/st.json"
+	cat "$BATS_TEST_TMPDIR/st.json" >"$OCI_ROOT/$id/state.json"
 	run -0 oci delete --force "$id"
 	[ "$(jq -r .status "$log/poststop.json")" = stopped ]
 }
