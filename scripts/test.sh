@@ -39,7 +39,7 @@ PACKAGES=(
 	bats busybox-static curl iproute2 nftables shellcheck
 	python3 python3-fastapi python3-uvicorn
 	qemu-system-x86 cpio debootstrap kmod
-	util-linux bsdutils procps coreutils findutils gawk
+	util-linux bsdutils procps coreutils findutils gawk strace
 	golang-go make
 	docker.io containerd podman iptables
 	uidmap slirp4netns passt

@@ -20,6 +20,7 @@
 #include "engine/state.h"
 #include "engine/sync.h"
 #include "engine/wait.h"
+#include "linux/ns.h"
 #include "linux/userns/userns.h"
 #include "util/fs.h"
 #include "util/cleanup.h"
@@ -33,6 +34,7 @@ struct exec_ctx {
 	int ns_flags;
 	int sock[2];        /* the handshake with A and B (sync.h) */
 	int pid_pipe[2];    /* A -> husk: B's pid */
+	bool in_cgroup;     /* A was cloned into the container's v2 cgroup */
 };
 
 /* The namespaces PID 1 has that we do not: those exec joins. */
@@ -105,7 +107,7 @@ __attribute__((noreturn)) static void exec_joiner(struct exec_ctx *x)
 	struct husk_err err = { 0 };
 	close(x->sock[0]);
 	close(x->pid_pipe[0]);
-	if (join_cgroup(x->t->rec, &err))
+	if (!x->in_cgroup && join_cgroup(x->t->rec, &err))
 		sync_fail(sock, &err);
 	if (setns(x->t->pidfd, x->ns_flags) < 0) {
 		husk_error(&err, errno, "exec: setns into the namespaces of %s", x->t->name);
@@ -152,7 +154,16 @@ static int exec_start(struct exec_ctx *x, struct husk_err *err)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x->sock) < 0 ||
 	    pipe2(x->pid_pipe, O_CLOEXEC) < 0)
 		return husk_error(err, errno, "exec: socketpair");
-	pid_t a = fork();
+	/* v2: A starts in the container's cgroup (clone3), as PID 1 did: a write to
+	 * cgroup.procs would wait for the kernel's threadgroup lock instead */
+	const char *v2 = NULL;
+	json_object *cg = NULL;
+	if (json_object_object_get_ex(x->t->rec, "cgroup", &cg))
+		v2 = state_get_str(cg, "path", NULL);
+	cleanup_close int cg_fd = v2 ? open(v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	pid_t a = ns_clone(0, cg_fd, &x->in_cgroup);
+	if (a < 0 && cg_fd >= 0) /* not allowed there: join_cgroup says why */
+		a = ns_clone(0, -1, &x->in_cgroup);
 	if (a < 0)
 		return husk_error(err, errno, "exec: fork");
 	if (a == 0)
