@@ -120,15 +120,22 @@ void child_main(struct container *c, int sock)
 	struct husk_err err = { 0 };
 	c->pid = host_pid();
 
+	/* 0. v1: into the container's cgroups first, so that everything the parent does
+	 * with this process (a port forwarder charged to its memory cgroup, the hooks)
+	 * finds it there, as when the parent moved it */
+	if (c->cg.n_self) {
+		if (cgroup_self_enter(&c->cg, &err))
+			sync_fail(sock, &err);
+		if (sync_send(sock, SYNC_IN_CGROUP, -1) < 0)
+			_exit(HUSK_EXIT_FAILURE);
+	}
+
 	/* 1. die with husk (not in the OCI face: the engine, not `husk create`, is the
 	 * parent that lasts); wait until the parent has put us in our network
 	 * (and, with a user namespace, written our maps and sent the idmapped root) */
 	if (!s->oci.active)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	wait_go(sock, &c->userns.root_tree_fd);
-	/* v1: into the container's cgroups, before anything of the container runs */
-	if (cgroup_self_enter(&c->cg, &err))
-		sync_fail(sock, &err);
 	/* OCI create: the start gate, opened while the state dir is still ours to enter */
 	if (s->oci.active && (c->gate_fd = start_gate_open(c->state_dir, &err)) < 0)
 		sync_fail(sock, &err);

@@ -145,6 +145,24 @@ int container_handshake(struct container *c, struct husk_err *err)
 	}
 }
 
+/* v1: the child's SYNC_IN_CGROUP (cgroup_self_enter), or why it could not move. */
+static int container_wait_in_cgroup(struct container *c, struct husk_err *err)
+{
+	struct sync_msg m;
+	int fd = -1;
+	int r = sync_recv(c->sync_fd, &m, &fd);
+	if (fd >= 0)
+		close(fd);
+	if (r == 1 && m.type == SYNC_IN_CGROUP)
+		return 0;
+	if (r == 1 && m.type == SYNC_ERROR) {
+		husk_error_code(err, m.exit_code ? m.exit_code : HUSK_EXIT_FAILURE, 0, "%s", m.msg);
+		err->errnum = m.errnum;
+		return -1;
+	}
+	return husk_error(err, r < 0 ? errno : 0, "the container's PID 1 ended before joining its cgroup");
+}
+
 /* PID 1 of the container, in its namespaces: cloned by husk, or (a user namespace
  * with namespaces given by path, or given by path itself) by a short-lived process
  * that joins them first (ns.h). A PID namespace given by path is entered around
@@ -220,8 +238,9 @@ static int container_start(struct container *c, struct husk_err *err)
 	io_parent_after_clone(&c->io);
 
 	/* clone3(CLONE_INTO_CGROUP) put the child in its cgroup already on v2; on v1
-	 * it moves itself */
-	if (!in_cgroup && !self_enter && cgroup_enter(&c->cg, pid, err))
+	 * it moves itself, and says so */
+	if (self_enter ? container_wait_in_cgroup(c, err) :
+			 !in_cgroup && cgroup_enter(&c->cg, pid, err))
 		return -1;
 	if (userns_attach(&c->userns, s, pid, c->sync_fd, err) || net_attach(&c->net, s, pid, err))
 		return -1;

@@ -11,6 +11,7 @@ enum sync_type {
 	SYNC_PTY_MASTER, /* child -> parent: the pty master, as SCM_RIGHTS */
 	SYNC_ROOT_TREE,  /* parent -> child, before GO: the idmapped rootfs (a mount fd) */
 	SYNC_READY,      /* child -> parent (OCI create): set up, waiting at the start gate */
+	SYNC_IN_CGROUP,  /* child -> parent (v1): it moved itself into its cgroups */
 	SYNC_HOOKS,      /* child -> parent: mounted, before pivot_root: run prestart and
 			  * createRuntime now; the child goes on at the next SYNC_GO */
 };

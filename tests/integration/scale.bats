@@ -330,6 +330,7 @@ except ConnectionRefusedError:
     print("refused")
 except OSError as e:
     print(e)' "$(sed -n "$((i + 1))p" "$BATS_TEST_TMPDIR/addrs")"
+		echo "container $i: $output"
 		[[ $output == refused ]]
 	done
 	pids=()
