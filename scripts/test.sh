@@ -84,7 +84,7 @@ on_exit() {
 	[[ -n $LOG_DIR ]] && rm -rf "$LOG_DIR"
 	if ((!SECCOMP_CACHE_BEFORE)); then
 		rm -rf /var/cache/husk/seccomp
-		rmdir /var/cache/husk 2>/dev/null
+		rmdir /var/cache/husk 2>/dev/null || true
 	fi
 	return 0
 }

@@ -282,9 +282,24 @@ int image_each(const struct store *st, int (*fn)(const char *id, void *arg), voi
 int image_remove_record(const struct store *st, const char *id, struct husk_err *err)
 {
 	char p[PATH_MAX];
+	struct image_record r;
+	struct husk_err rerr = { 0 };
+	bool have = image_record_read(st, id, &r, &rerr) == 0;
 	record_path(st, id, p, sizeof p);
-	if (unlink(p) < 0 && errno != ENOENT)
+	if (unlink(p) < 0 && errno != ENOENT) {
+		if (have)
+			image_record_free(&r);
 		return husk_error(err, errno, "removing %s", p);
+	}
+	/* its config and manifest: no other image has them (a manifest names one config) */
+	store_blob_path(st, id, p, sizeof p);
+	unlink(p);
+	if (have && r.manifest[0]) {
+		store_blob_path(st, r.manifest, p, sizeof p);
+		unlink(p);
+	}
+	if (have)
+		image_record_free(&r);
 	return 0;
 }
 
@@ -321,6 +336,21 @@ static int collect_layers(const char *id, void *arg)
 	return ret;
 }
 
+/* the blobs an image record names: its config and its manifest */
+static int collect_blobs(const char *id, void *arg)
+{
+	struct used *u = arg;
+	struct image_record r;
+	struct husk_err err = { 0 };
+	if (image_record_read(u->st, id, &r, &err))
+		return -1;
+	int ret = add_used(u, r.id);
+	if (!ret && r.manifest[0])
+		ret = add_used(u, r.manifest);
+	image_record_free(&r);
+	return ret;
+}
+
 static bool is_used(const struct used *u, char *const *keep, const char *hex)
 {
 	for (size_t i = 0; i < u->n; i++)
@@ -330,6 +360,31 @@ static bool is_used(const struct used *u, char *const *keep, const char *hex)
 		if (digest_valid(keep[i]) && !strcmp(digest_hex(keep[i]), hex))
 			return true;
 	return false;
+}
+
+/* Configs and manifests no image record names (an older husk's rmi left them). */
+static void prune_blobs(const struct store *st)
+{
+	struct used u = { .st = st };
+	if (image_each(st, collect_blobs, &u) == 0) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof p, "%s/blobs/sha256", st->root);
+		DIR *d = opendir(p);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			if (strlen(de->d_name) != DIGEST_HEX_LEN || is_used(&u, NULL, de->d_name))
+				continue;
+			char id[DIGEST_STR_LEN], bp[PATH_MAX];
+			snprintf(id, sizeof id, "sha256:%s", de->d_name);
+			store_blob_path(st, id, bp, sizeof bp);
+			unlink(bp);
+		}
+		if (d)
+			closedir(d);
+	}
+	for (size_t i = 0; i < u.n; i++)
+		free(u.ids[i]);
+	free(u.ids);
 }
 
 int image_prune_layers(const struct store *st, char *const *keep, int64_t *freed)
@@ -363,5 +418,6 @@ int image_prune_layers(const struct store *st, char *const *keep, int64_t *freed
 	for (size_t i = 0; i < u.n; i++)
 		free(u.ids[i]);
 	free(u.ids);
+	prune_blobs(st);
 	return removed;
 }

@@ -94,10 +94,10 @@ import_busybox() {
 	"$HUSK" import "$BATS_TEST_TMPDIR/bb.tar" "$1"
 }
 
-# the store holds no layer, no staging dir and no image
+# the store holds no layer, no staging dir, no image and no config or manifest blob
 store_is_empty() {
 	local s=$HUSK_IMAGE_ROOT
-	[[ -z $(find "$s/layers" "$s/tmp" "$s/images" -mindepth 1 2>/dev/null) ]] ||
+	[[ -z $(find "$s/layers" "$s/tmp" "$s/images" "$s/blobs/sha256" -mindepth 1 2>/dev/null) ]] ||
 		fail "store not empty: $(find "$s" -mindepth 2 | head)"
 }
 
