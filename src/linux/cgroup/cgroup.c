@@ -185,7 +185,8 @@ int cgroup_set_limits(struct cgroup *cg, const struct husk_resources *res, struc
 
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct husk_err *err)
 {
-	return cg->mode == CGROUP_V2 ? cgroup_v2_enter(cg, pid, err) : cgroup_v1_enter(cg, pid, err);
+	/* v1: the process moves itself (cgroup_self_enter) */
+	return cg->mode == CGROUP_V2 ? cgroup_v2_enter(cg, pid, err) : 0;
 }
 
 int cgroup_self_prepare(struct cgroup *cg, struct husk_err *err)

@@ -61,7 +61,8 @@ int cgroup_open_at(struct cgroup *cg, const char *name, const char *rel,
 		   const char *const *extra, struct husk_err *err);
 /* Writes res's limits (memory, memory+swap, CPUs, pids) into its directories. */
 int cgroup_set_limits(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err);
-/* Puts pid in every hierarchy (not needed after clone3 into the v2 cgroup). */
+/* v2: puts pid in the cgroup (where clone3 could not: an older kernel). v1: nothing,
+ * the process moves itself with cgroup_self_enter. */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
 /* v1 and hybrid: opens each hierarchy's `tasks` file for the container's PID 1 to
  * move itself with cgroup_self_enter (none on v2, where clone3 does it); the parent

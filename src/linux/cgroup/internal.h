@@ -6,7 +6,6 @@
 /* per-version parts (v1.c, v2.c) */
 int cgroup_v1_discover(struct cgroup *cg);
 int cgroup_v1_create(struct cgroup *cg, const struct husk_resources *res, struct husk_err *err);
-int cgroup_v1_enter(struct cgroup *cg, pid_t pid, struct husk_err *err);
 int cgroup_v1_self_prepare(struct cgroup *cg, struct husk_err *err);
 int cgroup_v1_self_enter(struct cgroup *cg, struct husk_err *err);
 bool cgroup_v1_oom_killed(const struct cgroup *cg);

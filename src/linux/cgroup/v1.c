@@ -212,16 +212,6 @@ int cgroup_v1_create(struct cgroup *cg, const struct husk_resources *res, struct
 	return cgroup_v1_set_limits(cg, res, err);
 }
 
-int cgroup_v1_enter(struct cgroup *cg, pid_t pid, struct husk_err *err)
-{
-	char val[16];
-	snprintf(val, sizeof val, "%d", pid);
-	for (int i = 0; i < cg->n_v1; i++)
-		if (cgroup_write(cg->v1[i].path, "cgroup.procs", val, err))
-			return -1;
-	return 0;
-}
-
 int cgroup_v1_self_prepare(struct cgroup *cg, struct husk_err *err)
 {
 	char path[512];
