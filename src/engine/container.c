@@ -113,6 +113,14 @@ static int container_create(struct container *c, struct husk_err *err)
 	return 0;
 }
 
+/* The child's SYNC_ERROR, as husk's error: its message, exit code and errno. */
+static int child_error(const struct sync_msg *m, struct husk_err *err)
+{
+	husk_error_code(err, m->exit_code ? m->exit_code : HUSK_EXIT_FAILURE, 0, "%s", m->msg);
+	err->errnum = m->errnum;
+	return -1;
+}
+
 int container_handshake(struct container *c, struct husk_err *err)
 {
 	for (;;) {
@@ -137,11 +145,8 @@ int container_handshake(struct container *c, struct husk_err *err)
 				return husk_error(err, errno, "resuming the container after its hooks");
 			continue;
 		}
-		if (m.type == SYNC_ERROR) {
-			husk_error_code(err, m.exit_code ? m.exit_code : HUSK_EXIT_FAILURE, 0, "%s", m.msg);
-			err->errnum = m.errnum;
-			return -1;
-		}
+		if (m.type == SYNC_ERROR)
+			return child_error(&m, err);
 	}
 }
 
@@ -155,11 +160,8 @@ static int container_wait_in_cgroup(struct container *c, struct husk_err *err)
 		close(fd);
 	if (r == 1 && m.type == SYNC_IN_CGROUP)
 		return 0;
-	if (r == 1 && m.type == SYNC_ERROR) {
-		husk_error_code(err, m.exit_code ? m.exit_code : HUSK_EXIT_FAILURE, 0, "%s", m.msg);
-		err->errnum = m.errnum;
-		return -1;
-	}
+	if (r == 1 && m.type == SYNC_ERROR)
+		return child_error(&m, err);
 	return husk_error(err, r < 0 ? errno : 0, "the container's PID 1 ended before joining its cgroup");
 }
 

@@ -282,24 +282,9 @@ int image_each(const struct store *st, int (*fn)(const char *id, void *arg), voi
 int image_remove_record(const struct store *st, const char *id, struct husk_err *err)
 {
 	char p[PATH_MAX];
-	struct image_record r;
-	struct husk_err rerr = { 0 };
-	bool have = image_record_read(st, id, &r, &rerr) == 0;
 	record_path(st, id, p, sizeof p);
-	if (unlink(p) < 0 && errno != ENOENT) {
-		if (have)
-			image_record_free(&r);
+	if (unlink(p) < 0 && errno != ENOENT)
 		return husk_error(err, errno, "removing %s", p);
-	}
-	/* its config and manifest: no other image has them (a manifest names one config) */
-	store_blob_path(st, id, p, sizeof p);
-	unlink(p);
-	if (have && r.manifest[0]) {
-		store_blob_path(st, r.manifest, p, sizeof p);
-		unlink(p);
-	}
-	if (have)
-		image_record_free(&r);
 	return 0;
 }
 
@@ -322,31 +307,23 @@ static int add_used(struct used *u, const char *id)
 	return (u->ids[u->n] = strdup(id)) ? (int)u->n++ * 0 : -1;
 }
 
-static int collect_layers(const char *id, void *arg)
-{
-	struct used *u = arg;
-	struct image_record r;
-	struct husk_err err = { 0 };
-	if (image_record_read(u->st, id, &r, &err))
-		return -1; /* unreadable: prune nothing rather than something in use */
-	int ret = 0;
-	for (size_t i = 0; i < r.n_layers && !ret; i++)
-		ret = add_used(u, r.layers[i]);
-	image_record_free(&r);
-	return ret;
-}
+/* What the image records name: their layers, and their configs and manifests. */
+struct used_sets {
+	struct used layers, blobs;
+};
 
-/* the blobs an image record names: its config and its manifest */
-static int collect_blobs(const char *id, void *arg)
+static int collect_used(const char *id, void *arg)
 {
-	struct used *u = arg;
+	struct used_sets *u = arg;
 	struct image_record r;
 	struct husk_err err = { 0 };
-	if (image_record_read(u->st, id, &r, &err))
-		return -1;
-	int ret = add_used(u, r.id);
+	if (image_record_read(u->layers.st, id, &r, &err))
+		return -1; /* unreadable: prune nothing rather than something in use */
+	int ret = add_used(&u->blobs, r.id);
 	if (!ret && r.manifest[0])
-		ret = add_used(u, r.manifest);
+		ret = add_used(&u->blobs, r.manifest);
+	for (size_t i = 0; i < r.n_layers && !ret; i++)
+		ret = add_used(&u->layers, r.layers[i]);
 	image_record_free(&r);
 	return ret;
 }
@@ -362,62 +339,73 @@ static bool is_used(const struct used *u, char *const *keep, const char *hex)
 	return false;
 }
 
-/* Configs and manifests no image record names (an older husk's rmi left them). */
-static void prune_blobs(const struct store *st)
+static void used_free(struct used *u)
 {
-	struct used u = { .st = st };
-	if (image_each(st, collect_blobs, &u) == 0) {
-		char p[PATH_MAX];
-		snprintf(p, sizeof p, "%s/blobs/sha256", st->root);
-		DIR *d = opendir(p);
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			if (strlen(de->d_name) != DIGEST_HEX_LEN || is_used(&u, NULL, de->d_name))
-				continue;
-			char id[DIGEST_STR_LEN], bp[PATH_MAX];
-			snprintf(id, sizeof id, "sha256:%s", de->d_name);
-			store_blob_path(st, id, bp, sizeof bp);
-			unlink(bp);
-		}
-		if (d)
-			closedir(d);
+	for (size_t i = 0; i < u->n; i++)
+		free(u->ids[i]);
+	free(u->ids);
+}
+
+/* fn(st, "sha256:<hex>", arg) for each digest-named entry of <store>/SUB that is
+ * neither in u nor in keep */
+static void each_unused(const struct store *st, const char *sub, const struct used *u,
+			char *const *keep, void (*fn)(const struct store *, const char *, void *),
+			void *arg)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/%s", st->root, sub);
+	DIR *d = opendir(p);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strlen(de->d_name) != DIGEST_HEX_LEN || is_used(u, keep, de->d_name))
+			continue;
+		char id[DIGEST_STR_LEN];
+		snprintf(id, sizeof id, "sha256:%s", de->d_name);
+		fn(st, id, arg);
 	}
-	for (size_t i = 0; i < u.n; i++)
-		free(u.ids[i]);
-	free(u.ids);
+	if (d)
+		closedir(d);
+}
+
+struct layer_prune {
+	int removed;
+	int64_t freed;
+};
+
+static void remove_layer(const struct store *st, const char *id, void *arg)
+{
+	struct layer_prune *lp = arg;
+	char dir[PATH_MAX], sp[PATH_MAX], buf[32];
+	store_layer_path(st, id, dir, sizeof dir);
+	layer_size_path(st, id, sp, sizeof sp);
+	if (read_file(sp, buf, sizeof buf) > 0)
+		lp->freed += strtoll(buf, NULL, 10);
+	/* a rootless store's layers hold files of the user's subuids */
+	if (rootless_remove_tree(dir) == 0) {
+		unlink(sp);
+		lp->removed++;
+	}
+}
+
+/* a config or manifest no record names: rmi's image, or one an older husk left */
+static void remove_blob(const struct store *st, const char *id, void *arg)
+{
+	(void)arg;
+	char p[PATH_MAX];
+	store_blob_path(st, id, p, sizeof p);
+	unlink(p);
 }
 
 int image_prune_layers(const struct store *st, char *const *keep, int64_t *freed)
 {
-	struct used u = { .st = st };
-	int removed = 0;
-	*freed = 0;
-	if (image_each(st, collect_layers, &u) == 0) {
-		char p[PATH_MAX];
-		snprintf(p, sizeof p, "%s/layers", st->root);
-		DIR *d = opendir(p);
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			if (strlen(de->d_name) != DIGEST_HEX_LEN || is_used(&u, keep, de->d_name))
-				continue;
-			char id[DIGEST_STR_LEN], lp[PATH_MAX], sp[PATH_MAX], buf[32];
-			snprintf(id, sizeof id, "sha256:%s", de->d_name);
-			store_layer_path(st, id, lp, sizeof lp);
-			layer_size_path(st, id, sp, sizeof sp);
-			if (read_file(sp, buf, sizeof buf) > 0)
-				*freed += strtoll(buf, NULL, 10);
-			/* a rootless store's layers hold files of the user's subuids */
-			if (rootless_remove_tree(lp) == 0) {
-				unlink(sp);
-				removed++;
-			}
-		}
-		if (d)
-			closedir(d);
+	struct used_sets u = { .layers = { .st = st }, .blobs = { .st = st } };
+	struct layer_prune lp = { 0 };
+	if (image_each(st, collect_used, &u) == 0) {
+		each_unused(st, "layers", &u.layers, keep, remove_layer, &lp);
+		each_unused(st, "blobs/sha256", &u.blobs, NULL, remove_blob, NULL);
 	}
-	for (size_t i = 0; i < u.n; i++)
-		free(u.ids[i]);
-	free(u.ids);
-	prune_blobs(st);
-	return removed;
+	used_free(&u.layers);
+	used_free(&u.blobs);
+	*freed = lp.freed;
+	return lp.removed;
 }
