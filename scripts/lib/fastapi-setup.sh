@@ -16,7 +16,7 @@ rootfs_ready() {
 
 build_husk() {
 	if [[ -x $HUSK ]]; then
-		note "husk: $HUSK ($("$HUSK" --version 2>/dev/null || echo 'version unknown'))"
+		note "husk: $HUSK ($("$HUSK" --version 2>/dev/null | sed -n 1p || echo 'version unknown'))"
 		return 0
 	fi
 	[[ $HUSK == "$ROOT/build/husk" ]] || die "HUSK=$HUSK is not an executable"
