@@ -129,7 +129,7 @@ static int rmi_one(struct store *st, const struct in_use *u, const char *ref, bo
 	} else if (untag(st, r.id, tag, &left, &err) == 0 && !left) {
 		if (image_remove_record(st, r.id, &err) == 0) {
 			int64_t freed;
-			image_prune_layers(st, u->layers, &freed);
+			image_prune(st, u->layers, &freed);
 			printf("Deleted: %s\n", r.id);
 		}
 	}
@@ -222,7 +222,7 @@ int image_prune_cmd(struct husk_global *g, int argc, char **argv)
 	struct prune_args a = { .st = &st, .u = &u, .tags = image_tags_read(&st) };
 	image_each(&st, prune_dangling, &a);
 	int64_t freed = 0;
-	int n = image_prune_layers(&st, u.layers, &freed);
+	int n = image_prune(&st, u.layers, &freed);
 	char size[32];
 	format_bytes((double)freed, size, sizeof size);
 	printf("Deleted layers: %d, reclaimed %s\n", n, size);

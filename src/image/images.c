@@ -289,7 +289,6 @@ int image_remove_record(const struct store *st, const char *id, struct husk_err 
 }
 
 struct used {
-	const struct store *st;
 	char **ids;
 	size_t n, cap;
 };
@@ -309,6 +308,7 @@ static int add_used(struct used *u, const char *id)
 
 /* What the image records name: their layers, and their configs and manifests. */
 struct used_sets {
+	const struct store *st;
 	struct used layers, blobs;
 };
 
@@ -317,7 +317,7 @@ static int collect_used(const char *id, void *arg)
 	struct used_sets *u = arg;
 	struct image_record r;
 	struct husk_err err = { 0 };
-	if (image_record_read(u->layers.st, id, &r, &err))
+	if (image_record_read(u->st, id, &r, &err))
 		return -1; /* unreadable: prune nothing rather than something in use */
 	int ret = add_used(&u->blobs, r.id);
 	if (!ret && r.manifest[0])
@@ -396,9 +396,9 @@ static void remove_blob(const struct store *st, const char *id, void *arg)
 	unlink(p);
 }
 
-int image_prune_layers(const struct store *st, char *const *keep, int64_t *freed)
+int image_prune(const struct store *st, char *const *keep, int64_t *freed)
 {
-	struct used_sets u = { .layers = { .st = st }, .blobs = { .st = st } };
+	struct used_sets u = { .st = st };
 	struct layer_prune lp = { 0 };
 	if (image_each(st, collect_used, &u) == 0) {
 		each_unused(st, "layers", &u.layers, keep, remove_layer, &lp);

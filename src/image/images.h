@@ -43,9 +43,9 @@ int image_tags_write(const struct store *st, json_object *tags, struct husk_err 
 /* Each image id in the store, in no order: fn returns non-zero to stop. */
 int image_each(const struct store *st, int (*fn)(const char *id, void *arg), void *arg);
 /* Removes an image's record (its layers, config and manifest stay for
- * image_prune_layers). Hold the lock. */
+ * image_prune). Hold the lock. */
 int image_remove_record(const struct store *st, const char *id, struct husk_err *err);
 /* Removes layers no image record uses, except those in `keep` (NULL-terminated
  * diff_ids used by containers), and the configs and manifests no record names.
  * Hold the lock. Returns the number of layers removed. */
-int image_prune_layers(const struct store *st, char *const *keep, int64_t *freed);
+int image_prune(const struct store *st, char *const *keep, int64_t *freed);
