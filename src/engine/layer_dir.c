@@ -55,6 +55,36 @@ void layer_dir_gc(const char *layer_root)
 	closedir(d);
 }
 
+/* The orphans of LAYER_ROOT, looked for once per state root, boot and layer root: a
+ * layer dir is orphaned only when its state dir went without husk (a reboot, or
+ * someone's rm), and the state root is made anew when its first container comes
+ * (it goes with its last, LAYER_DIR_GC_STAMP with it). So starting a container does
+ * not read every other container's layer; `image prune` always looks. */
+static void gc_once(const char *layer_root, const char *state_dir)
+{
+	char stamp[PATH_MAX], boot[64] = "", mark[PATH_MAX + 64], seen[PATH_MAX + 64] = "";
+	if (!path_fits(stamp, sizeof stamp, "%s", state_dir))
+		return;
+	char *slash = strrchr(stamp, '/');
+	if (!slash || slash == stamp || !path_fits(slash, sizeof stamp - (size_t)(slash - stamp),
+						   "/%s", LAYER_DIR_GC_STAMP))
+		return;
+	if (read_file("/proc/sys/kernel/random/boot_id", boot, sizeof boot) <= 0 ||
+	    !path_fits(mark, sizeof mark, "%.36s %s\n", boot, layer_root)) {
+		layer_dir_gc(layer_root);
+		return;
+	}
+	if (read_file(stamp, seen, sizeof seen) > 0 && !strcmp(seen, mark))
+		return;
+	layer_dir_gc(layer_root);
+	/* a torn or lost stamp only makes the next run look again */
+	int fd = open(stamp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		write_all(fd, mark, strlen(mark));
+		close(fd);
+	}
+}
+
 int layer_dir_ensure(const char *layer_root, const char *state_dir, const char *name,
 		     struct husk_err *err)
 {
@@ -66,7 +96,7 @@ int layer_dir_ensure(const char *layer_root, const char *state_dir, const char *
 		return 0;
 	if (mkdir_p(layer_root, 0700) < 0)
 		return husk_error(err, errno, "container layers: mkdir %s", layer_root);
-	layer_dir_gc(layer_root);
+	gc_once(layer_root, state_dir);
 	unsigned char r[4];
 	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
 		return husk_error(err, errno, "getrandom");

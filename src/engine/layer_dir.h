@@ -10,9 +10,14 @@
 
 #include "util/error.h"
 
+/* in the state root, beside .lock: removed with it */
+#define LAYER_DIR_GC_STAMP ".layers-gc"
+
 /* Unless STATE_DIR/layer exists (a restart: the same layer again): LAYER_ROOT/
  * NAME-XXXXXXXX, 0700, with its `state` link to STATE_DIR, and STATE_DIR/layer to
- * it; the orphans of LAYER_ROOT removed first. */
+ * it. The orphans of LAYER_ROOT are removed first, by the first such run of each
+ * state root, boot and layer root (LAYER_DIR_GC_STAMP in the state root says which
+ * looked last). */
 int layer_dir_ensure(const char *layer_root, const char *state_dir, const char *name,
 		     struct husk_err *err);
 /* The layer STATE_DIR/layer names, removed (a rootless one's subuid files too). */

@@ -164,6 +164,8 @@ static void remove_root_if_empty(const char *root)
 	closedir(d);
 	if (!others) {
 		char lockp[320];
+		snprintf(lockp, sizeof lockp, "%s/" LAYER_DIR_GC_STAMP, root);
+		unlink(lockp);
 		snprintf(lockp, sizeof lockp, "%s/.lock", root);
 		unlink(lockp);
 		rmdir(root); /* fails while such files remain: that is fine */

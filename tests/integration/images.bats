@@ -184,6 +184,34 @@ store_is_empty() {
 	rmdir "$HUSK_IMAGE_ROOT/containers/not-ours"
 }
 
+@test "run IMAGE: orphaned layers are looked for once per state root, not at every start; the root goes whole with its last container" {
+	import_busybox bb:1 >/dev/null
+	n=$(cname keep)
+	run -0 "$HUSK" run -d --name "$n" --network none bb:1 sleep 600
+	[ -s "$HUSK_STATE_ROOT/.layers-gc" ]
+	mkdir -p "$HUSK_IMAGE_ROOT/containers/gone-4"
+	ln -s "$HUSK_STATE_ROOT/no-such-4" "$HUSK_IMAGE_ROOT/containers/gone-4/state"
+	# this state root was looked at by the run above: the next start reads no layer
+	run -0 "$HUSK" run --rm --network none bb:1 true
+	[ -d "$HUSK_IMAGE_ROOT/containers/gone-4" ]
+	# another layer root is looked at once, when first used from here
+	mkdir -p "$BATS_TEST_TMPDIR/store2/containers/gone-5"
+	ln -s "$HUSK_STATE_ROOT/no-such-5" "$BATS_TEST_TMPDIR/store2/containers/gone-5/state"
+	run -0 "$HUSK" --image-root "$BATS_TEST_TMPDIR/store2" import "$BATS_TEST_TMPDIR/bb.tar" bb2:1
+	run -0 "$HUSK" --image-root "$BATS_TEST_TMPDIR/store2" run --rm --network none bb2:1 true
+	[ ! -e "$BATS_TEST_TMPDIR/store2/containers/gone-5" ]
+	run -0 "$HUSK" image prune
+	[ ! -e "$HUSK_IMAGE_ROOT/containers/gone-4" ]
+	run -0 "$HUSK" rm -f "$n"
+	[ ! -e "$HUSK_STATE_ROOT" ]
+	# a state root made anew (the last container went, or a reboot) looks again
+	mkdir -p "$HUSK_IMAGE_ROOT/containers/gone-6"
+	ln -s "$HUSK_STATE_ROOT/no-such-6" "$HUSK_IMAGE_ROOT/containers/gone-6/state"
+	run -0 "$HUSK" run --rm --network none bb:1 true
+	[ ! -e "$HUSK_IMAGE_ROOT/containers/gone-6" ]
+	[ ! -e "$HUSK_STATE_ROOT" ]
+}
+
 @test "run -d --restart IMAGE: each restart mounts the same writable layer again (its writes stay)" {
 	import_busybox bb:1 >/dev/null
 	n=$(cname rs)
