@@ -37,6 +37,7 @@
 
 #include "linux/net/ports/forwarder_int.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 #define PIPE_BYTES (256 << 10)   /* per direction of a TCP connection (measured best here) */
 #define BULK (64 << 10)          /* a read this big says more is coming at once */
@@ -412,11 +413,15 @@ static void keep_only(const struct fwd_rule *rules, size_t n, int netns_fd)
 }
 
 static __attribute__((noreturn)) void forwarder_main(const struct fwd_rule *rules, size_t n,
-						     int netns_fd, pid_t parent)
+						     int netns_fd, const char *join_tasks,
+						     pid_t parent)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
+	/* one thread: moving it moves the process, with no threadgroup lock */
+	if (join_tasks)
+		write_file(join_tasks, "0");
 	prctl(PR_SET_NAME, "husk-forward");
 	/* out of husk's process group: a ^C on the terminal is husk's to forward */
 	setsid();
@@ -456,14 +461,15 @@ static __attribute__((noreturn)) void forwarder_main(const struct fwd_rule *rule
 	forwarder_loop(ls, n);
 }
 
-pid_t forwarder_start(const struct fwd_rule *rules, size_t n, int netns_fd, struct husk_err *err)
+pid_t forwarder_start(const struct fwd_rule *rules, size_t n, int netns_fd, const char *join_tasks,
+		      struct husk_err *err)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		return husk_error(err, errno, "publishing ports: fork");
 	if (pid == 0)
-		forwarder_main(rules, n, netns_fd, parent);
+		forwarder_main(rules, n, netns_fd, join_tasks, parent);
 	return pid;
 }
 

@@ -20,7 +20,9 @@ struct fwd_rule {
 };
 
 /* Forks the forwarder for these sockets, to run in the network namespace netns_fd
- * (-1: stay in husk's); the caller then closes its copies. Returns its pid, or -1. */
-pid_t forwarder_start(const struct fwd_rule *rules, size_t n, int netns_fd, struct husk_err *err);
+ * (-1: stay in husk's); it first writes 0 to join_tasks (a v1 cgroup's tasks file),
+ * unless NULL. The caller then closes its copies. Returns its pid, or -1. */
+pid_t forwarder_start(const struct fwd_rule *rules, size_t n, int netns_fd, const char *join_tasks,
+		      struct husk_err *err);
 /* kill -KILL and reap. */
 void forwarder_stop(pid_t pid);

@@ -22,6 +22,7 @@
 #include "util/cleanup.h"
 #include "util/explain.h"
 #include "util/fs.h"
+#include "util/path.h"
 
 struct ports {
 	pid_t forwarder;
@@ -251,32 +252,30 @@ static int forwarder_binds(const struct port_map *p, struct fwd_rule *rules, siz
 }
 
 /* The forwarder's memory (pipes, socket buffers) is the container's: it joins the
- * container's memory cgroup (v1), or its cgroup (v2). Best effort. */
-static void charge_to_container(pid_t fwd, pid_t ctr)
+ * container's memory cgroup (v1) itself, writing 0 to its tasks (a thread moving
+ * itself takes no threadgroup lock; a write of its pid to cgroup.procs by husk
+ * waited ~10 ms for an RCU grace period), or husk moves it into the container's v2
+ * cgroup. Best effort. */
+static void charge_paths(pid_t ctr, char *v1_tasks, char *v2_procs, size_t len)
 {
-	char path[64], line[512], procs[700], pid[16], v2[600] = "";
+	char path[64], line[512];
 	snprintf(path, sizeof path, "/proc/%d/cgroup", ctr);
-	snprintf(pid, sizeof pid, "%d", fwd);
+	v1_tasks[0] = v2_procs[0] = '\0';
 	cleanup_fclose FILE *f = fopen(path, "re");
-	bool v1 = false;
 	while (f && fgets(line, sizeof line, f)) {
 		line[strcspn(line, "\n")] = '\0';
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)
 			continue;
 		*c2 = '\0';
-		if (!c1[1]) {
-			snprintf(v2, sizeof v2, "%s", c2 + 1);
-		} else if (!strcmp(c1 + 1, "memory")) {
-			snprintf(procs, sizeof procs, "/sys/fs/cgroup/memory%s/cgroup.procs", c2 + 1);
-			v1 = write_file(procs, pid) == 0;
-		}
+		if (!c1[1])
+			path_fits(v2_procs, len, "/sys/fs/cgroup%s/cgroup.procs", c2 + 1);
+		else if (!strcmp(c1 + 1, "memory"))
+			path_fits(v1_tasks, len, "/sys/fs/cgroup/memory%s/tasks", c2 + 1);
 	}
 	struct statfs fs;
-	if (!v1 && v2[0] && statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == 0x63677270) {
-		snprintf(procs, sizeof procs, "/sys/fs/cgroup%s/cgroup.procs", v2);
-		write_file(procs, pid);
-	}
+	if (v1_tasks[0] || statfs("/sys/fs/cgroup", &fs) < 0 || fs.f_type != 0x63677270)
+		v2_procs[0] = '\0';
 }
 
 /* A forwarder for rules[0..n) in the container's network namespace, charged to it;
@@ -284,14 +283,18 @@ static void charge_to_container(pid_t fwd, pid_t ctr)
 static pid_t launch_forwarder(struct fwd_rule *rules, size_t n, pid_t ctr_pid,
 			      struct husk_err *err)
 {
-	char path[64];
+	char path[64], v1_tasks[700], v2_procs[700];
 	snprintf(path, sizeof path, "/proc/%d/ns/net", ctr_pid);
 	cleanup_close int netns = open(path, O_RDONLY | O_CLOEXEC);
-	pid_t pid = forwarder_start(rules, n, netns, err);
+	charge_paths(ctr_pid, v1_tasks, v2_procs, sizeof v1_tasks);
+	pid_t pid = forwarder_start(rules, n, netns, v1_tasks[0] ? v1_tasks : NULL, err);
 	for (size_t i = 0; i < n; i++)
 		close(rules[i].fd);
-	if (pid > 0)
-		charge_to_container(pid, ctr_pid);
+	if (pid > 0 && v2_procs[0]) {
+		char num[16];
+		snprintf(num, sizeof num, "%d", pid);
+		write_file(v2_procs, num);
+	}
 	return pid;
 }
 
