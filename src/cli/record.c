@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,37 +243,6 @@ int ctr_tell_monitor(int owner_fd, int sig, int value)
 	si.si_uid = getuid();
 	si.si_value.sival_int = value;
 	return pidfd_send_signal(owner_fd, sig, &si, 0);
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-size_t wait_pidfds(int *fds, size_t n, int timeout_ms)
-{
-	int64_t deadline = mono_ms() + timeout_ms;
-	for (;;) {
-		struct pollfd p[n ? n : 1];
-		size_t live = 0;
-		for (size_t i = 0; i < n; i++)
-			if (fds[i] >= 0)
-				p[live++] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-		int64_t left = deadline - mono_ms();
-		if (!live || left <= 0)
-			return live;
-		if (poll(p, live, (int)left) < 0 && errno != EINTR)
-			return live;
-		for (size_t j = 0; j < live; j++)
-			if (p[j].revents)
-				for (size_t i = 0; i < n; i++)
-					if (fds[i] == p[j].fd) {
-						close(fds[i]);
-						fds[i] = -1;
-					}
-	}
 }
 
 int parse_signal(const char *s)

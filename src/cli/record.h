@@ -54,10 +54,6 @@ int ctr_pid1_fd(const struct ctr_record *c);
 int ctr_owner_fd(const struct ctr_record *c);
 /* A request to a monitor: sig with an int value (SI_QUEUE). 0 or -1 (errno). */
 int ctr_tell_monitor(int owner_fd, int sig, int value);
-/* Waits until every fd in fds (pidfds; -1 = none) is readable, that is until those
- * processes ended, or timeout_ms passes; ended ones are closed and set to -1.
- * Returns how many still run. */
-size_t wait_pidfds(int *fds, size_t n, int timeout_ms);
 
 /* "KILL", "SIGKILL", "kill", "9", "RTMIN+2": the number, or -1. */
 int parse_signal(const char *s);

@@ -13,6 +13,7 @@
 #include "cli/record.h"
 #include "engine/monitor.h"
 #include "engine/state.h"
+#include "util/reap.h"
 
 #define RM_WAIT_MS 10000
 

@@ -16,6 +16,7 @@
 #include "engine/monitor.h"
 #include "engine/state.h"
 #include "util/parse.h"
+#include "util/reap.h"
 
 /* what the monitor (or husk) still needs after the grace period to finish up */
 #define STOP_MARGIN_MS 5000

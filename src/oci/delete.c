@@ -3,7 +3,6 @@
  * one first and exits 0 when there is no such container (podman always passes it). */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "oci/oci.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/reap.h"
 
 /* SIGKILL to the init; its death ends its PID namespace. Waits (up to 10 s) until it
  * is gone (a zombie for the engine to reap is gone enough). */
@@ -29,12 +29,8 @@ static int kill_and_wait(const struct oci_ctr *c, struct husk_err *err)
 		return 0;
 	if (pidfd_send_signal(pfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
 		return husk_error(err, errno, "delete %s: kill", c->id);
-	struct pollfd p = { .fd = pfd, .events = POLLIN };
-	int r;
-	do
-		r = poll(&p, 1, 10000);
-	while (r < 0 && errno == EINTR);
-	return r == 1 ? 0 : husk_error(err, ETIMEDOUT, "delete %s: its process did not die", c->id);
+	return wait_pidfds(&pfd, 1, 10000) == 0 ?
+		       0 : husk_error(err, ETIMEDOUT, "delete %s: its process did not die", c->id);
 }
 
 static void remove_cgroup(const struct oci_ctr *c)
