@@ -515,8 +515,10 @@ __attribute__((noreturn)) static void monitor_main(struct husk_spec *s,
 	run_loop(&m);
 	if (s->remove)
 		state_remove(m.dir, m.lock_fd);
-	else
+	else {
 		record(&m, edit_final, 0, NULL, NULL);
+		state_mark_cleaned(m.dir);
+	}
 	_exit(0); /* drops the lock: the record now belongs to `husk rm` */
 }
 

@@ -104,6 +104,12 @@ static void mark_cleaned(json_object *o, void *arg)
 	json_object_object_add(o, "cleaned", json_object_new_boolean(1));
 }
 
+/* Files that let the scan of the state root pass a record without reading it: an
+ * OCI container's (the config kept by create; the CLI face never writes one), and a
+ * kept record whose leftovers are gone (beside "cleaned" in state.json). */
+#define OCI_CONFIG_FILE "config.json"
+#define CLEANED_FILE "cleaned"
+
 /* A detached container's record outlives its monitor; what the kernel holds for it
  * (processes, cgroups, network) does not. */
 static void cleanup_kept(const char *name, const char *dir)
@@ -118,9 +124,28 @@ static void cleanup_kept(const char *name, const char *dir)
 		return;
 	release_kernel_side(name);
 	struct husk_err err = { 0 };
-	state_update(dir, mark_cleaned, NULL, &err);
+	if (state_update(dir, mark_cleaned, NULL, &err) == 0)
+		state_mark_cleaned(dir);
 }
 
+void state_mark_cleaned(const char *dir)
+{
+	char mark[640];
+	if (path_fits(mark, sizeof mark, "%s/" CLEANED_FILE, dir)) {
+		int fd = open(mark, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+static bool has_file(const char *dir, const char *name)
+{
+	char path[700];
+	return path_fits(path, sizeof path, "%s/%s", dir, name) && access(path, F_OK) == 0;
+}
+
+/* Each record whose husk died: its leftovers removed (a kept record's leftovers only).
+ * Live ones cost an open and an flock each; OCI ones and cleaned ones a stat more. */
 static void cleanup_stale_locked(const char *root)
 {
 	DIR *d = opendir(root);
@@ -132,7 +157,7 @@ static void cleanup_stale_locked(const char *root)
 			continue;
 		char dir[600];
 		snprintf(dir, sizeof dir, "%s/%s", root, de->d_name);
-		if (owner_alive(dir))
+		if (owner_alive(dir) || has_file(dir, OCI_CONFIG_FILE) || has_file(dir, CLEANED_FILE))
 			continue;
 		cleanup_json json_object *rec = state_read(dir);
 		/* a container of `husk create` has no husk process at all: it is the engine's
@@ -176,7 +201,10 @@ static void remove_root_if_empty(const char *root)
 static int create_locked(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
 			 struct husk_err *err)
 {
-	cleanup_stale_locked(s->state_root);
+	/* the engine that created OCI containers deletes them: an OCI create reads no
+	 * other record (a scan under the root lock made each create O(containers)) */
+	if (!s->oci.active)
+		cleanup_stale_locked(s->state_root);
 	if (path_format(dir, len, err, "state directory", "%s/%s", s->state_root, s->name))
 		return -1;
 	if (mkdir(dir, 0700) < 0) {

@@ -34,6 +34,10 @@ int state_update(const char *dir, void (*edit)(json_object *o, void *arg), void 
 		 struct husk_err *err);
 /* dir/state.json, or NULL (no such file yet, or unreadable). Put it when done. */
 json_object *state_read(const char *dir);
+/* After "cleaned" is in dir/state.json (what the kernel held for it is gone): a file
+ * beside it, so that the next husk's scan of the state root passes the record
+ * without reading it. */
+void state_mark_cleaned(const char *dir);
 /* Does the husk that owns dir (its monitor) still hold dir/lock? Only looks. */
 bool state_owner_alive(const char *dir);
 /* `husk rm`: with the root lock, checks that no husk owns <root>/<name> any more,

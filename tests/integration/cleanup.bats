@@ -137,6 +137,31 @@ crash() {
 	[ "$BG_STATUS" -eq 0 ]
 }
 
+@test "the next husk passes a kept exited record without reading it (a start is not O(kept containers))" {
+	local i k kept=()
+	for i in 1 2 3; do
+		k=$(cname kept)
+		kept+=("$k")
+		run -0 "$HUSK" run -d --name "$k" --network none "$R" true
+	done
+	for k in "${kept[@]}"; do
+		wait_for 10 "$k exited and cleaned" test -e "$HUSK_STATE_ROOT/$k/cleaned"
+	done
+	# the scan of the state root is husk's own, before the container's process exists
+	strace -qq -e trace=open,openat -o "$BATS_TEST_TMPDIR/trace" \
+		"$HUSK" run --rm --network none "$R" true
+	grep -q "$HUSK_STATE_ROOT/${kept[0]}/lock" "$BATS_TEST_TMPDIR/trace" ||
+		fail "the trace shows no scan of the state root"
+	! grep "$HUSK_STATE_ROOT/hkt-kept-.*/state.json" "$BATS_TEST_TMPDIR/trace" || false
+	# they are still listed, and husk rm takes them
+	run -0 "$HUSK" ps -a
+	local listed=$output
+	for k in "${kept[@]}"; do
+		[[ $listed == *"$k exited"* || $listed == *"$k "*"exited (0)"* ]]
+		run -0 "$HUSK" rm "$k"
+	done
+}
+
 @test "--root DIR: a crashed container's state under DIR is removed by the next husk using DIR" {
 	local n root=$BATS_TEST_TMPDIR/state
 	n=$(cname root)

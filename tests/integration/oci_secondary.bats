@@ -118,7 +118,10 @@ status_is() { [[ $(state_field status) == "$1" ]]; }
 OCI_ROOT=/run/husk-oci-bats-$$
 
 oci_teardown() {
-	[[ -z ${ID:-} ]] || "$HUSK" --root "$OCI_ROOT" delete --force "$ID" >/dev/null 2>&1 || true
+	local x
+	for x in ${ID:-} ${EXTRA_IDS:-}; do
+		"$HUSK" --root "$OCI_ROOT" delete --force "$x" >/dev/null 2>&1 || true
+	done
 	if [[ -d $OCI_ROOT ]]; then
 		local left
 		left=$(find "$OCI_ROOT" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f ')
@@ -252,6 +255,28 @@ need_oci() {
 	oci_teardown
 	run "$HUSK" --root "$OCI_ROOT" list -q
 	if grep -qx "$ID" <<<"$output"; then false; fi
+}
+
+@test "create: reads no other container's record (an engine's create is not O(containers))" {
+	need_oci
+	bundle sleep 1000
+	local i
+	for i in 1 2 3; do
+		EXTRA_IDS+=" $ID-$i"
+		"$HUSK" --root "$OCI_ROOT" create --bundle "$B" "$ID-$i" </dev/null >/dev/null 2>&1 3>&-
+		"$HUSK" --root "$OCI_ROOT" start "$ID-$i"
+	done
+	# not -f: the record's checks are create's own, before the container's process
+	strace -qq -e trace=open,openat,access,faccessat,faccessat2,newfstatat,stat \
+		-o "$BATS_TEST_TMPDIR/trace" \
+		"$HUSK" --root "$OCI_ROOT" create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+	status_is created
+	grep -q "$OCI_ROOT/$ID/" "$BATS_TEST_TMPDIR/trace" || fail "the trace shows nothing of create"
+	! grep "$OCI_ROOT/$ID-" "$BATS_TEST_TMPDIR/trace" || false
+	for i in 1 2 3; do
+		"$HUSK" --root "$OCI_ROOT" delete --force "$ID-$i"
+	done
+	EXTRA_IDS=
 }
 
 # edit_config JQ-FILTER: $B/config.json changed in place
