@@ -17,8 +17,9 @@
 
 #include "spec.h"
 
-/* Takes the root lock, removes stale containers, creates <root>/<name>/ and locks
- * it. Fails with "name in use" if a container (running or kept) has the name. */
+/* Takes the root lock, removes stale containers (not for an OCI create: the engine
+ * deletes what it created), creates <root>/<name>/ and locks it. Fails with "name in
+ * use" if a container (running or kept) has the name. */
 int state_create(const struct husk_spec *s, char *dir, size_t len, int *lock_fd,
 		 struct husk_err *err);
 /* Records PID 1, the status, the container's configuration, its cgroups and its
