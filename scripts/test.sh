@@ -35,7 +35,7 @@ readonly REPO PROG
 PACKAGES=(
 	meson ninja-build pkg-config gcc clang libclang-rt-14-dev
 	libseccomp-dev libcap-dev libmnl-dev libjson-c-dev
-	libarchive-dev libcurl4-openssl-dev libssl-dev jq
+	libarchive-dev libcurl4-openssl-dev libssl-dev libisal-dev zlib1g-dev jq
 	bats busybox-static curl iproute2 nftables shellcheck
 	python3 python3-fastapi python3-uvicorn
 	qemu-system-x86 cpio debootstrap kmod

@@ -8,6 +8,7 @@
 struct libs_archive libs_archive;
 struct libs_curl libs_curl;
 struct libs_crypto libs_crypto;
+struct libs_isal libs_isal;
 
 struct sym {
 	const char *name;
@@ -25,6 +26,9 @@ static const struct sym curl_syms[] = { LIBS_CURL(LIBS_SYM) { 0, 0 } };
 #define TABLE libs_crypto
 static const struct sym crypto_syms[] = { LIBS_CRYPTO(LIBS_SYM) { 0, 0 } };
 #undef TABLE
+#define TABLE libs_isal
+static const struct sym isal_syms[] = { LIBS_ISAL(LIBS_SYM) { 0, 0 } };
+#undef TABLE
 
 static const struct lib {
 	const char *soname, *package;
@@ -33,6 +37,7 @@ static const struct lib {
 	[HUSK_LIB_ARCHIVE] = { "libarchive.so.13", "libarchive13", archive_syms },
 	[HUSK_LIB_CURL] = { "libcurl.so.4", "libcurl4", curl_syms },
 	[HUSK_LIB_CRYPTO] = { "libcrypto.so.3", "libssl3", crypto_syms },
+	[HUSK_LIB_ISAL] = { "libisal.so.2", "libisal2", isal_syms },
 };
 
 /* why: dlerror()'s text, which names the library */
@@ -46,23 +51,43 @@ static int fail(struct husk_err *err, const struct lib *l, const char *why)
 	return -1;
 }
 
-int libs_need(enum husk_lib lib, struct husk_err *err)
+/* 0 when open; else -1 with why (NULL: dlerror()'s) or the missing symbol in sym */
+static int open_lib(enum husk_lib lib, const char **why, char *sym, size_t len)
 {
-	static void *handle[3];
+	static void *handle[HUSK_LIB_N];
 	const struct lib *l = &libs[lib];
 	if (handle[lib])
 		return 0;
 	void *h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		return fail(err, l, dlerror());
+	if (!h) {
+		*why = dlerror();
+		return -1;
+	}
 	for (const struct sym *s = l->syms; s->name; s++) {
 		if (!(*s->slot = dlsym(h, s->name))) {
-			char why[160];
-			snprintf(why, sizeof why, "%s: no symbol %s", l->soname, s->name);
+			snprintf(sym, len, "%s: no symbol %s", l->soname, s->name);
+			*why = sym;
 			dlclose(h);
-			return fail(err, l, why);
+			return -1;
 		}
 	}
 	handle[lib] = h;
 	return 0;
+}
+
+int libs_need(enum husk_lib lib, struct husk_err *err)
+{
+	const char *why = NULL;
+	char sym[160];
+	return open_lib(lib, &why, sym, sizeof sym) ? fail(err, &libs[lib], why) : 0;
+}
+
+int libs_want(enum husk_lib lib)
+{
+	static int tried[HUSK_LIB_N]; /* 1 open, -1 not there */
+	const char *why;
+	char sym[160];
+	if (!tried[lib])
+		tried[lib] = open_lib(lib, &why, sym, sizeof sym) ? -1 : 1;
+	return tried[lib] == 1 ? 0 : -1;
 }

@@ -11,14 +11,19 @@
 #include <archive_entry.h>
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#ifdef HUSK_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 struct husk_err;
 
-enum husk_lib { HUSK_LIB_ARCHIVE, HUSK_LIB_CURL, HUSK_LIB_CRYPTO };
+enum husk_lib { HUSK_LIB_ARCHIVE, HUSK_LIB_CURL, HUSK_LIB_CRYPTO, HUSK_LIB_ISAL, HUSK_LIB_N };
 
 /* Opens the library and resolves its functions once; 0, or -1 with err set to one
  * line naming the library and the package to install (err NULL: printed instead). */
 int libs_need(enum husk_lib lib, struct husk_err *err);
+/* The same for a library husk can do without (ISA-L): -1 without a word. */
+int libs_want(enum husk_lib lib);
 
 #define LIBS_ARCHIVE(X) \
 	X(archive_entry_atime) \
@@ -77,14 +82,25 @@ int libs_need(enum husk_lib lib, struct husk_err *err);
 	X(EVP_MD_CTX_new) \
 	X(EVP_sha256)
 
+#ifdef HUSK_HAVE_ISAL
+#define LIBS_ISAL(X) \
+	X(isal_inflate) \
+	X(isal_inflate_init) \
+	X(isal_inflate_reset)
+#else
+#define LIBS_ISAL(X)
+#endif
+
 #define LIBS_FIELD(f) __typeof__(&f) p_##f;
 struct libs_archive { LIBS_ARCHIVE(LIBS_FIELD) };
 struct libs_curl { LIBS_CURL(LIBS_FIELD) };
 struct libs_crypto { LIBS_CRYPTO(LIBS_FIELD) };
+struct libs_isal { LIBS_ISAL(LIBS_FIELD) char unused; };
 #undef LIBS_FIELD
 extern struct libs_archive libs_archive;
 extern struct libs_curl libs_curl;
 extern struct libs_crypto libs_crypto;
+extern struct libs_isal libs_isal;
 
 #define archive_entry_atime (*libs_archive.p_archive_entry_atime)
 #define archive_entry_atime_is_set (*libs_archive.p_archive_entry_atime_is_set)
@@ -135,6 +151,9 @@ extern struct libs_crypto libs_crypto;
 #define curl_multi_remove_handle (*libs_curl.p_curl_multi_remove_handle)
 #define curl_slist_append (*libs_curl.p_curl_slist_append)
 #define curl_slist_free_all (*libs_curl.p_curl_slist_free_all)
+#define isal_inflate (*libs_isal.p_isal_inflate)
+#define isal_inflate_init (*libs_isal.p_isal_inflate_init)
+#define isal_inflate_reset (*libs_isal.p_isal_inflate_reset)
 #define EVP_DigestFinal_ex (*libs_crypto.p_EVP_DigestFinal_ex)
 #define EVP_DigestInit_ex (*libs_crypto.p_EVP_DigestInit_ex)
 #define EVP_DigestUpdate (*libs_crypto.p_EVP_DigestUpdate)

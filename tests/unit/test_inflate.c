@@ -1,0 +1,184 @@
+/* image/inflate.c (ISA-L) against zlib: what zlib compresses, gz_inflate gives back
+ * byte for byte, fed and drained in chunks of every size; what zlib would refuse
+ * (a bad CRC, a bad length, a cut stream) it refuses; concatenated members and
+ * trailing bytes are read as libarchive reads them. Skips (77) without ISA-L. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "check.h"
+#include "image/inflate.h"
+#include "util/error.h"
+
+struct buf {
+	unsigned char *p;
+	size_t len;
+};
+
+static void append(struct buf *b, const void *p, size_t n)
+{
+	b->p = realloc(b->p, b->len + n + 1);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+/* one gzip member of data, by zlib */
+static void gzip_member(struct buf *out, const unsigned char *data, size_t n, int level)
+{
+	z_stream z = { 0 };
+	deflateInit2(&z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+	unsigned char *tmp = malloc(deflateBound(&z, n) + 64);
+	z.next_in = (unsigned char *)data;
+	z.avail_in = (unsigned)n;
+	z.next_out = tmp;
+	z.avail_out = (unsigned)(deflateBound(&z, n) + 64);
+	deflate(&z, Z_FINISH);
+	append(out, tmp, z.total_out);
+	deflateEnd(&z);
+	free(tmp);
+}
+
+/* gz_inflate of the whole input, given in_chunk bytes at a time into out_cap-byte
+ * outputs: 0 and the bytes in out, or -1 */
+static int inflate_all(const struct buf *in, size_t in_chunk, size_t out_cap, struct buf *out)
+{
+	struct gz *gz = gz_new();
+	struct husk_err err = { 0 };
+	unsigned char *o = malloc(out_cap);
+	size_t off = 0;
+	int r = 0;
+	out->len = 0;
+	for (;;) {
+		size_t n = in->len - off < in_chunk ? in->len - off : in_chunk;
+		const uint8_t *p = in->p + off;
+		size_t left = n;
+		bool end = off + n == in->len, done = false;
+		ssize_t got;
+		while ((got = gz_inflate(gz, &p, &left, end, o, out_cap, &done, &err)) > 0 || !done) {
+			if (got < 0) {
+				r = -1;
+				goto out;
+			}
+			append(out, o, (size_t)got);
+			if (got == 0 && left == 0 && !end)
+				break;
+			if (got == 0 && end && !done) { /* no progress at the end */
+				r = -1;
+				goto out;
+			}
+		}
+		if (done)
+			break;
+		off += n - left;
+	}
+out:
+	free(o);
+	gz_free(gz);
+	return r;
+}
+
+static void sample(struct buf *b, size_t n, unsigned seed)
+{
+	b->p = malloc(n + 1);
+	b->len = n;
+	srand(seed);
+	for (size_t i = 0; i < n; i++) /* some text-like runs, some noise */
+		b->p[i] = (i / 512) % 3 ? (unsigned char)('a' + i % 23) : (unsigned char)rand();
+}
+
+static void round_trip(const char *what, const struct buf *in, const struct buf *want)
+{
+	static const size_t chunks[] = { 1, 7, 4096, 1 << 20 };
+	static const size_t caps[] = { 1, 13, 128 * 1024 };
+	for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++)
+		for (size_t j = 0; j < sizeof caps / sizeof *caps; j++) {
+			if (chunks[i] == 1 && caps[j] == 1 && in->len > 100000)
+				continue; /* slow, and covered by the smaller streams */
+			struct buf out = { 0 };
+			int r = inflate_all(in, chunks[i], caps[j], &out);
+			CHECKF(r == 0 && out.len == want->len &&
+				       memcmp(out.p, want->p, want->len) == 0,
+			       "%s, input chunks %zu, output %zu: r %d, %zu of %zu bytes", what,
+			       chunks[i], caps[j], r, out.len, want->len);
+			free(out.p);
+		}
+}
+
+static void refused(const char *what, const struct buf *in)
+{
+	struct buf out = { 0 };
+	CHECKF(inflate_all(in, 4096, 128 * 1024, &out) == -1, "%s: not refused", what);
+	CHECKF(inflate_all(in, 1, 13, &out) == -1, "%s (small chunks): not refused", what);
+	free(out.p);
+}
+
+int main(void)
+{
+	struct gz *probe = gz_new();
+	if (!probe) {
+		fprintf(stderr, "skip: no ISA-L (libisal.so.2) or built without it\n");
+		return 77;
+	}
+	gz_free(probe);
+
+	struct buf a, b, empty = { 0 }, ab = { 0 };
+	sample(&a, 300000, 1);
+	sample(&b, 5000, 2);
+	append(&ab, a.p, a.len);
+	append(&ab, b.p, b.len);
+
+	struct buf one = { 0 }, stored = { 0 }, two = { 0 }, none = { 0 };
+	gzip_member(&one, a.p, a.len, 6);
+	round_trip("one member", &one, &a);
+	gzip_member(&stored, a.p, a.len, 0);
+	round_trip("stored blocks (level 0)", &stored, &a);
+	gzip_member(&two, a.p, a.len, 9);
+	gzip_member(&two, b.p, b.len, 1);
+	round_trip("two members", &two, &ab);
+	gzip_member(&none, (const unsigned char *)"", 0, 6);
+	round_trip("an empty member", &none, &empty);
+
+	struct buf trail = { 0 };
+	append(&trail, one.p, one.len);
+	append(&trail, "\0\0\0\0 not gzip", 14);
+	round_trip("trailing bytes", &trail, &a);
+	struct buf lone = { 0 };
+	append(&lone, one.p, one.len);
+	append(&lone, "\x1f", 1);
+	round_trip("a lone 0x1f after the member", &lone, &a);
+	struct buf badhdr = { 0 };
+	append(&badhdr, one.p, one.len);
+	append(&badhdr, "\x1f\x8b\x63garbage", 10);
+	round_trip("a bad second header (libarchive stops there)", &badhdr, &a);
+
+	struct buf cut = { 0 };
+	append(&cut, one.p, one.len / 2);
+	refused("a stream cut in half", &cut);
+	struct buf notrailer = { 0 };
+	append(&notrailer, one.p, one.len - 8);
+	refused("a stream without its trailer", &notrailer);
+	struct buf crc = { 0 };
+	append(&crc, one.p, one.len);
+	crc.p[crc.len - 8] ^= 1;
+	refused("a wrong CRC", &crc);
+	struct buf isize = { 0 };
+	append(&isize, one.p, one.len);
+	isize.p[isize.len - 1] ^= 1;
+	refused("a wrong length", &isize);
+	struct buf method = { 0 };
+	append(&method, one.p, one.len);
+	method.p[2] = 7;
+	refused("a method other than deflate", &method);
+	struct buf flip = { 0 };
+	append(&flip, one.p, one.len);
+	for (size_t i = 100; i < flip.len - 100; i += 997)
+		flip.p[i] ^= 0x5a;
+	refused("corrupt deflate data", &flip);
+	struct buf cut2 = { 0 };
+	append(&cut2, two.p, two.len - 20);
+	refused("a second member cut", &cut2);
+
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
