@@ -52,7 +52,8 @@ void sha256_final(struct sha256 *h, char out[DIGEST_STR_LEN])
 
 void sha256_discard(struct sha256 *h)
 {
-	EVP_MD_CTX_free(h->ctx);
+	if (h->ctx) /* else libcrypto may not even be open */
+		EVP_MD_CTX_free(h->ctx);
 	h->ctx = NULL;
 }
 

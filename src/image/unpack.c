@@ -14,37 +14,19 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "image/inflate.h"
+#include "image/layer_stream.h"
 #include "image/tarpath.h"
 #include "image/libs.h"
 #include "util/cleanup.h"
 #include "linux/userns/rootless.h"
 #include "util/input_limits.h"
 
-/* the two stages: the input as given (outer: decompression, "raw" format; or ISA-L
- * for gzip, inflate.h) and the uncompressed tar read from it (inner) */
-struct stage {
-	layer_read_fn fn;
-	void *arg;
-	struct sha256 blob, diff;
-	struct archive *outer;
-	struct gz *gz;
-	struct husk_err *err;
-	const void *first; /* the chunk read to tell gzip, still to be given to outer */
-	ssize_t first_len;
-	const uint8_t *in; /* gz: input not inflated yet */
-	size_t in_len;
-	bool in_end;
-	char buf[128 * 1024];
-	int eof;
-	int plain; /* no compression: the diff_id is the blob digest, hashed once */
-};
-
 struct unpack {
 	int root;
 	int parent_fd; /* cache: tar entries come in directory order */
 	char parent[PATH_MAX];
 	struct archive *a;
+	struct layer_stream *ls;
 	struct layer_digests *d;
 	struct husk_err *err;
 	const char *name; /* the entry being unpacked, as the archive names it */
@@ -52,77 +34,13 @@ struct unpack {
 	bool rootless;    /* in a user namespace of a rootless husk (rootless_ns.h) */
 };
 
-static ssize_t outer_read(struct archive *a, void *arg, const void **buf)
-{
-	(void)a;
-	struct stage *st = arg;
-	if (st->first) { /* hashed when it was read */
-		*buf = st->first;
-		st->first = NULL;
-		return st->first_len;
-	}
-	ssize_t n = st->fn(st->arg, buf);
-	if (n > 0)
-		sha256_update(&st->blob, *buf, (size_t)n);
-	return n;
-}
-
-/* the next chunk of the input into st->in (gz) */
-static int gz_input(struct stage *st)
-{
-	const void *b;
-	ssize_t n = st->fn(st->arg, &b);
-	if (n < 0)
-		return husk_error(st->err, errno, "reading the layer");
-	if (n == 0)
-		st->in_end = true;
-	else
-		sha256_update(&st->blob, b, (size_t)n);
-	st->in = b;
-	st->in_len = (size_t)n;
-	return 0;
-}
-
-/* the next inflated chunk into st->buf: its length, 0 at the end, -1 (st->err set) */
-static ssize_t gz_read(struct stage *st)
-{
-	while (!st->eof) {
-		if (st->in_len == 0 && !st->in_end && gz_input(st))
-			return -1;
-		bool done;
-		ssize_t n = gz_inflate(st->gz, &st->in, &st->in_len, st->in_end,
-				       (uint8_t *)st->buf, sizeof st->buf, &done, st->err);
-		if (n < 0)
-			return -1;
-		if (done)
-			st->eof = 1;
-		if (n > 0) {
-			sha256_update(&st->diff, st->buf, (size_t)n);
-			return n;
-		}
-	}
-	return 0;
-}
-
 static ssize_t inner_read(struct archive *a, void *arg, const void **buf)
 {
 	(void)a;
-	struct stage *st = arg;
-	if (st->gz) {
-		ssize_t n = gz_read(st);
-		*buf = st->buf;
-		return n;
-	}
-	if (st->eof)
-		return 0;
-	la_ssize_t n = archive_read_data(st->outer, st->buf, sizeof st->buf);
-	if (n < 0)
-		return -1;
-	if (n == 0)
-		st->eof = 1;
-	if (!st->plain)
-		sha256_update(&st->diff, st->buf, (size_t)n);
-	*buf = st->buf;
+	struct unpack *u = arg;
+	ssize_t n = layer_stream_read(u->ls, buf);
+	if (n < 0) /* the reader thread's own words before libarchive's */
+		layer_stream_error(u->ls, u->err);
 	return n;
 }
 
@@ -467,113 +385,33 @@ static int unpack_entries(struct unpack *u)
 	return 0;
 }
 
-/* Reads what follows the tar's end blocks, so that both digests cover every byte. */
-static int drain(struct stage *st, struct husk_err *err)
-{
-	const void *buf;
-	if (st->gz) {
-		ssize_t n;
-		while ((n = gz_read(st)) > 0)
-			;
-		if (n < 0)
-			return -1;
-		while (!st->in_end)
-			if (gz_input(st))
-				return -1;
-		return 0;
-	}
-	while (!st->eof) {
-		la_ssize_t n = archive_read_data(st->outer, st->buf, sizeof st->buf);
-		if (n < 0)
-			return husk_error(err, 0, "reading the layer: %s", archive_error_string(st->outer));
-		if (n == 0)
-			st->eof = 1;
-		if (!st->plain)
-			sha256_update(&st->diff, st->buf, (size_t)n);
-	}
-	ssize_t n;
-	while ((n = st->fn(st->arg, &buf)) > 0)
-		sha256_update(&st->blob, buf, (size_t)n);
-	return n < 0 ? husk_error(err, errno, "reading the layer") : 0;
-}
-
-static int open_stages(struct stage *st, struct archive **inner, struct husk_err *err)
-{
-	struct archive_entry *e;
-	if (libs_need(HUSK_LIB_ARCHIVE, err))
-		return -1;
-	st->outer = archive_read_new();
-	*inner = archive_read_new();
-	if (!st->outer || !*inner)
-		return husk_error(err, ENOMEM, "libarchive");
-	ssize_t n = st->fn(st->arg, &st->first); /* gzip? */
-	if (n < 0)
-		return husk_error(err, errno, "reading the layer");
-	if (n > 0)
-		sha256_update(&st->blob, st->first, (size_t)n);
-	const uint8_t *magic = st->first;
-	if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b && (st->gz = gz_new())) {
-		st->in = st->first;
-		st->in_len = (size_t)n;
-		st->first = NULL;
-		goto inner;
-	}
-	st->first_len = n;
-	if (n == 0) /* the end already: outer_read is not to read again */
-		st->first = "";
-	archive_read_support_filter_all(st->outer);
-	archive_read_support_format_raw(st->outer);
-	if (archive_read_open(st->outer, st, NULL, outer_read, NULL) != ARCHIVE_OK ||
-	    archive_read_next_header(st->outer, &e) != ARCHIVE_OK)
-		return husk_error(err, 0, "reading the layer: %s", archive_error_string(st->outer));
-	st->plain = archive_filter_count(st->outer) == 1 &&
-		    archive_filter_code(st->outer, 0) == ARCHIVE_FILTER_NONE;
-inner:
-	archive_read_support_format_tar(*inner);
-	archive_read_support_format_gnutar(*inner);
-	if (archive_read_open(*inner, st, NULL, inner_read, NULL) != ARCHIVE_OK)
-		return husk_error(err, 0, "reading the layer's tar: %s", archive_error_string(*inner));
-	return 0;
-}
-
 int layer_unpack(int dirfd, layer_read_fn fn, void *arg, struct layer_digests *d,
 		 struct husk_err *err)
 {
-	cleanup_free struct stage *st = calloc(1, sizeof *st); /* 128K of buffer */
-	if (!st)
-		return husk_error(err, ENOMEM, "unpacking a layer");
 	memset(d, 0, sizeof *d);
-	st->fn = fn;
-	st->arg = arg;
-	st->err = err;
-	struct archive *inner = NULL;
 	struct unpack u = { .root = dirfd, .parent_fd = -1, .d = d, .err = err,
 			    .rootless = rootless() };
 	int r = -1;
-	if (sha256_init(&st->blob) || sha256_init(&st->diff)) {
-		husk_error(err, ENOMEM, "sha256");
+	if (!(u.ls = layer_stream_open(fn, arg, err)))
+		return -1;
+	if (!(u.a = archive_read_new())) {
+		husk_error(err, ENOMEM, "libarchive");
 		goto out;
 	}
-	if (open_stages(st, &inner, err))
+	archive_read_support_format_tar(u.a);
+	archive_read_support_format_gnutar(u.a);
+	if (archive_read_open(u.a, &u, NULL, inner_read, NULL) != ARCHIVE_OK) {
+		husk_error(err, 0, "reading the layer's tar: %s", archive_error_string(u.a));
 		goto out;
-	u.a = inner;
-	if (unpack_entries(&u) || drain(st, err))
+	}
+	if (unpack_entries(&u) || layer_stream_finish(u.ls, d->blob, d->diff, err))
 		goto out;
-	sha256_final(&st->blob, d->blob);
-	if (st->plain)
-		memcpy(d->diff, d->blob, sizeof d->diff);
-	else
-		sha256_final(&st->diff, d->diff);
 	r = 0;
 out:
 	if (u.parent_fd >= 0)
 		close(u.parent_fd);
-	sha256_discard(&st->blob);
-	sha256_discard(&st->diff);
-	if (inner)
-		archive_read_free(inner);
-	if (st->outer)
-		archive_read_free(st->outer);
-	gz_free(st->gz);
+	if (u.a)
+		archive_read_free(u.a);
+	layer_stream_close(u.ls);
 	return r;
 }
