@@ -73,10 +73,11 @@ ssize_t gz_inflate(struct gz *gz, const uint8_t **in, size_t *in_len, bool in_en
 		gz->s.next_out = out + made;
 		gz->s.avail_out = (uint32_t)room;
 		int r = isal_inflate(&gz->s);
-		size_t used = avail - gz->s.avail_in, wrote = room - gz->s.avail_out;
-		*in += used;
-		*in_len -= used;
-		made += wrote;
+		/* after an error ISA-L's counts are not to be trusted (fuzz_layer found
+		 * avail_in at UINT32_MAX after ISAL_INVALID_LOOKBACK): nothing is taken
+		 * from them then, nor when they claim more than was given */
+		if (r >= 0 && (gz->s.avail_in > avail || gz->s.avail_out > room))
+			r = ISAL_INVALID_BLOCK;
 		if (r < 0) {
 			if (gz->later && gz->s.total_out == 0) { /* trailing bytes, not a member */
 				*done = true;
@@ -85,6 +86,10 @@ ssize_t gz_inflate(struct gz *gz, const uint8_t **in, size_t *in_len, bool in_en
 			husk_error(err, 0, "inflating the gzip stream: %s", why(r));
 			return -1;
 		}
+		size_t used = avail - gz->s.avail_in, wrote = room - gz->s.avail_out;
+		*in += used;
+		*in_len -= used;
+		made += wrote;
 		if (gz->s.block_state == ISAL_BLOCK_FINISH)
 			continue;
 		if (in_end && *in_len == 0 && wrote == 0) {
