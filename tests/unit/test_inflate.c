@@ -13,12 +13,16 @@
 
 struct buf {
 	unsigned char *p;
-	size_t len;
+	size_t len, cap;
 };
 
 static void append(struct buf *b, const void *p, size_t n)
 {
-	b->p = realloc(b->p, b->len + n + 1);
+	if (b->len + n + 1 > b->cap) { /* doubling: ASan's realloc always copies */
+		b->cap = (b->len + n + 1) * 2;
+		if (!(b->p = realloc(b->p, b->cap)))
+			abort();
+	}
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 }
@@ -82,6 +86,7 @@ static void sample(struct buf *b, size_t n, unsigned seed)
 {
 	b->p = malloc(n + 1);
 	b->len = n;
+	b->cap = n + 1;
 	srand(seed);
 	for (size_t i = 0; i < n; i++) /* some text-like runs, some noise */
 		b->p[i] = (i / 512) % 3 ? (unsigned char)('a' + i % 23) : (unsigned char)rand();
@@ -93,12 +98,12 @@ static void round_trip(const char *what, const struct buf *in, const struct buf 
 	static const size_t caps[] = { 1, 13, 128 * 1024 };
 	for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++)
 		for (size_t j = 0; j < sizeof caps / sizeof *caps; j++) {
-			if (chunks[i] == 1 && caps[j] == 1 && in->len > 100000)
-				continue; /* slow, and covered by the smaller streams */
+			if (chunks[i] == 1 && in->len > 20000)
+				continue; /* slow under ASan; the small streams have it */
 			struct buf out = { 0 };
 			int r = inflate_all(in, chunks[i], caps[j], &out);
 			CHECKF(r == 0 && out.len == want->len &&
-				       memcmp(out.p, want->p, want->len) == 0,
+				       (!want->len || memcmp(out.p, want->p, want->len) == 0),
 			       "%s, input chunks %zu, output %zu: r %d, %zu of %zu bytes", what,
 			       chunks[i], caps[j], r, out.len, want->len);
 			free(out.p);
@@ -138,6 +143,14 @@ int main(void)
 	round_trip("two members", &two, &ab);
 	gzip_member(&none, (const unsigned char *)"", 0, 6);
 	round_trip("an empty member", &none, &empty);
+	struct buf small = { 0 }, bb = { 0 }, small2 = { 0 };
+	gzip_member(&small, b.p, b.len, 6);
+	round_trip("a small member", &small, &b);
+	append(&bb, b.p, b.len);
+	append(&bb, b.p, b.len);
+	append(&small2, small.p, small.len);
+	append(&small2, small.p, small.len);
+	round_trip("two small members", &small2, &bb);
 
 	struct buf trail = { 0 };
 	append(&trail, one.p, one.len);
@@ -179,6 +192,11 @@ int main(void)
 	append(&cut2, two.p, two.len - 20);
 	refused("a second member cut", &cut2);
 
+	struct buf *all[] = { &a, &b, &ab, &one, &stored, &two, &none, &small, &bb, &small2,
+			      &trail, &lone, &badhdr, &cut, &notrailer, &crc, &isize, &method,
+			      &flip, &cut2 };
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+		free(all[i]->p);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
