@@ -1,4 +1,4 @@
-/* One layer tar (uncompressed, gzip or zstd: libarchive tells) unpacked into an
+/* One layer tar (uncompressed, gzip or zstd: layer_stream.h reads it) unpacked into an
  * empty directory, while the sha256 of the bytes as given (the blob digest) and of
  * the uncompressed tar (the diff_id) are computed. OCI/docker whiteouts become
  * overlayfs whiteouts (a 0:0 character device; trusted.overlay.opaque=y). No entry
