@@ -27,6 +27,15 @@ static void append(struct buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
+/* the first n bytes of base, then tail_len bytes of tail, as a new buffer */
+static struct buf with(const struct buf *base, size_t n, const void *tail, size_t tail_len)
+{
+	struct buf b = { 0 };
+	append(&b, base->p, n);
+	append(&b, tail, tail_len);
+	return b;
+}
+
 /* one gzip member of data, by zlib */
 static void gzip_member(struct buf *out, const unsigned char *data, size_t n, int level)
 {
@@ -152,44 +161,31 @@ int main(void)
 	append(&small2, small.p, small.len);
 	round_trip("two small members", &small2, &bb);
 
-	struct buf trail = { 0 };
-	append(&trail, one.p, one.len);
-	append(&trail, "\0\0\0\0 not gzip", 14);
+	struct buf trail = with(&one, one.len, "\0\0\0\0 not gzip", 14);
 	round_trip("trailing bytes", &trail, &a);
-	struct buf lone = { 0 };
-	append(&lone, one.p, one.len);
-	append(&lone, "\x1f", 1);
+	struct buf lone = with(&one, one.len, "\x1f", 1);
 	round_trip("a lone 0x1f after the member", &lone, &a);
-	struct buf badhdr = { 0 };
-	append(&badhdr, one.p, one.len);
-	append(&badhdr, "\x1f\x8b\x63garbage", 10);
+	struct buf badhdr = with(&one, one.len, "\x1f\x8b\x63garbage", 10);
 	round_trip("a bad second header (libarchive stops there)", &badhdr, &a);
 
-	struct buf cut = { 0 };
-	append(&cut, one.p, one.len / 2);
+	struct buf cut = with(&one, one.len / 2, "", 0);
 	refused("a stream cut in half", &cut);
-	struct buf notrailer = { 0 };
-	append(&notrailer, one.p, one.len - 8);
+	struct buf notrailer = with(&one, one.len - 8, "", 0);
 	refused("a stream without its trailer", &notrailer);
-	struct buf crc = { 0 };
-	append(&crc, one.p, one.len);
+	struct buf crc = with(&one, one.len, "", 0);
 	crc.p[crc.len - 8] ^= 1;
 	refused("a wrong CRC", &crc);
-	struct buf isize = { 0 };
-	append(&isize, one.p, one.len);
+	struct buf isize = with(&one, one.len, "", 0);
 	isize.p[isize.len - 1] ^= 1;
 	refused("a wrong length", &isize);
-	struct buf method = { 0 };
-	append(&method, one.p, one.len);
+	struct buf method = with(&one, one.len, "", 0);
 	method.p[2] = 7;
 	refused("a method other than deflate", &method);
-	struct buf flip = { 0 };
-	append(&flip, one.p, one.len);
+	struct buf flip = with(&one, one.len, "", 0);
 	for (size_t i = 100; i < flip.len - 100; i += 997)
 		flip.p[i] ^= 0x5a;
 	refused("corrupt deflate data", &flip);
-	struct buf cut2 = { 0 };
-	append(&cut2, two.p, two.len - 20);
+	struct buf cut2 = with(&two, two.len - 20, "", 0);
 	refused("a second member cut", &cut2);
 
 	struct buf *all[] = { &a, &b, &ab, &one, &stored, &two, &none, &small, &bb, &small2,
