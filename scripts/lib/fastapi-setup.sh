@@ -22,7 +22,8 @@ build_husk() {
 	[[ $HUSK == "$ROOT/build/husk" ]] || die "HUSK=$HUSK is not an executable"
 	log "building husk (meson setup build && ninja -C build)"
 	ensure_packages meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-dev \
-		libmnl-dev libjson-c-dev libarchive-dev libcurl4-openssl-dev libssl-dev libisal-dev
+		libmnl-dev libjson-c-dev libarchive-dev libcurl4-openssl-dev libssl-dev libisal-dev \
+		zlib1g-dev
 	[[ -f $ROOT/build/build.ninja ]] || meson setup "$ROOT/build" "$ROOT"
 	ninja -C "$ROOT/build" husk
 }

@@ -219,10 +219,12 @@ int cmd_check(struct husk_global *g, int argc, char **argv)
 	bool overlay = file_has("/proc/filesystems", "overlay");
 	printf("%-4s %-22s %s\n", overlay ? "ok" : "warn", "overlayfs", overlay ? "supported" : "not loaded (modprobe overlay; optional)");
 	struct gz *gz = gz_new();
-	printf("%-4s %-22s %s\n", "ok", "gzip layers",
-	       gz			   ? "ISA-L (libisal.so.2)"
-	       : getenv("HUSK_INFLATE") ? "zlib, through libarchive (HUSK_INFLATE is set)"
-					   : "zlib, through libarchive (libisal2 inflates about 3x faster)");
+	const char *inflater = !gz ? (getenv("HUSK_INFLATE") ? "libarchive's zlib, no CRC check (HUSK_INFLATE is set)"
+				     : "libarchive's zlib, no CRC check (install zlib1g or libisal2)")
+			       : gz_kind(gz) == GZ_ISAL ? "ISA-L (libisal.so.2)"
+			       : getenv("HUSK_INFLATE") ? "zlib (libz.so.1; HUSK_INFLATE is set)"
+						  : "zlib (libz.so.1; libisal2 inflates about 3x faster)";
+	printf("%-4s %-22s %s\n", gz ? "ok" : "warn", "gzip layers", inflater);
 	gz_free(gz);
 	bool sec = prctl(PR_GET_SECCOMP) >= 0 && file_has("/proc/self/status", "Seccomp:");
 	verdict(sec, "seccomp", sec ? "supported (filter mode)" : "not available");

@@ -1,6 +1,7 @@
 #include "image/inflate.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -8,34 +9,91 @@
 #include "image/libs.h"
 #include "util/error.h"
 
-#ifdef HUSK_HAVE_ISAL
 struct gz {
+	enum gz_kind kind;
+	bool later;      /* not the first member: a bad header there ends the stream */
+	bool member_end; /* the last member's trailer was read (the next one resets) */
+#ifdef HUSK_HAVE_ISAL
 	struct inflate_state s;
-	bool later;   /* not the first member: a bad header there ends the stream */
+#endif
+#ifdef HUSK_HAVE_ZLIB
+	z_stream z;
+#endif
 };
+
+static struct gz *gz_alloc(enum gz_kind kind)
+{
+	struct gz *gz = calloc(1, sizeof *gz);
+	if (gz)
+		gz->kind = kind;
+	return gz;
+}
+
+static struct gz *isal_new(void)
+{
+#ifdef HUSK_HAVE_ISAL
+	if (libs_want(HUSK_LIB_ISAL))
+		return NULL;
+	struct gz *gz = gz_alloc(GZ_ISAL);
+	if (gz) {
+		isal_inflate_init(&gz->s);
+		gz->s.crc_flag = ISAL_GZIP;
+	}
+	return gz;
+#else
+	return NULL;
+#endif
+}
+
+static struct gz *zlib_new(void)
+{
+#ifdef HUSK_HAVE_ZLIB
+	if (libs_want(HUSK_LIB_ZLIB))
+		return NULL;
+	struct gz *gz = gz_alloc(GZ_ZLIB);
+	if (gz && inflateInit2(&gz->z, 16 + MAX_WBITS) != Z_OK) { /* gzip wrapper only */
+		free(gz);
+		return NULL;
+	}
+	return gz;
+#else
+	return NULL;
+#endif
+}
 
 struct gz *gz_new(void)
 {
 	const char *mode = getenv("HUSK_INFLATE");
-	if (mode && strcmp(mode, "zlib") == 0)
+	if (mode && strcmp(mode, "libarchive") == 0)
 		return NULL;
-	if (libs_want(HUSK_LIB_ISAL))
-		return NULL;
-	struct gz *gz = malloc(sizeof *gz);
-	if (!gz)
-		return NULL;
-	isal_inflate_init(&gz->s);
-	gz->s.crc_flag = ISAL_GZIP;
-	gz->later = false;
-	return gz;
+	struct gz *gz = mode && strcmp(mode, "zlib") == 0 ? NULL : isal_new();
+	return gz ? gz : zlib_new();
+}
+
+enum gz_kind gz_kind(const struct gz *gz)
+{
+	return gz->kind;
 }
 
 void gz_free(struct gz *gz)
 {
+#ifdef HUSK_HAVE_ZLIB
+	if (gz && gz->kind == GZ_ZLIB)
+		inflateEnd(&gz->z);
+#endif
 	free(gz);
 }
 
-static const char *why(int r)
+/* One call of the inflater on at most avail bytes into at most room bytes. */
+struct step {
+	size_t used, wrote;
+	bool member_end; /* the member's trailer was read and checked */
+	uint64_t member_out; /* bytes the member has given so far */
+	const char *why;     /* an error: what is wrong */
+};
+
+#ifdef HUSK_HAVE_ISAL
+static const char *isal_why(int r)
 {
 	switch (r) {
 	case ISAL_INVALID_WRAPPER: return "not a gzip header";
@@ -46,13 +104,89 @@ static const char *why(int r)
 	}
 }
 
+static void isal_step(struct gz *gz, const uint8_t *in, size_t avail, uint8_t *out, size_t room,
+		      struct step *st)
+{
+	if (gz->member_end) {
+		isal_inflate_reset(&gz->s);
+		gz->s.crc_flag = ISAL_GZIP;
+	}
+	gz->s.next_in = (uint8_t *)in;
+	gz->s.avail_in = (uint32_t)avail;
+	gz->s.next_out = out;
+	gz->s.avail_out = (uint32_t)room;
+	int r = isal_inflate(&gz->s);
+	/* after an error ISA-L's counts are not to be trusted (fuzz_layer found
+	 * avail_in at UINT32_MAX after ISAL_INVALID_LOOKBACK): nothing is taken
+	 * from them then, nor when they claim more than was given */
+	if (r >= 0 && (gz->s.avail_in > avail || gz->s.avail_out > room))
+		r = ISAL_INVALID_BLOCK;
+	st->member_out = gz->s.total_out;
+	if (r < 0) {
+		st->why = isal_why(r);
+		return;
+	}
+	st->used = avail - gz->s.avail_in;
+	st->wrote = room - gz->s.avail_out;
+	st->member_end = gz->s.block_state == ISAL_BLOCK_FINISH;
+}
+#endif
+
+#ifdef HUSK_HAVE_ZLIB
+static void zlib_step(struct gz *gz, const uint8_t *in, size_t avail, uint8_t *out, size_t room,
+		      struct step *st)
+{
+	if (gz->member_end)
+		inflateReset(&gz->z);
+	gz->z.next_in = (Bytef *)in;
+	gz->z.avail_in = (uInt)avail;
+	gz->z.next_out = out;
+	gz->z.avail_out = (uInt)room;
+	int r = inflate(&gz->z, Z_NO_FLUSH);
+	st->member_out = gz->z.total_out;
+	if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR) {
+		const char *m = gz->z.msg ? gz->z.msg : "";
+		st->why = !strcmp(m, "incorrect data check") || !strcmp(m, "incorrect length check")
+				  ? "its CRC or size does not match"
+			  : !strcmp(m, "incorrect header check") ? "not a gzip header"
+			  : !strcmp(m, "unknown compression method") ? "not deflate"
+			  : r == Z_NEED_DICT ? "a dictionary is asked for"
+					      : "corrupt deflate data";
+		return;
+	}
+	st->used = avail - gz->z.avail_in;
+	st->wrote = room - gz->z.avail_out;
+	st->member_end = r == Z_STREAM_END;
+}
+#endif
+
+static void step(struct gz *gz, const uint8_t *in, size_t avail, uint8_t *out, size_t room,
+		 struct step *st)
+{
+	memset(st, 0, sizeof *st);
+#ifdef HUSK_HAVE_ISAL
+	if (gz->kind == GZ_ISAL) {
+		isal_step(gz, in, avail, out, room, st);
+		return;
+	}
+#endif
+#ifdef HUSK_HAVE_ZLIB
+	if (gz->kind == GZ_ZLIB) {
+		zlib_step(gz, in, avail, out, room, st);
+		return;
+	}
+#endif
+	(void)in, (void)avail, (void)out, (void)room;
+	st->why = "no inflater";
+}
+
 ssize_t gz_inflate(struct gz *gz, const uint8_t **in, size_t *in_len, bool in_end,
 		   uint8_t *out, size_t cap, bool *done, struct husk_err *err)
 {
 	size_t made = 0;
 	*done = false;
 	while (made < cap) {
-		if (gz->s.block_state == ISAL_BLOCK_FINISH) {
+		if (gz->member_end) {
 			/* a member ended: another one, or the end (libarchive ignores the rest) */
 			if (*in_len == 0 && !in_end)
 				break;
@@ -60,40 +194,30 @@ ssize_t gz_inflate(struct gz *gz, const uint8_t **in, size_t *in_len, bool in_en
 				*done = true;
 				break;
 			}
-			isal_inflate_reset(&gz->s);
-			gz->s.crc_flag = ISAL_GZIP;
 			gz->later = true;
 		}
 		if (*in_len == 0 && !in_end)
 			break;
 		size_t avail = *in_len > UINT32_MAX ? UINT32_MAX : *in_len;
 		size_t room = cap - made > UINT32_MAX ? UINT32_MAX : cap - made;
-		gz->s.next_in = (uint8_t *)*in;
-		gz->s.avail_in = (uint32_t)avail;
-		gz->s.next_out = out + made;
-		gz->s.avail_out = (uint32_t)room;
-		int r = isal_inflate(&gz->s);
-		/* after an error ISA-L's counts are not to be trusted (fuzz_layer found
-		 * avail_in at UINT32_MAX after ISAL_INVALID_LOOKBACK): nothing is taken
-		 * from them then, nor when they claim more than was given */
-		if (r >= 0 && (gz->s.avail_in > avail || gz->s.avail_out > room))
-			r = ISAL_INVALID_BLOCK;
-		if (r < 0) {
-			if (gz->later && gz->s.total_out == 0) { /* trailing bytes, not a member */
+		struct step st;
+		step(gz, *in, avail, out + made, room, &st);
+		if (st.why) {
+			if (gz->later && st.member_out == 0) { /* trailing bytes, not a member */
 				*done = true;
 				break;
 			}
-			husk_error(err, 0, "inflating the gzip stream: %s", why(r));
+			husk_error(err, 0, "inflating the gzip stream: %s", st.why);
 			return -1;
 		}
-		size_t used = avail - gz->s.avail_in, wrote = room - gz->s.avail_out;
-		*in += used;
-		*in_len -= used;
-		made += wrote;
-		if (gz->s.block_state == ISAL_BLOCK_FINISH)
+		*in += st.used;
+		*in_len -= st.used;
+		made += st.wrote;
+		gz->member_end = st.member_end;
+		if (st.member_end)
 			continue;
-		if (in_end && *in_len == 0 && wrote == 0) {
-			if (gz->later && gz->s.total_out == 0) { /* a lone 0x1f at the end */
+		if (in_end && *in_len == 0 && st.wrote == 0) {
+			if (gz->later && st.member_out == 0) { /* a lone 0x1f at the end */
 				*done = true;
 				break;
 			}
@@ -105,21 +229,3 @@ ssize_t gz_inflate(struct gz *gz, const uint8_t **in, size_t *in_len, bool in_en
 	}
 	return (ssize_t)made;
 }
-#else
-struct gz *gz_new(void)
-{
-	return NULL;
-}
-
-void gz_free(struct gz *gz)
-{
-	(void)gz;
-}
-
-ssize_t gz_inflate(struct gz *gz, const uint8_t **in, size_t *in_len, bool in_end,
-		   uint8_t *out, size_t cap, bool *done, struct husk_err *err)
-{
-	(void)gz, (void)in, (void)in_len, (void)in_end, (void)out, (void)cap, (void)done;
-	return husk_error(err, ENOSYS, "built without ISA-L");
-}
-#endif

@@ -1,9 +1,10 @@
-/* gzip inflated by ISA-L's igzip (libisal.so.2, Debian's libisal2), about 3x zlib's
- * speed on layers (bench/README.md): husk load, import and pull use it for gzip
- * layers when the library is installed; libarchive's zlib otherwise, or when
- * HUSK_INFLATE=zlib is set. ISA-L checks each member's CRC and length (libarchive
- * does not). Both read concatenated members and stop, as libarchive
- * does, at trailing bytes that do not start another member. */
+/* gzip layers inflated by ISA-L's igzip (libisal.so.2, Debian's libisal2), about 3x
+ * zlib's speed on layers (bench/README.md), or by zlib (libz.so.1) where ISA-L is not
+ * installed or HUSK_INFLATE=zlib is set. Both are opened with dlopen and both check
+ * each member's CRC and length, which libarchive's gzip reader does not: it is used
+ * only when neither library is there or HUSK_INFLATE=libarchive. All three read
+ * concatenated members and stop, as libarchive does, at trailing bytes that do not
+ * start another member. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,8 +14,12 @@
 struct husk_err;
 struct gz;
 
-/* A new inflater, or NULL when ISA-L is not there, not built in, or turned off. */
+enum gz_kind { GZ_ISAL, GZ_ZLIB };
+
+/* A new inflater, or NULL when neither library is there or built in, or both are
+ * turned off (then libarchive's filter inflates). */
 struct gz *gz_new(void);
+enum gz_kind gz_kind(const struct gz *gz);
 void gz_free(struct gz *gz);
 
 /* Inflates from *in (*in_len bytes, advanced past what was used) into out: returns the

@@ -9,6 +9,7 @@ struct libs_archive libs_archive;
 struct libs_curl libs_curl;
 struct libs_crypto libs_crypto;
 struct libs_isal libs_isal;
+struct libs_zlib libs_zlib;
 
 struct sym {
 	const char *name;
@@ -29,6 +30,9 @@ static const struct sym crypto_syms[] = { LIBS_CRYPTO(LIBS_SYM) { 0, 0 } };
 #define TABLE libs_isal
 static const struct sym isal_syms[] = { LIBS_ISAL(LIBS_SYM) { 0, 0 } };
 #undef TABLE
+#define TABLE libs_zlib
+static const struct sym zlib_syms[] = { LIBS_ZLIB(LIBS_SYM) { 0, 0 } };
+#undef TABLE
 
 static const struct lib {
 	const char *soname, *package;
@@ -38,6 +42,7 @@ static const struct lib {
 	[HUSK_LIB_CURL] = { "libcurl.so.4", "libcurl4", curl_syms },
 	[HUSK_LIB_CRYPTO] = { "libcrypto.so.3", "libssl3", crypto_syms },
 	[HUSK_LIB_ISAL] = { "libisal.so.2", "libisal2", isal_syms },
+	[HUSK_LIB_ZLIB] = { "libz.so.1", "zlib1g", zlib_syms },
 };
 
 /* why: dlerror()'s text, which names the library */

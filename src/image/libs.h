@@ -14,15 +14,20 @@
 #ifdef HUSK_HAVE_ISAL
 #include <isa-l/igzip_lib.h>
 #endif
+#ifdef HUSK_HAVE_ZLIB
+#include <zlib.h>
+#endif
 
 struct husk_err;
 
-enum husk_lib { HUSK_LIB_ARCHIVE, HUSK_LIB_CURL, HUSK_LIB_CRYPTO, HUSK_LIB_ISAL, HUSK_LIB_N };
+enum husk_lib {
+	HUSK_LIB_ARCHIVE, HUSK_LIB_CURL, HUSK_LIB_CRYPTO, HUSK_LIB_ISAL, HUSK_LIB_ZLIB, HUSK_LIB_N
+};
 
 /* Opens the library and resolves its functions once; 0, or -1 with err set to one
  * line naming the library and the package to install (err NULL: printed instead). */
 int libs_need(enum husk_lib lib, struct husk_err *err);
-/* The same for a library husk can do without (ISA-L): -1 without a word. */
+/* The same for a library husk can do without (ISA-L, zlib): -1 without a word. */
 int libs_want(enum husk_lib lib);
 
 #define LIBS_ARCHIVE(X) \
@@ -91,16 +96,29 @@ int libs_want(enum husk_lib lib);
 #define LIBS_ISAL(X)
 #endif
 
+/* zlib's inflateInit2() is a macro calling inflateInit2_() */
+#ifdef HUSK_HAVE_ZLIB
+#define LIBS_ZLIB(X) \
+	X(inflate) \
+	X(inflateEnd) \
+	X(inflateInit2_) \
+	X(inflateReset)
+#else
+#define LIBS_ZLIB(X)
+#endif
+
 #define LIBS_FIELD(f) __typeof__(&f) p_##f;
 struct libs_archive { LIBS_ARCHIVE(LIBS_FIELD) };
 struct libs_curl { LIBS_CURL(LIBS_FIELD) };
 struct libs_crypto { LIBS_CRYPTO(LIBS_FIELD) };
 struct libs_isal { LIBS_ISAL(LIBS_FIELD) char unused; };
+struct libs_zlib { LIBS_ZLIB(LIBS_FIELD) char unused; };
 #undef LIBS_FIELD
 extern struct libs_archive libs_archive;
 extern struct libs_curl libs_curl;
 extern struct libs_crypto libs_crypto;
 extern struct libs_isal libs_isal;
+extern struct libs_zlib libs_zlib;
 
 #define archive_entry_atime (*libs_archive.p_archive_entry_atime)
 #define archive_entry_atime_is_set (*libs_archive.p_archive_entry_atime_is_set)
@@ -154,6 +172,10 @@ extern struct libs_isal libs_isal;
 #define isal_inflate (*libs_isal.p_isal_inflate)
 #define isal_inflate_init (*libs_isal.p_isal_inflate_init)
 #define isal_inflate_reset (*libs_isal.p_isal_inflate_reset)
+#define inflate (*libs_zlib.p_inflate)
+#define inflateEnd (*libs_zlib.p_inflateEnd)
+#define inflateInit2_ (*libs_zlib.p_inflateInit2_)
+#define inflateReset (*libs_zlib.p_inflateReset)
 #define EVP_DigestFinal_ex (*libs_crypto.p_EVP_DigestFinal_ex)
 #define EVP_DigestInit_ex (*libs_crypto.p_EVP_DigestInit_ex)
 #define EVP_DigestUpdate (*libs_crypto.p_EVP_DigestUpdate)

@@ -1,7 +1,8 @@
 /* A layer as husk load, import and pull unpack it (src/image/unpack.c through
- * layer_stream.c: libarchive's filters or ISA-L's gzip, then libarchive's tar
- * reader and husk's own checks). The first byte sets the size of the chunks the
- * input comes in; the rest is the layer (a tar, gzip, zstd ...). Unpacked into a
+ * layer_stream.c: libarchive's filters, or ISA-L's or zlib's gzip, then libarchive's
+ * tar reader and husk's own checks). The first byte sets the size of the chunks the
+ * input comes in (% 6) and who inflates gzip (/ 6 % 3: ISA-L, zlib, libarchive); the
+ * rest is the layer (a tar, gzip, zstd ...). Unpacked into a
  * fresh directory beside an empty one: whatever the archive says, nothing may
  * appear outside its directory, and a refusal must say why. */
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <limits.h>
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "image/unpack.h"
@@ -76,7 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0)
 		abort();
 	static const size_t sizes[] = { 1, 7, 512, 4096, 65536, SIZE_MAX };
+	static const char *const inflaters[] = { "isal", "zlib", "libarchive" };
 	struct reader r = { data + 1, size - 1, sizes[data[0] % 6] };
+	setenv("HUSK_INFLATE", inflaters[data[0] / 6 % 3], 1);
 	struct layer_digests d;
 	struct husk_err err = { 0 };
 	if (layer_unpack(fd, chunks, &r, &d, &err) < 0 && !err.set)
