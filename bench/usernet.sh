@@ -87,6 +87,9 @@ cleanup() {
 		if [[ -x $WORK/husk && -d $WORK/run/husk ]]; then
 			as_user "$WORK/husk" rm -f "hkt-usernet-$$" >/dev/null 2>&1 || true
 		fi
+		# the user's husk-userns holder lingers by design
+		pkill -TERM -u "$USER_NAME" -x husk-userns 2>/dev/null || true
+		for _ in $(seq 50); do pgrep -u "$USER_NAME" -x husk-userns >/dev/null || break; sleep 0.1; done
 		# every process of the user is one this script started
 		left=$(ps -u "$USER_NAME" -o pid=,args= 2>/dev/null || true)
 		if [[ -n $left ]]; then

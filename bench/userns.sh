@@ -3,6 +3,8 @@
 #   1. rootless: `husk run --network none ROOTFS /bin/true` by an unprivileged user vs
 #      `bwrap --unshare-all --uid 0 --gid 0 --bind ROOTFS / --proc /proc --dev /dev
 #      /bin/true` (the same namespaces, as the same user)          target <= 1.3x
+#      (1a: the same with HUSK_USERNS_LINGER=0: no husk-userns holder, so newuidmap
+#      and newgidmap for each container)
 #   2. root: `husk run --userns auto` over `--userns host` start-up   target <= +2 ms
 #      (2b: the same with /run/husk on a tmpfs, as /run is on Debian and Ubuntu)
 #   3. with --fastapi ROOTFS (build-rootfs.sh --method debootstrap): FastAPI /health
@@ -57,6 +59,9 @@ cleanup() {
 		bench_tun_close
 	fi
 	for p in "${RUN_MOUNTS[@]}"; do umount "$p" 2>/dev/null || umount -l "$p" 2>/dev/null || true; done
+	# the users' husk-userns holders (they linger by design)
+	pkill -TERM -u "$USER_NAME" -x husk-userns 2>/dev/null || true
+	for _ in $(seq 50); do pgrep -u "$USER_NAME" -x husk-userns >/dev/null || break; sleep 0.1; done
 	userdel "$USER_NAME" 2>/dev/null || true
 	userdel "$USER_NAME-1" 2>/dev/null || true
 	sed -i "/^$USER_NAME:/d; /^$USER_NAME-1:/d" /etc/subuid /etc/subgid
@@ -102,7 +107,8 @@ rounds() {
 		local first=$a second=$b
 		((i % 2 == 0)) && first=$b second=$a
 		if [[ -n $user ]]; then
-			runuser -u "$user" -- env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$run" \
+			# shellcheck disable=SC2086 # BENCH_ENV: VAR=VALUE words
+			runuser -u "$user" -- env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$run" ${BENCH_ENV:-} \
 				hyperfine -N -w 5 -r "$RUNS" --export-json "$out" "$first" "$second" >/dev/null 2>&1
 		else
 			hyperfine -N -w 5 -r "$RUNS" --export-json "$out" "$first" "$second" >/dev/null 2>&1
@@ -172,6 +178,11 @@ main() {
 		"$WORK/husk run --rm --network none $WORK/rootfs /bin/true" \
 		"bwrap --unshare-all --uid 0 --gid 0 --bind $WORK/rootfs / --proc /proc --dev /dev /bin/true" \
 		>"$WORK/rootless.txt"
+	bench_log "1a. the same with HUSK_USERNS_LINGER=0 (no husk-userns: newuidmap for each container)"
+	BENCH_ENV=HUSK_USERNS_LINGER=0 rounds rootless0 "$USER_NAME" "$WORK/run" \
+		"$WORK/husk run --rm --network none $WORK/rootfs /bin/true" \
+		"bwrap --unshare-all --uid 0 --gid 0 --bind $WORK/rootfs / --proc /proc --dev /dev /bin/true" \
+		>"$WORK/rootless0.txt"
 	bench_log "1b. the same for a user without a subuid range (one id, no newuidmap)"
 	rounds rootless1 "$USER_NAME-1" "$WORK/run1" \
 		"$WORK/husk run --rm --network none $WORK/rootfs1 /bin/true" \
@@ -195,9 +206,11 @@ main() {
 	rmdir /run/husk 2>/dev/null || true
 	bench_log "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "rounds (ms): rootless husk / bwrap: $(tr '\n' ';' <"$WORK/rootless.txt")"
+	echo "rounds (ms): no holder, husk / bwrap: $(tr '\n' ';' <"$WORK/rootless0.txt")"
 	echo "rounds (ms): one id, husk / bwrap: $(tr '\n' ';' <"$WORK/rootless1.txt")"
 	echo "rounds (ms): auto / host: $(tr '\n' ';' <"$WORK/auto.txt")"
 	report "rootless husk run vs bwrap (subuid range)" "$WORK/rootless.txt" ratio 1.3
+	report "  the same, HUSK_USERNS_LINGER=0" "$WORK/rootless0.txt" ratio 1.3
 	report "rootless husk run vs bwrap (one id)" "$WORK/rootless1.txt" ratio 1.3
 	report "husk --userns auto vs --userns host" "$WORK/auto.txt" delta 2
 	report "  the same, /run/husk on a tmpfs" "$WORK/auto-tmpfs.txt" delta 2

@@ -355,10 +355,12 @@ run_asan() {
 }
 
 # --- 4. leftovers ------------------------------------------------------------------
-# rootless.bats: the user-mode network helpers (slirp4netns, pasta), the test user
-# and its /etc/subuid lines; a user's husk state under /tmp/husk-UID
+# rootless.bats: the user-mode network helpers (slirp4netns, pasta), the user
+# namespace holders (husk-userns, not zombies), the test user and its /etc/subuid
+# lines; a user's husk state under /tmp/husk-UID
 userns_leftovers() {
-	ps -eo pid=,comm= | awk '$2 == "slirp4netns" || $2 == "pasta" || $2 == "pasta.avx2" { print "process " $1 " (" $2 ")" }'
+	ps -eo pid=,stat=,comm= | awk '$3 == "slirp4netns" || $3 == "pasta" || $3 == "pasta.avx2" ||
+		($3 == "husk-userns" && $2 !~ /^Z/) { print "process " $1 " (" $3 ")" }'
 	grep -h '^hkt-rl-' /etc/passwd /etc/subuid /etc/subgid 2>/dev/null | sed 's/^/user /' || true
 	find /tmp -maxdepth 1 \( -name 'husk-[0-9]*' -o -name 'hkt-rootless.*' -o -name 'hkt-userns.*' -o -name 'hkt-tun.count' \) -printf 'state %p\n' 2>/dev/null || true
 }

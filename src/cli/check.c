@@ -19,6 +19,7 @@
 #include "linux/net/network.h"
 #include "linux/net/ports/sock_redirect.h"
 #include "linux/userns/idmapped.h"
+#include "linux/userns/holder.h"
 #include "linux/userns/rootless.h"
 #include "linux/userns/rootless_probe.h"
 #include "image/inflate.h"
@@ -107,13 +108,25 @@ static void check_rootless(void)
 	bool helpers = access("/usr/bin/newuidmap", X_OK) == 0 && access("/usr/bin/newgidmap", X_OK) == 0;
 	bool slirp = access("/usr/bin/slirp4netns", X_OK) == 0;
 	bool tun = stat("/dev/net/tun", &st) == 0 && (st.st_mode & 0006) == 0006;
-	char line[400];
+	char line[900], hold[600];
+	long linger;
+	struct husk_err err = { 0 };
+	bool linger_ok = userns_holder_linger(&linger, &err) == 0;
+	if (!linger_ok)
+		snprintf(hold, sizeof hold, "present, but %s", err.msg);
+	else if (linger == 0)
+		snprintf(hold, sizeof hold, "present (subuid ranges mapped, for each container: "
+			 "HUSK_USERNS_LINGER=0)");
+	else
+		snprintf(hold, sizeof hold, "present (subuid ranges mapped once per user, held by "
+			 "husk-userns until idle for %ld s)", linger);
 	snprintf(line, sizeof line, "newuidmap/newgidmap %s; slirp4netns %s; /dev/net/tun %s",
-		 helpers ? "present (subuid ranges mapped)" : "missing (one id mapped; apt install uidmap)",
+		 helpers ? hold : "missing (one id mapped; apt install uidmap)",
 		 slirp ? "present" : "missing (apt install slirp4netns)",
 		 tun ? "open to users" : "closed to users (chmod 666 /dev/net/tun, as udev does; "
 		 "else rootless --network slirp4netns fails)");
-	printf("%-4s %-22s %s\n", helpers && slirp && tun ? "ok" : "warn", "rootless", line);
+	printf("%-4s %-22s %s\n", helpers && linger_ok && slirp && tun ? "ok" : "warn", "rootless",
+	       line);
 }
 
 /* Rootless images: where the user's store is (its nearest existing folder), or, run

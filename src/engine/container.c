@@ -176,7 +176,7 @@ static pid_t container_clone(struct container *c, unsigned long flags, bool *in_
 	int saved_pidns = -1;
 	if (ns_pid_enter(s, &saved_pidns, err))
 		return -1;
-	bool middle = ns_joins_first(s);
+	bool middle = ns_joins_first(s) || c->userns.held;
 	pid_t pid = middle ?
 		ns_clone_after_joins(s, c->userns.join_fd, flags, c->cg.v2_fd, in_cgroup, err) :
 		ns_clone(flags, c->cg.v2_fd, in_cgroup);
@@ -195,6 +195,9 @@ static void explain_clone(const struct container *c, unsigned long flags, bool i
 	if (c->userns.joined)
 		EXPLAIN(t, "nsenter --user=%s unshare %s --fork   # PID 1 of the container is host "
 			"PID %d", spec_oci_namespace(&c->spec->oci, CLONE_NEWUSER)->path, ns, c->pid);
+	else if (c->userns.held)
+		EXPLAIN(t, "nsenter --user=/proc/$(pgrep -u $USER -x husk-userns)/ns/user unshare %s "
+			"--fork   # PID 1 of the container is host PID %d", ns, c->pid);
 	else
 		EXPLAIN(t, "unshare %s --fork   # PID 1 of the container is host PID %d", ns, c->pid);
 	if (in_cgroup) /* what writing cgroup.procs does, done by clone3 itself */
@@ -218,6 +221,8 @@ static int container_start(struct container *c, struct husk_err *err)
 	}
 	bool self_enter = c->cg.n_self > 0;
 	unsigned long flags = ns_clone_flags(s);
+	if (c->userns.held) /* made in the holder's, which the middle process enters */
+		flags &= ~(unsigned long)CLONE_NEWUSER;
 	EXPLAIN_START(t);
 	bool in_cgroup = false;
 	pid_t pid = container_clone(c, flags, &in_cgroup, err);

@@ -94,10 +94,12 @@ bool ns_joins_first(const struct husk_spec *s)
  * the container's pid (or why not). */
 static int join_userns(const struct husk_spec *s, int userns_fd, struct husk_err *err)
 {
-	if (userns_fd >= 0 && setns(userns_fd, CLONE_NEWUSER) < 0)
-		return husk_error(err, errno, "linux.namespaces: joining the user namespace '%s'",
-				  spec_oci_namespace(&s->oci, CLONE_NEWUSER)->path);
-	return 0;
+	if (userns_fd < 0 || setns(userns_fd, CLONE_NEWUSER) == 0)
+		return 0;
+	const struct oci_namespace *ns = spec_oci_namespace(&s->oci, CLONE_NEWUSER);
+	if (!ns || !ns->path) /* husk run's: the holder's (linux/userns/holder.h) */
+		return husk_error(err, errno, "joining the user namespace of husk-userns");
+	return husk_error(err, errno, "linux.namespaces: joining the user namespace '%s'", ns->path);
 }
 
 static void clone_middle(const struct husk_spec *s, int userns_fd, unsigned long flags, int out)

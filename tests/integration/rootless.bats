@@ -94,6 +94,7 @@ teardown_file() {
 	registry_stop
 	[[ -n ${RL_OPEN:-} ]] || return 0
 	tun_close
+	holder_stop
 	userdel "$RL_USER" 2>/dev/null || true
 	sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid
 	rm -rf "$RL_OPEN"
@@ -110,10 +111,22 @@ teardown() {
 	rlhusk ps -a --format '{{.Name}}' 2>/dev/null | while read -r n; do rlhusk rm -f "$n" >/dev/null 2>&1; done
 	rlhusk list -q 2>/dev/null | while read -r n; do rlhusk delete --force "$n" >/dev/null 2>&1; done
 	husk_teardown
+	# husk-userns lingers by design (holder.h): ended here, so each test starts without it
+	holder_stop
 	# zombies aside (an exited monitor waits for this machine's init to reap it)
 	local left
 	left=$(ps -u "$RL_USER" -o stat=,pid=,args= | awk '$1 !~ /^Z/' || true)
 	[ -z "$left" ] || { echo "processes of $RL_USER left: $left"; return 1; }
+}
+
+# the user's husk-userns holders, alive (not zombies): pids
+holders() {
+	ps -u "$RL_USER" -o stat=,pid=,comm= | awk '$1 !~ /^Z/ && $3 == "husk-userns" { print $2 }'
+}
+holder_stop() {
+	local p
+	for p in $(holders); do kill -TERM "$p" 2>/dev/null || true; done
+	wait_for 10 "husk-userns to end" eval '[ -z "$(holders)" ]'
 }
 
 # a command as the test user (VAR=VALUE first for more of its environment), its state
@@ -143,6 +156,70 @@ words() {
 	[ "${lines[-1]}" = 0 ] # the user's files are root's in there
 	# state in $XDG_RUNTIME_DIR/husk, gone afterwards; nothing in /run/husk of ours
 	[ ! -e "$RL_OPEN/run/husk" ]
+}
+
+@test "rootless: containers are made in the namespace husk-userns holds (newuidmap once), which ends when idle; HUSK_USERNS_LINGER" {
+	local r=$RL_OPEN/rootfs h ns1
+	run --separate-stderr rlhusk run --rm --explain --network none "$r" readlink /proc/self/ns/user
+	[ "$status" -eq 0 ]
+	ns1=${lines[-1]}
+	h=$(holders)
+	[ -n "$h" ] && [ "$(wc -w <<<"$h")" -eq 1 ]
+	[ "$(readlink "/proc/$h/ns/user")" = "$ns1" ]
+	# the holder has the maps: 0 -> the user, 1.. -> its subuid range
+	[ "$(words "$(sed -n 1p "/proc/$h/uid_map")")" = "0 $RL_UID 1" ]
+	[ "$(words "$(sed -n 2p "/proc/$h/uid_map")")" = "1 $RL_SUB 65536" ]
+	# a second container joins it: the same namespace, the same holder, no newuidmap
+	run --separate-stderr rlhusk run --rm --explain --network none "$r" sh -c 'readlink /proc/self/ns/user; cat /proc/self/uid_map'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$ns1" ]
+	[ "$(words "${lines[2]}")" = "1 $RL_SUB 65536" ]
+	[ "$(holders)" = "$h" ]
+	[[ $stderr == *"the user namespace of husk-userns"* ]]
+	[[ $stderr != *newuidmap\ [0-9]* ]]
+	# 0: a new namespace of its own, with the same maps, written by the helpers
+	run --separate-stderr rlrun HUSK_USERNS_LINGER=0 "$RL_OPEN/husk" run --rm --explain --network none "$r" sh -c 'readlink /proc/self/ns/user; cat /proc/self/uid_map'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" != "$ns1" ]
+	[ "$(words "${lines[2]}")" = "1 $RL_SUB 65536" ]
+	[[ $stderr == *"newuidmap "[0-9]* ]]
+	run --separate-stderr rlrun HUSK_USERNS_LINGER=soon "$RL_OPEN/husk" run --rm --network none "$r" true
+	[ "$status" -eq 125 ]
+	[[ $stderr == *"HUSK_USERNS_LINGER 'soon'"* ]]
+	# linger 1 s: kept while a container is in the namespace, ended once none is
+	holder_stop
+	rlrun HUSK_USERNS_LINGER=1 "$RL_OPEN/husk" run -d --name rl-hold --network none "$r" sleep 600 2>/dev/null
+	h=$(holders)
+	[ -n "$h" ]
+	sleep 3 # three lingers: the holder must stay, a process is in its namespace
+	[ "$(holders)" = "$h" ]
+	rlhusk rm -f rl-hold
+	wait_for 15 "husk-userns to end once idle" eval '[ -z "$(holders)" ]'
+}
+
+@test "rootless: a husk-userns socket that another uid holds is not used: said once, the container gets a namespace of its own" {
+	local r=$RL_OPEN/rootfs name sq
+	rlhusk run --rm --network none "$r" true 2>/dev/null
+	name=$(awk '$NF ~ /^@husk-userns\/'"$RL_UID"'\// { print substr($NF, 2); exit }' /proc/net/unix)
+	[ -n "$name" ]
+	holder_stop
+	# root takes the name first
+	/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(b"\0" + sys.argv[1].encode())
+s.listen(8)
+print("bound", flush=True)
+time.sleep(60)' "$name" >"$BATS_TEST_TMPDIR/sq.out" &
+	sq=$!
+	wait_for 10 "the squatter to bind" grep -q bound "$BATS_TEST_TMPDIR/sq.out"
+	run --separate-stderr rlhusk run --rm --network none "$r" sh -c 'id -u; cat /proc/self/uid_map'
+	kill "$sq"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	[ "$(words "${lines[2]}")" = "1 $RL_SUB 65536" ]
+	[[ $stderr == *"@$name is uid 0's, not yours: not used"* ]]
+	[ "$(grep -c 'husk-userns' <<<"$stderr")" -eq 1 ]
+	[ -z "$(holders)" ]
 }
 
 @test "rootless: no cgroup here: a limit is an error that says why; without one, one warning" {

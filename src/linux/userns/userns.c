@@ -9,6 +9,7 @@
 
 #include "engine/sync.h"
 #include "linux/fs/overlay.h"
+#include "linux/userns/holder.h"
 #include "linux/userns/idmapped.h"
 #include "linux/userns/pool.h"
 #include "linux/userns/rootless.h"
@@ -54,6 +55,19 @@ static int userns_prepare_rootless(struct userns_state *u, const struct husk_spe
 		return -1;
 	u->enabled = true;
 	u->rootless = true;
+	/* a subid range: the namespace of the holder of these maps, not a new one */
+	long linger;
+	if (!u->helpers)
+		return 0;
+	if (userns_holder_linger(&linger, err))
+		return -1;
+	int fd = userns_holder_get(&u->uids, &u->gids, linger, err);
+	if (fd == -1)
+		return -1;
+	if (fd >= 0) {
+		u->held = true;
+		u->join_fd = fd;
+	}
 	return 0;
 }
 
@@ -164,6 +178,11 @@ int userns_attach(struct userns_state *u, const struct husk_spec *s, pid_t pid, 
 			(long long)idmap_to_host(&u->uids, 0));
 		return 0;
 	}
+	if (u->held) {
+		EXPLAIN(t, "# the user namespace of husk-userns, whose maps newuidmap and newgidmap "
+			"wrote once (uid 0 is host uid %lld)", (long long)idmap_to_host(&u->uids, 0));
+		return 0;
+	}
 	if (u->rootless)
 		return userns_attach_rootless(u, pid, t, err);
 	if (idmap_write(pid, &u->uids, &u->gids, false, err))
@@ -208,6 +227,10 @@ void userns_release(struct userns_state *u)
 	if (u->lease_fd >= 0)
 		userns_pool_release(USERNS_POOL_DIR, u->block, u->lease_fd);
 	u->lease_fd = -1;
+	if (u->held && u->join_fd >= 0)
+		close(u->join_fd);
+	u->join_fd = -1;
+	u->held = false;
 	u->enabled = false;
 }
 

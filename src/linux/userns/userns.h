@@ -21,7 +21,8 @@ struct userns_state {
 	bool helpers;      /* rootless: written by newuidmap/newgidmap */
 	bool from_config;  /* linux.uidMappings/gidMappings of a bundle: no idmapped root */
 	bool joined;       /* a bundle's namespace given by path: its maps are its own */
-	int join_fd;       /* that namespace (the plan's, join.h), or -1 */
+	bool held;         /* rootless with helpers: the holder's namespace (holder.h) */
+	int join_fd;       /* that namespace (the plan's, join.h; the holder's, ours), or -1 */
 };
 
 /* "host", "private", "auto", "keep-id" -> spec->userns; -1 on anything else. */
