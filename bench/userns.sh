@@ -9,7 +9,9 @@
 #      (2b: the same with /run/husk on a tmpfs, as /run is on Debian and Ubuntu)
 #   3. with --fastapi ROOTFS (build-rootfs.sh --method debootstrap): FastAPI /health
 #      requests/s, `run-fastapi.sh run --rootless` through -p (slirp4netns) vs the
-#      same uvicorn on the host's loopback (wrk, rounds alternating)  target >= 0.9
+#      same uvicorn on the host's loopback (wrk, rounds alternating)  target >= 0.9;
+#      and vs podman rootless (the same rootfs, podman import; -p; runc) where podman
+#      is installed
 #
 #   bench/userns.sh [--runs N] [--rounds N] [--husk PATH] [--fastapi ROOTFS] [--disk-run]
 #
@@ -51,6 +53,15 @@ APP_PIDS=()
 RUN_MOUNTS=()
 cleanup() {
 	local p
+	# podman's container, storage and pause process (the user's; its state is in the
+	# runtime dir, a tmpfs unmounted below)
+	if [[ -n ${PM_STARTED:-} ]]; then
+		pm rm -f -t 2 "hkt-fa-$$" >/dev/null 2>&1 || true
+	fi
+	if [[ -d $WORK/pmhome ]]; then
+		pm rmi -f localhost/hkt-fastapi:bench >/dev/null 2>&1 || true
+		kill -KILL "$(cat "$WORK/run/libpod/tmp/pause.pid" 2>/dev/null)" 2>/dev/null || true
+	fi
 	for p in "${APP_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${APP_PIDS[@]}"; do
 		for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -141,7 +152,7 @@ report() {
 
 # FastAPI /health: rootless through slirp4netns vs the host's uvicorn
 fastapi() {
-	local rps=$WORK/fastapi.txt i a b p ctr=32870 host=32871
+	local rps=$WORK/fastapi.txt i a b c p ctr=32870 host=32871 pm=32872
 	# (the protocol of tests/integration/rootless.bats: a count under a lock)
 	bench_tun_open
 	touch "$WORK/tun.opened"
@@ -157,17 +168,63 @@ fastapi() {
 	(cd "$WORK/src/app" && exec /usr/bin/python3 -m uvicorn main:app --host 127.0.0.1 --port "$host" \
 		>"$WORK/out/fastapi-host.log" 2>&1) &
 	APP_PIDS+=($!)
+	local pm_ok=0
+	podman_fastapi "$pm" && pm_ok=1
 	for p in "$ctr" "$host"; do
 		for _ in $(seq 300); do curl -fsS -m 1 "http://127.0.0.1:$p/health" >/dev/null 2>&1 && break; sleep 0.2; done
 	done
+	wrk_rps() { wrk -t1 -c16 -d5 "http://127.0.0.1:$1/health" | awk '/Requests\/sec/ { print $2 }'; }
 	for ((i = 1; i <= ROUNDS; i++)); do
-		a=$(wrk -t1 -c16 -d5 "http://127.0.0.1:$ctr/health" | awk '/Requests\/sec/ { print $2 }')
-		b=$(wrk -t1 -c16 -d5 "http://127.0.0.1:$host/health" | awk '/Requests\/sec/ { print $2 }')
-		echo "$a $b"
+		a=$(wrk_rps "$ctr")
+		b=$(wrk_rps "$host")
+		c=0
+		((pm_ok)) && c=$(wrk_rps "$pm")
+		echo "$a $b $c"
 	done >"$rps"
-	echo "rounds (requests/s): rootless -p / host: $(tr '\n' ';' <"$rps")"
+	echo "rounds (requests/s): rootless -p / host / podman rootless -p: $(tr '\n' ';' <"$rps")"
 	awk '{ print $1 / $2 }' "$rps" | median | awk '{ printf "%-44s ratio %.2f of the host  (target >= 0.9: %s)\n",
 		"FastAPI /health rootless -p vs host uvicorn", $1, $1 >= 0.9 ? "met" : "NOT met" }'
+	if ((pm_ok)); then
+		awk '{ print $1 / $3 }' "$rps" | median | awk '{ printf "%-44s ratio %.2f of podman\n",
+			"  the same vs podman rootless -p (" PM_RT ")", $1 }' PM_RT="$PM_RUNTIME"
+	else
+		echo "  podman rootless -p: not run ($PM_WHY)"
+	fi
+}
+
+# podman rootless on the same rootfs (podman import), the same app and -p: as the same
+# user, its own network (slirp4netns), --ulimit nofile (podman refuses this host's
+# default); its storage and pause process go in cleanup
+PM_WHY="podman is not installed" PM_RUNTIME=
+pm() {
+	runuser -u "$USER_NAME" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$WORK/pmhome" \
+		XDG_RUNTIME_DIR="$WORK/run" podman "$@"
+}
+podman_fastapi() {
+	local port=$1
+	command -v podman >/dev/null || return 1
+	install -d -m 700 -o "$USER_NAME" "$WORK/pmhome"
+	# crun refuses this hybrid host; runc where it is there
+	PM_RUNTIME=$(command -v runc || true)
+	local rt=()
+	[[ -n $PM_RUNTIME ]] && rt=(--runtime "$PM_RUNTIME")
+	PM_RUNTIME=${PM_RUNTIME:-the default runtime}
+	if ! tar -C "$FASTAPI" --numeric-owner --one-file-system -cf - . |
+		pm import - localhost/hkt-fastapi:bench >"$WORK/out/podman-import.log" 2>&1; then
+		PM_WHY="podman import failed: $(tail -n1 "$WORK/out/podman-import.log")"
+		return 1
+	fi
+	if ! pm "${rt[@]}" run -d --name "hkt-fa-$$" --ulimit nofile=1024:1024 -p "127.0.0.1:$port:8000" \
+		-v "$WORK/src/app:/app:ro" -e PYTHONDONTWRITEBYTECODE=1 localhost/hkt-fastapi:bench \
+		/usr/bin/python3 -m uvicorn --app-dir /app main:app --host 0.0.0.0 --port 8000 \
+		>"$WORK/out/podman-run.log" 2>&1; then
+		PM_WHY="podman run failed: $(tail -n1 "$WORK/out/podman-run.log")"
+		return 1
+	fi
+	PM_STARTED=1
+	for _ in $(seq 300); do curl -fsS -m 1 "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0; sleep 0.2; done
+	PM_WHY="podman's container did not answer on $port"
+	return 1
 }
 
 main() {
