@@ -104,20 +104,32 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int remove_tree_at(int dirfd, const char *name, dev_t dev)
+/* TYPE is the entry's d_type (DT_UNKNOWN: looked up). An empty directory, as most of
+ * a container's are, takes one rmdir; a mount point is never entered (rmdir says
+ * EBUSY; one of another filesystem met inside says EXDEV). */
+static int remove_tree_at(int dirfd, const char *name, dev_t dev, unsigned char type)
 {
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
-	if (st.st_dev != dev) {
-		errno = EXDEV; /* a mount point inside: never descend into it */
-		return -1;
+	if (type == DT_UNKNOWN) {
+		struct stat st;
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return errno == ENOENT ? 0 : -1;
+		type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
 	}
+	if (type != DT_DIR)
+		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != ENOTEMPTY && errno != EEXIST)
+		return -1;
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_dev != dev) {
+		close(fd);
+		errno = EXDEV; /* a mount point inside: never descend into it */
+		return -1;
+	}
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -127,7 +139,7 @@ static int remove_tree_at(int dirfd, const char *name, dev_t dev)
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		    remove_tree_at(fd, de->d_name, dev) < 0)
+		    remove_tree_at(fd, de->d_name, dev, de->d_type) < 0)
 			ret = -1;
 	closedir(d);
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -140,7 +152,7 @@ int remove_tree(const char *path)
 	struct stat st;
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : -1;
-	return remove_tree_at(AT_FDCWD, path, st.st_dev);
+	return remove_tree_at(AT_FDCWD, path, st.st_dev, S_ISDIR(st.st_mode) ? DT_DIR : DT_REG);
 }
 
 int create_locked_file(const char *path, const char *data)
