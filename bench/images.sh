@@ -226,32 +226,33 @@ P_BEST=$(min2 "$P_SKOPEO" "$P_POD")
 
 # --- 3. start-up -------------------------------------------------------------------
 bench_log "3. start-up: husk run IMAGE /bin/true vs husk run ROOTFS /bin/true"
-tar -C "$ROOTFS" --numeric-owner --one-file-system -cf - . |
-	"$HUSK" --image-root "$W/store" import - fastapi:run >/dev/null
-export HUSK_IMAGE_ROOT=$W/store
-hyperfine -N -w 5 -r 40 --export-json "$W/start.json" \
-	"$HUSK run --network none fastapi:run /bin/true" \
-	"$HUSK run --network none $ROOTFS /bin/true" >"$W/start.txt" 2>&1 ||
-	{ cat "$W/start.txt" >&2; bench_die "hyperfine failed"; }
-S_IMG=$(jq '.results[0].mean * 1000' "$W/start.json")
-S_DIR=$(jq '.results[1].mean * 1000' "$W/start.json")
-S_IMG_CPU=$(jq '(.results[0].user + .results[0].system) * 1000' "$W/start.json")
-S_DIR_CPU=$(jq '(.results[1].user + .results[1].system) * 1000' "$W/start.json")
-# The same with the store (where each container's upper and work dirs are made and
-# removed) and the state root on a tmpfs: what the overlay costs with the disk
-# filesystem's own mkdir/rmdir costs taken out.
+# start_on NAME STORE [STATE_ROOT]: the two side by side (hyperfine), the image
+# imported into STORE, the state root STATE_ROOT (else husk's own); sets ON_IMG,
+# ON_DIR, ON_IMG_CPU, ON_DIR_CPU (ms)
+start_on() {
+	local name=$1 t=(--image-root "$2") j=$W/start-$1.json
+	[[ -z ${3:-} ]] || t+=(--root "$3")
+	tar -C "$ROOTFS" --numeric-owner --one-file-system -cf - . |
+		"$HUSK" --image-root "$2" import - fastapi:run >/dev/null
+	hyperfine -N -w 5 -r 40 --export-json "$j" \
+		"$HUSK ${t[*]} run --network none fastapi:run /bin/true" \
+		"$HUSK ${t[*]} run --network none $ROOTFS /bin/true" >"$W/start-$name.txt" 2>&1 ||
+		{ cat "$W/start-$name.txt" >&2; bench_die "hyperfine (store on $name) failed"; }
+	ON_IMG=$(jq '.results[0].mean * 1000' "$j")
+	ON_DIR=$(jq '.results[1].mean * 1000' "$j")
+	ON_IMG_CPU=$(jq '(.results[0].user + .results[0].system) * 1000' "$j")
+	ON_DIR_CPU=$(jq '(.results[1].user + .results[1].system) * 1000' "$j")
+}
+start_on disk "$W/store"
+S_IMG=$ON_IMG S_DIR=$ON_DIR S_IMG_CPU=$ON_IMG_CPU S_DIR_CPU=$ON_DIR_CPU
+export HUSK_IMAGE_ROOT=$W/store # section 4's containers
+# On a tmpfs: what the overlay costs with the disk filesystem's own mkdir/rmdir costs
+# (each container's upper and work dirs are made and removed) taken out.
 mkdir -p "$W/tmpfs-state"
 mount -t tmpfs -o size=1g husk-bench "$W/tmpfs-state"
-tar -C "$ROOTFS" --numeric-owner --one-file-system -cf - . |
-	"$HUSK" --image-root "$W/tmpfs-state/store" import - fastapi:run >/dev/null
-T=(--root "$W/tmpfs-state/run" --image-root "$W/tmpfs-state/store")
-hyperfine -N -w 5 -r 40 --export-json "$W/start-tmpfs.json" \
-	"$HUSK ${T[*]} run --network none fastapi:run /bin/true" \
-	"$HUSK ${T[*]} run --network none $ROOTFS /bin/true" >"$W/start-tmpfs.txt" 2>&1 ||
-	{ cat "$W/start-tmpfs.txt" >&2; bench_die "hyperfine (store on a tmpfs) failed"; }
+start_on tmpfs "$W/tmpfs-state/store" "$W/tmpfs-state/run"
 umount "$W/tmpfs-state"
-T_IMG=$(jq '.results[0].mean * 1000' "$W/start-tmpfs.json")
-T_DIR=$(jq '.results[1].mean * 1000' "$W/start-tmpfs.json")
+T_IMG=$ON_IMG T_DIR=$ON_DIR
 # And on a fresh ext4 (a sparse loop image, journaled: freed blocks are discarded at
 # the journal's commit). This VM's root ext4 has no journal and is mounted with
 # discard, so each block freed, one per directory removed, waits for a synchronous
@@ -260,17 +261,10 @@ E_IMG=- E_DIR=-
 if command -v mkfs.ext4 >/dev/null && truncate -s 2G "$W/ext4.img" &&
 	mkfs.ext4 -q -F "$W/ext4.img" && mkdir -p "$W/ext4-state" &&
 	mount -o loop "$W/ext4.img" "$W/ext4-state"; then
-	tar -C "$ROOTFS" --numeric-owner --one-file-system -cf - . |
-		"$HUSK" --image-root "$W/ext4-state/store" import - fastapi:run >/dev/null
-	T=(--root "$W/ext4-state/run" --image-root "$W/ext4-state/store")
-	hyperfine -N -w 5 -r 40 --export-json "$W/start-ext4.json" \
-		"$HUSK ${T[*]} run --network none fastapi:run /bin/true" \
-		"$HUSK ${T[*]} run --network none $ROOTFS /bin/true" >"$W/start-ext4.txt" 2>&1 ||
-		{ cat "$W/start-ext4.txt" >&2; bench_die "hyperfine (store on a fresh ext4) failed"; }
+	start_on ext4 "$W/ext4-state/store" "$W/ext4-state/run"
 	umount "$W/ext4-state"
 	rm -f "$W/ext4.img"
-	E_IMG=$(jq '.results[0].mean * 1000' "$W/start-ext4.json")
-	E_DIR=$(jq '.results[1].mean * 1000' "$W/start-ext4.json")
+	E_IMG=$ON_IMG E_DIR=$ON_DIR
 else
 	bench_warn "no loop-mounted ext4 here: its start-up line is left out"
 fi

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 
 int console_send(const char *socket_path, int master, struct husk_err *err)
 {
@@ -20,23 +21,7 @@ int console_send(const char *socket_path, int master, struct husk_err *err)
 	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0)
 		return husk_error(err, errno, "--console-socket '%s'", socket_path);
 	char byte = '\0';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof u);
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof u.buf };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(s, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	ssize_t n = fd_send(s, &byte, 1, master);
 	if (n != 1)
 		return husk_error(err, n < 0 ? errno : EIO, "--console-socket '%s': sendmsg", socket_path);
 	return 0;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 #include "util/fs.h"
 #include "util/parse.h"
 #include "util/proctitle.h"
@@ -99,22 +100,9 @@ static void holder_answer(int listen_fd, int ns_fd)
 		return;
 	struct ucred peer;
 	socklen_t pl = sizeof peer;
-	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &pl) == 0 && peer.uid == getuid()) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} ctl;
-		char b = 'U';
-		struct iovec iov = { .iov_base = &b, .iov_len = 1 };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-				      .msg_controllen = sizeof ctl.buf };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &ns_fd, sizeof(int));
-		(void)!sendmsg(c, &msg, MSG_NOSIGNAL);
-	}
+	char b = 'U';
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &peer, &pl) == 0 && peer.uid == getuid())
+		(void)!fd_send(c, &b, 1, ns_fd);
 	close(c);
 }
 
@@ -249,23 +237,13 @@ static int holder_ask(const struct sockaddr_un *a, socklen_t alen, const struct 
 			  "user namespace per container)", a->sun_path + 1, (unsigned)peer.uid);
 		return -2;
 	}
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
 	char b;
-	struct iovec iov = { .iov_base = &b, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-			      .msg_controllen = sizeof ctl.buf };
-	ssize_t n;
-	while ((n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
-	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
-	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
-		return 0; /* it was ending */
 	int fd;
-	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	if (fd_recv(s, &b, 1, &fd) != 1 || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return 0; /* it was ending */
+	}
 	uid_t owner = (uid_t)-1;
 	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWUSER || ioctl(fd, NS_GET_OWNER_UID, &owner) < 0 ||
 	    owner != geteuid() || !maps_are(peer.pid, "uid_map", uids) ||

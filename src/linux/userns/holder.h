@@ -21,9 +21,9 @@
 int userns_holder_linger(long *seconds, struct husk_err *err);
 
 /* The holder's user namespace for these maps (host view), started when there is
- * none (newuidmap and newgidmap write its maps): an fd to setns into, or -1 with err (the maps
- * could not be written: the same error a new namespace would have met). -2: no holder here (linger 0, or a
- * socket of that name held by another uid: said once on stderr), make a new
- * namespace instead. */
+ * none (newuidmap and newgidmap write its maps): an fd to setns into, or -1 with err
+ * (the maps could not be written: the same error a new namespace would have met).
+ * -2: no holder here (linger 0, or a socket of that name held by another uid or
+ * with other maps: said once on stderr), make a new namespace instead. */
 int userns_holder_get(const struct id_map *uids, const struct id_map *gids, long linger,
 		      struct husk_err *err);
