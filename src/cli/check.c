@@ -100,6 +100,30 @@ static void check_idmapped(const struct utsname *u)
 	printf("%-4s %-22s %s\n", ovl ? "ok" : "warn", "idmapped overlayfs", line);
 }
 
+/* Which library inflates gzip layers (image/inflate.h), and why that one */
+static void check_inflater(void)
+{
+	struct husk_err err = { 0 };
+	if (gz_mode_check(&err) < 0) {
+		printf("%-4s %-22s %s\n", "warn", "gzip layers", err.msg);
+		return;
+	}
+	const char *mode = getenv("HUSK_INFLATE");
+	bool chosen = mode && *mode && strcmp(mode, "isal") != 0;
+	struct gz *gz = gz_new();
+	const char *line;
+	if (!gz)
+		line = chosen ? "libarchive's zlib, no CRC check (HUSK_INFLATE is set)" :
+				"libarchive's zlib, no CRC check (install zlib1g or libisal2)";
+	else if (gz_kind(gz) == GZ_ISAL)
+		line = "ISA-L (libisal.so.2)";
+	else
+		line = chosen ? "zlib (libz.so.1; HUSK_INFLATE is set)" :
+				"zlib (libz.so.1; libisal2 inflates about 3x faster)";
+	printf("%-4s %-22s %s\n", gz ? "ok" : "warn", "gzip layers", line);
+	gz_free(gz);
+}
+
 /* Rootless husk: newuidmap for the subuid range, slirp4netns and a /dev/net/tun a
  * user may open for its network. */
 static void check_rootless(void)
@@ -231,14 +255,7 @@ int cmd_check(struct husk_global *g, int argc, char **argv)
 
 	bool overlay = file_has("/proc/filesystems", "overlay");
 	printf("%-4s %-22s %s\n", overlay ? "ok" : "warn", "overlayfs", overlay ? "supported" : "not loaded (modprobe overlay; optional)");
-	struct gz *gz = gz_new();
-	const char *inflater = !gz ? (getenv("HUSK_INFLATE") ? "libarchive's zlib, no CRC check (HUSK_INFLATE is set)"
-				     : "libarchive's zlib, no CRC check (install zlib1g or libisal2)")
-			       : gz_kind(gz) == GZ_ISAL ? "ISA-L (libisal.so.2)"
-			       : getenv("HUSK_INFLATE") ? "zlib (libz.so.1; HUSK_INFLATE is set)"
-						  : "zlib (libz.so.1; libisal2 inflates about 3x faster)";
-	printf("%-4s %-22s %s\n", gz ? "ok" : "warn", "gzip layers", inflater);
-	gz_free(gz);
+	check_inflater();
 	bool sec = prctl(PR_GET_SECCOMP) >= 0 && file_has("/proc/self/status", "Seccomp:");
 	verdict(sec, "seccomp", sec ? "supported (filter mode)" : "not available");
 	struct stat st;

@@ -6,6 +6,7 @@
 #include "image/libs.h"
 #include "image/import.h"
 #include "image/ref.h"
+#include "image/inflate.h"
 
 struct import_args {
 	const char *input, *name;
@@ -41,7 +42,8 @@ int cmd_import(struct husk_global *g, int argc, char **argv)
 	}
 	struct husk_err err = { 0 };
 	/* the libraries first: a missing one is reported before the store is touched */
-	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err))
+	if (gz_mode_check(&err) || libs_need(HUSK_LIB_ARCHIVE, &err) ||
+	    libs_need(HUSK_LIB_CRYPTO, &err))
 		return husk_error_print(&err);
 	struct import_args a = { argv[1], argc == 3 ? argv[2] : NULL };
 	return cli_store_run(g, import_task, &a);

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "image/libs.h"
 #include "image/load.h"
+#include "image/inflate.h"
 
 struct load_args {
 	const char *input;
@@ -72,7 +73,8 @@ int cmd_load(struct husk_global *g, int argc, char **argv)
 	}
 	struct husk_err err = { 0 };
 	/* the libraries first: a missing one is reported before the store is touched */
-	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err))
+	if (gz_mode_check(&err) || libs_need(HUSK_LIB_ARCHIVE, &err) ||
+	    libs_need(HUSK_LIB_CRYPTO, &err))
 		return husk_error_print(&err);
 	struct load_args a = { input, quiet };
 	return cli_store_run(g, load_task, &a);

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "image/libs.h"
 #include "image/pull.h"
+#include "image/inflate.h"
 
 struct pull_args {
 	const char *ref;
@@ -64,7 +65,8 @@ int cmd_pull(struct husk_global *g, int argc, char **argv)
 	}
 	struct husk_err err = { 0 };
 	/* the libraries first: a missing one is reported before the store is touched */
-	if (libs_need(HUSK_LIB_ARCHIVE, &err) || libs_need(HUSK_LIB_CRYPTO, &err) || libs_need(HUSK_LIB_CURL, &err))
+	if (gz_mode_check(&err) || libs_need(HUSK_LIB_ARCHIVE, &err) ||
+	    libs_need(HUSK_LIB_CRYPTO, &err) || libs_need(HUSK_LIB_CURL, &err))
 		return husk_error_print(&err);
 	struct pull_args a = { argv[optind], &o };
 	return cli_store_run(g, pull_task, &a);

@@ -61,6 +61,16 @@ static struct gz *zlib_new(void)
 #endif
 }
 
+int gz_mode_check(struct husk_err *err)
+{
+	const char *mode = getenv("HUSK_INFLATE");
+	if (!mode || !*mode || !strcmp(mode, "isal") || !strcmp(mode, "zlib") ||
+	    !strcmp(mode, "libarchive"))
+		return 0;
+	return husk_error(err, 0, "invalid HUSK_INFLATE '%s': expected isal, zlib or libarchive",
+			  mode);
+}
+
 struct gz *gz_new(void)
 {
 	const char *mode = getenv("HUSK_INFLATE");

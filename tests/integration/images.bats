@@ -160,6 +160,18 @@ store_is_empty() {
 	done
 }
 
+@test "import, load, pull: an unknown HUSK_INFLATE is refused in one line, 125, before the store is touched" {
+	busybox_tar "$BATS_TEST_TMPDIR/bb.tar"
+	for cmd in "import $BATS_TEST_TMPDIR/bb.tar bb:x" "load -i $BATS_TEST_TMPDIR/bb.tar" "pull --insecure 127.0.0.1:9/x"; do
+		# shellcheck disable=SC2086 # the command's words
+		run -125 --separate-stderr env HUSK_INFLATE=gzip "$HUSK" $cmd
+		[ "$stderr" = "husk: invalid HUSK_INFLATE 'gzip': expected isal, zlib or libarchive" ]
+		[ ! -e "$HUSK_IMAGE_ROOT" ] || store_is_empty
+	done
+	run -0 --separate-stderr env HUSK_INFLATE=gzip "$HUSK" check
+	[[ $output == *"warn gzip layers"*"invalid HUSK_INFLATE 'gzip'"* ]]
+}
+
 @test "run IMAGE: on an overlay; a write in one container is seen neither in another nor in the image" {
 	import_busybox bb:1 >/dev/null
 	layer=$(find "$HUSK_IMAGE_ROOT/layers" -mindepth 1 -maxdepth 1 -type d)
