@@ -124,38 +124,45 @@ store_is_empty() {
 }
 
 @test "import: gzip through ISA-L, zlib and libarchive (HUSK_INFLATE) gives the same layer; a bad CRC is refused by ISA-L and zlib, a cut stream by all" {
-	"$HUSK" check 2>&1 | grep -q "gzip layers *ISA-L" || skip "no ISA-L here (libisal2)"
+	"$HUSK" check 2>&1 | grep -q "gzip layers *zlib\|gzip layers *ISA-L" ||
+		skip "neither ISA-L (libisal2) nor zlib (zlib1g) here"
+	# without ISA-L, isal means the default order: zlib
+	local modes=(zlib libarchive) crc_modes=(zlib) mode
+	if "$HUSK" check 2>&1 | grep -q "gzip layers *ISA-L"; then
+		modes+=(isal)
+		crc_modes+=(isal)
+	fi
 	t=$BATS_TEST_TMPDIR
 	busybox_tar "$t/bb.tar"
 	# two members, then bytes that are not gzip (both readers stop there)
 	head -c 300000 "$t/bb.tar" | gzip -1 >"$t/multi.gz"
 	tail -c +300001 "$t/bb.tar" | gzip -9 >>"$t/multi.gz"
 	printf '\0\0\0\0trailing' >>"$t/multi.gz"
-	for mode in isal zlib libarchive; do
-		run -0 env HUSK_INFLATE=$mode "$HUSK" import "$t/multi.gz" "bb:$mode"
-		diff=$(jq -r '.[0].config.rootfs.diff_ids[0]' <<<"$("$HUSK" image inspect "bb:$mode")")
-		eval "diff_$mode=\$diff"
-	done
 	# the diff_id is the sha256 of the uncompressed bytes, whoever inflated them
-	[[ $diff_isal == "$diff_zlib" && $diff_isal == "$diff_libarchive" ]]
-	[[ $diff_isal == "sha256:$(gzip -dc "$t/multi.gz" 2>/dev/null | sha256sum | cut -d' ' -f1)" ]]
+	local want tags=()
+	want="sha256:$(gzip -dc "$t/multi.gz" 2>/dev/null | sha256sum | cut -d' ' -f1)"
+	for mode in "${modes[@]}"; do
+		run -0 env HUSK_INFLATE="$mode" "$HUSK" import "$t/multi.gz" "bb:$mode"
+		[ "$(jq -r '.[0].config.rootfs.diff_ids[0]' <<<"$("$HUSK" image inspect "bb:$mode")")" = "$want" ]
+		tags+=("bb:$mode")
+	done
 	[[ $(find "$HUSK_IMAGE_ROOT/layers" -mindepth 1 -maxdepth 1 -type d | wc -l) == 1 ]]
-	run -0 "$HUSK" rmi bb:isal bb:zlib bb:libarchive
+	run -0 "$HUSK" rmi "${tags[@]}"
 	store_is_empty
 	# a CRC that does not match: refused by both, nothing stored
 	gzip -c "$t/bb.tar" >"$t/crc.gz"
 	size=$(stat -c %s "$t/crc.gz")
 	printf '\xff\xff\xff\xff' | dd of="$t/crc.gz" bs=1 seek=$((size - 8)) conv=notrunc status=none
-	for mode in isal zlib; do
-		run -125 env HUSK_INFLATE=$mode "$HUSK" import "$t/crc.gz" bb:bad
+	for mode in "${crc_modes[@]}"; do
+		run -125 env HUSK_INFLATE="$mode" "$HUSK" import "$t/crc.gz" bb:bad
 		[[ $output == "husk: "*"gzip stream: its CRC or size does not match" ]]
 		store_is_empty
 	done
 	# (libarchive's gzip reader does not check the CRC; with it, only a digest does)
 	# a stream cut short: refused by all three
 	head -c $((size / 2)) "$t/crc.gz" >"$t/cut.gz"
-	for mode in isal zlib libarchive; do
-		run -125 env HUSK_INFLATE=$mode "$HUSK" import "$t/cut.gz" bb:bad
+	for mode in "${modes[@]}"; do
+		run -125 env HUSK_INFLATE="$mode" "$HUSK" import "$t/cut.gz" bb:bad
 		store_is_empty
 	done
 }
