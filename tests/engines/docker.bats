@@ -189,9 +189,11 @@ web_answers() {
 	ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' hkt-srv)
 	[[ $ip =~ ^172\. ]]
 	run dk_run "$IMG" sh -c "for i in \$(seq 50); do echo hello-over-docker0 | nc $ip 9000 && exit 0; usleep 100000; done; exit 1"
+	echo "client: status $status, output '$output'" # (shown when the test fails)
 	[[ $status -eq 0 ]]
 	wait_for 20 "hkt-srv to exit" eval '[[ $(docker inspect -f "{{.State.Status}}" hkt-srv) == exited ]]'
 	run docker logs hkt-srv
+	echo "server: log '$output', $(docker inspect -f 'exit {{.State.ExitCode}} {{.State.Error}}' hkt-srv)"
 	[[ $output == hello-over-docker0 ]]
 	docker rm hkt-srv
 }
