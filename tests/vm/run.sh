@@ -330,6 +330,24 @@ for helper in noclone3 timeit runas; do
 done
 echo "the container's rootfs" >"$RFS/husk-vm-rootfs"
 
+# newuidmap/newgidmap (setuid, with their libraries) and a subuid range for uid 1000:
+# 11b's rootless runs map the range through them, in the namespace of husk-userns
+if [[ -u /usr/bin/newuidmap && -u /usr/bin/newgidmap ]]; then
+	for f in /usr/bin/newuidmap /usr/bin/newgidmap; do
+		install -D -m 4755 "$f" "$ROOT$f"
+		while IFS= read -r lib; do
+			[[ -e $ROOT$lib ]] && continue
+			mkdir -p "$ROOT$(dirname "$lib")"
+			cp -L "$lib" "$ROOT$lib"
+		done < <(ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
+	done
+	echo "1000:300000:65536" >"$ROOT/etc/subuid"
+	echo "1000:300000:65536" >"$ROOT/etc/subgid"
+	# newuidmap asks the passwd database who its caller is (--bats copies the host's)
+	printf 'root:x:0:0:root:/root:/bin/sh\nhkt-vm:x:1000:1000::/tmp:/bin/sh\n' >"$ROOT/etc/passwd"
+	printf 'root:x:0:\nhkt-vm:x:1000:\n' >"$ROOT/etc/group"
+fi
+
 # --bats: bash, bats, the GNU tools and husk's sources, so its bats files run inside
 pack_bats() {
 	local pkgs=(bash coreutils findutils grep sed mawk procps util-linux bsdutils mount jq iproute2 nftables bats diffutils curl)
@@ -356,6 +374,11 @@ pack_bats() {
 		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }' | sort -u)
 	# the host's users and groups (some tests compare them with ROOTFS's); no shadow
 	cp /etc/passwd /etc/group "$ROOT/etc/"
+	# uid 1000 for newuidmap in 11b (rootless), where the host has none
+	if [[ -e $ROOT/etc/subuid ]] && ! awk -F: '$3 == 1000 { f = 1 } END { exit !f }' "$ROOT/etc/passwd"; then
+		echo 'hkt-vm:x:1000:1000::/tmp:/bin/sh' >>"$ROOT/etc/passwd"
+		echo 'hkt-vm:x:1000:' >>"$ROOT/etc/group"
+	fi
 	# the repository as the bats files expect it, husk in build/, the fixture cache filled
 	mkdir -p "$ROOT/husk-src/build" "$ROOT/var/cache/husk-test" "$ROOT/root"
 	cp -a "$REPO/tests" "$REPO/scripts" "$ROOT/husk-src/"
