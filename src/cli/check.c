@@ -104,12 +104,12 @@ static void check_idmapped(const struct utsname *u)
 static void check_inflater(void)
 {
 	struct husk_err err = { 0 };
-	if (gz_mode_check(&err) < 0) {
+	int mode = gz_mode(&err);
+	if (mode < 0) {
 		printf("%-4s %-22s %s\n", "warn", "gzip layers", err.msg);
 		return;
 	}
-	const char *mode = getenv("HUSK_INFLATE");
-	bool chosen = mode && *mode && strcmp(mode, "isal") != 0;
+	bool chosen = mode != GZ_MODE_AUTO;
 	struct gz *gz = gz_new();
 	const char *line;
 	if (!gz)

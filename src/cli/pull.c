@@ -65,7 +65,7 @@ int cmd_pull(struct husk_global *g, int argc, char **argv)
 	}
 	struct husk_err err = { 0 };
 	/* the libraries first: a missing one is reported before the store is touched */
-	if (gz_mode_check(&err) || libs_need(HUSK_LIB_ARCHIVE, &err) ||
+	if (gz_mode(&err) < 0 || libs_need(HUSK_LIB_ARCHIVE, &err) ||
 	    libs_need(HUSK_LIB_CRYPTO, &err) || libs_need(HUSK_LIB_CURL, &err))
 		return husk_error_print(&err);
 	struct pull_args a = { argv[optind], &o };

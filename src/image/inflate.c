@@ -61,22 +61,34 @@ static struct gz *zlib_new(void)
 #endif
 }
 
-int gz_mode_check(struct husk_err *err)
+/* HUSK_INFLATE's value as a mode; -1: not one */
+static int mode_of(const char *v)
 {
-	const char *mode = getenv("HUSK_INFLATE");
-	if (!mode || !*mode || !strcmp(mode, "isal") || !strcmp(mode, "zlib") ||
-	    !strcmp(mode, "libarchive"))
-		return 0;
-	return husk_error(err, 0, "invalid HUSK_INFLATE '%s': expected isal, zlib or libarchive",
-			  mode);
+	if (!v || !*v || !strcmp(v, "isal"))
+		return GZ_MODE_AUTO;
+	if (!strcmp(v, "zlib"))
+		return GZ_MODE_ZLIB;
+	if (!strcmp(v, "libarchive"))
+		return GZ_MODE_LIBARCHIVE;
+	return -1;
+}
+
+int gz_mode(struct husk_err *err)
+{
+	const char *v = getenv("HUSK_INFLATE");
+	int m = mode_of(v);
+	if (m < 0)
+		return husk_error(err, 0, "invalid HUSK_INFLATE '%s': expected isal, zlib or "
+				  "libarchive", v);
+	return m;
 }
 
 struct gz *gz_new(void)
 {
-	const char *mode = getenv("HUSK_INFLATE");
-	if (mode && strcmp(mode, "libarchive") == 0)
+	int m = mode_of(getenv("HUSK_INFLATE")); /* refused earlier (gz_mode): the default */
+	if (m == GZ_MODE_LIBARCHIVE)
 		return NULL;
-	struct gz *gz = mode && strcmp(mode, "zlib") == 0 ? NULL : isal_new();
+	struct gz *gz = m == GZ_MODE_ZLIB ? NULL : isal_new();
 	return gz ? gz : zlib_new();
 }
 

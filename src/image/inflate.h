@@ -16,10 +16,11 @@ struct gz;
 
 enum gz_kind { GZ_ISAL, GZ_ZLIB };
 
-/* HUSK_INFLATE: unset or empty (ISA-L, else zlib, else libarchive), "isal" (the
- * same), "zlib" or "libarchive"; -1, naming the value, for anything else. The
- * commands that unpack check it before they touch the store. */
-int gz_mode_check(struct husk_err *err);
+/* HUSK_INFLATE: unset, empty or "isal" (ISA-L, else zlib, else libarchive), "zlib"
+ * or "libarchive"; -1, naming the value, for anything else. The commands that unpack
+ * check it before they touch the store. */
+enum gz_mode { GZ_MODE_AUTO, GZ_MODE_ZLIB, GZ_MODE_LIBARCHIVE };
+int gz_mode(struct husk_err *err);
 
 /* A new inflater, or NULL when neither library is there or built in, or both are
  * turned off (then libarchive's filter inflates). */
