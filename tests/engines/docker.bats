@@ -188,7 +188,11 @@ web_answers() {
 	local ip
 	ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' hkt-srv)
 	[[ $ip =~ ^172\. ]]
-	run dk_run "$IMG" sh -c "for i in \$(seq 50); do echo hello-over-docker0 | nc $ip 9000 && exit 0; usleep 100000; done; exit 1"
+	# the line from a file, not a pipe: the listener's stdin is empty, so busybox nc
+	# half-closes at once, and a client that sees that FIN before echo has written
+	# exits 0 having sent nothing (seen: an empty log); a file is readable at the
+	# client's first poll, and busybox nc takes stdin before the socket
+	run dk_run "$IMG" sh -c "echo hello-over-docker0 >/tmp/line; for i in \$(seq 50); do nc $ip 9000 </tmp/line && exit 0; usleep 100000; done; exit 1"
 	echo "client: status $status, output '$output'" # (shown when the test fails)
 	[[ $status -eq 0 ]]
 	wait_for 20 "hkt-srv to exit" eval '[[ $(docker inspect -f "{{.State.Status}}" hkt-srv) == exited ]]'
