@@ -44,7 +44,12 @@ run_one() {
 		-rss_limit_mb=2048 -artifact_prefix="$ARTIFACTS/$name-" "$work/corpus")
 	[[ -d $REPO/tests/fuzz/corpus/$name ]] && args+=("$REPO/tests/fuzz/corpus/$name")
 	[[ -f $REPO/tests/fuzz/$name.dict ]] && args=(-dict="$REPO/tests/fuzz/$name.dict" "${args[@]}")
-	(cd "$work" && "$bin" "${args[@]}") >"$log" 2>&1 || rc=$?
+	# leaks of the libraries, not husk's (lsan.supp says which and why); libseccomp has
+	# no frame pointers, so its stacks need the slow unwinder to match them
+	local asan=${ASAN_OPTIONS:-}
+	[[ $name != fuzz_seccomp_profile ]] || asan=fast_unwind_on_malloc=0${asan:+:$asan}
+	(cd "$work" && ASAN_OPTIONS=$asan LSAN_OPTIONS=suppressions=$REPO/tests/fuzz/lsan.supp \
+		"$bin" "${args[@]}") >"$log" 2>&1 || rc=$?
 	local eps edges corp
 	eps=$(awk '/stat::average_exec_per_sec/ { print $2 }' "$log" | tail -1)
 	edges=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{ print $2 }')
