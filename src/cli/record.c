@@ -174,7 +174,6 @@ void ctr_status_text(const struct ctr_record *c, char *buf, size_t len)
 
 void format_ago(int64_t when, char *buf, size_t len)
 {
-	int64_t d = (int64_t)time(NULL) - when;
 	static const struct { int64_t secs; const char *unit; } units[] = {
 		{ 86400 * 365, "year" }, { 86400 * 30, "month" }, { 86400 * 7, "week" },
 		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" }, { 1, "second" },
@@ -183,6 +182,8 @@ void format_ago(int64_t when, char *buf, size_t len)
 		snprintf(buf, len, "-");
 		return;
 	}
+	/* after the check: now - a positive time cannot overflow (INT64_MIN did) */
+	int64_t d = (int64_t)time(NULL) - when;
 	if (d < 1) {
 		snprintf(buf, len, "less than a second ago");
 		return;
