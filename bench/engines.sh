@@ -12,7 +12,8 @@
 #    wall time until every one answers curl on its bridge address, husk vs runc,
 #    runtimes alternating over 3 rounds (target <= 0.8); host memory per idle
 #    container: its memory cgroup's usage plus its shim's PSS (husk leaves no
-#    process of its own), and the shim's part of it.
+#    process of its own), and the shim's part of it. Then one timed round each: the
+#    runtime's calls inside the burst, summed and per verb.
 # dockerd and podman run as the tests run them (tests/engines/engines.bash): in a
 # scratch network + mount namespace with a private /run, data in a work directory,
 # so nothing of them reaches the host. Needs root, docker.io, podman, runc, curl.
@@ -283,6 +284,22 @@ for rt in ("husk", "runc"):
           f"{med(rt, 1):.0f} KiB per idle container (cgroup + shim PSS) | {med(rt, 2):.0f} KiB of it the shim's |")
 print(f"husk/runc (median wall time): {med('husk', 0) / med('runc', 0):.2f}")
 PY
+	# one more round each through the timing wrappers: what each runtime's calls
+	# took inside the burst (they contend with dockerd and each other for the CPUs)
+	for rt in husk runc; do
+		: >"$WORK/$rt-timed.log"
+		[[ $rt == husk ]] && : >"$WORK/husk-debug.log"
+		ms=$(burst_once "$rt-timed")
+		docker ps -aq | xargs -r docker rm -f >/dev/null
+		awk -v rt="$rt" -v n="$BURST" -v ms="$ms" '$1 != "" { c[$1]++; s[$1] += $2; all += $2 }
+			END { printf "%s in a timed burst (%d ms): its calls summed %.0f ms, %.1f ms per container:", rt, ms, all / 1e6, all / n / 1e6;
+			      for (v in s) printf " %s %.1f ms", v, s[v] / c[v] / 1e6; printf "\n" }' \
+			"$WORK/$rt-timed.log" | tee -a "$OUT/burst.md"
+		[[ $rt == husk && -s $WORK/husk-debug.log ]] || continue
+		sed -n 's/.*msg="prestart hook [0-9]* ([^)]*): ended after \([0-9.]*\) ms".*/\1/p' "$WORK/husk-debug.log" |
+			awk '{ n++; s += $1 } END { if (n) printf "husk in that burst: docker'"'"'s prestart hook took %.1f ms of each create (%d creates)\n", s / n, n }' |
+			tee -a "$OUT/burst.md"
+	done
 }
 
 # 2. podman run --rm true
