@@ -275,12 +275,14 @@ if command -v mkfs.ext4 >/dev/null && truncate -s 3G "$W/ext4.img" &&
 	E_IMG=$ON_IMG E_DIR=$ON_DIR
 	# pull again, every store on this ext4: no recently_deleted inodes to skip
 	# (that check is made only without a journal), the page cache as warm
-	EP_P=(P_HUSK P_HUSK_CPU P_SKOPEO P_SKOPEO_CPU P_POD P_POD_CPU P_BEST)
-	for v in "${EP_P[@]}"; do eval "K_$v=\$$v"; done
+	K=("$P_HUSK" "$P_HUSK_CPU" "$P_SKOPEO" "$P_SKOPEO_CPU" "$P_POD" "$P_POD_CPU" "$P_BEST")
 	B=$W/ext4-state/pull
 	mkdir -p "$B"
 	pull_into
-	for v in "${EP_P[@]}"; do eval "E_$v=\$$v; $v=\$K_$v"; done
+	E_P_HUSK=$P_HUSK E_P_HUSK_CPU=$P_HUSK_CPU E_P_SKOPEO=$P_SKOPEO E_P_SKOPEO_CPU=$P_SKOPEO_CPU
+	E_P_POD=$P_POD E_P_POD_CPU=$P_POD_CPU E_P_BEST=$P_BEST
+	P_HUSK=${K[0]} P_HUSK_CPU=${K[1]} P_SKOPEO=${K[2]} P_SKOPEO_CPU=${K[3]}
+	P_POD=${K[4]} P_POD_CPU=${K[5]} P_BEST=${K[6]}
 	B=$W
 	umount "$W/ext4-state"
 	rm -f "$W/ext4.img"
